@@ -1,0 +1,27 @@
+/* The project's error codes: every function returns 0 or one of these. */
+#ifndef XXGK_ERROR_H
+#define XXGK_ERROR_H
+
+enum xxgk_error {
+        XXGK_OK = 0,
+        XXGK_ENOMEM = -1,   /* out of memory */
+        XXGK_EIO = -2,      /* the disk or the operating system failed */
+        XXGK_EINVAL = -3,   /* bad argument or input */
+        XXGK_ESCHEMA = -4,  /* the store was written by another schema version */
+        XXGK_ECORRUPT = -5, /* stored data that cannot be read back */
+        XXGK_ENOTFOUND = -6,
+        XXGK_EFULL = -7,  /* the disk or a fixed limit is full */
+        XXGK_EBUSY = -8,  /* locked by another process, or too many readers */
+        XXGK_ESTORE = -9, /* any other LMDB failure */
+};
+
+/* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */
+int xxgk_error_from_mdb(int rc);
+
+/* Maps an errno value to a project code. */
+int xxgk_error_from_errno(int err);
+
+/* A short English message for a project code. */
+const char *xxgk_strerror(int code);
+
+#endif

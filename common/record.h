@@ -1,0 +1,76 @@
+/*
+ * A record as the rules see it: validated, with its dates parsed. record_check() is the one
+ * place that decides whether a record may be stored; it does not know which units exist.
+ */
+#ifndef XXGK_RECORD_H
+#define XXGK_RECORD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xxgk.pb-c.h"
+
+#define RECORD_UNIT_MAX 64    /* bytes of a unit id */
+#define RECORD_ID_MAX 128     /* bytes of a record id */
+#define RECORD_TITLE_MAX 1024 /* bytes of a document title */
+#define RECORD_PACKED_MAX 2048
+#define RECORD_MESSAGE_MAX 160 /* a rejection reason, with its terminating NUL */
+
+enum record_kind { RECORD_APPLICATION, RECORD_DOCUMENT, RECORD_CASE, RECORD_TALLY };
+
+struct record_facts {
+        enum record_kind kind;
+        int deleted;
+        union {
+                struct {
+                        int column; /* applicant column, 0..5 */
+                        int received_year;
+                        int concluded_year; /* 0 while open */
+                        int outcome;        /* Outcome value, 0 while open */
+                } app;
+                struct {
+                        int kind; /* DocumentKind value */
+                        int made_year;
+                        int published_year; /* 0 if not published */
+                        int repealed_year;  /* 0 if in force */
+                } doc;
+                struct {
+                        int group; /* CaseGroup value - 1 */
+                        int filed_year;
+                        int closed_year; /* 0 while open */
+                        int result;      /* CaseResult value, 0 while open */
+                } cas;
+                struct {
+                        int measure; /* TallyMeasure value */
+                        int year;
+                        int64_t value;
+                } tally;
+        };
+};
+
+/*
+ * Checks every field of r and fills *facts. Returns 0, or XXGK_EINVAL with the reason written
+ * to msg (RECORD_MESSAGE_MAX bytes is enough).
+ */
+int record_check(const Xxgk__V1__Record *r, struct record_facts *facts, char *msg, size_t size);
+
+/*
+ * Checks an identifier (a unit or record id): present, 1..max bytes of UTF-8, no control
+ * characters. Returns 0, or XXGK_EINVAL with "field: reason" in msg.
+ */
+int record_check_name(const char *field, const char *s, size_t max, char *msg, size_t size);
+
+/* The record kind of a body case, or -1 when the record has no body. */
+int record_kind_of(const Xxgk__V1__Record *r);
+
+/*
+ * Packs the canonical form of a checked record into buf: default-valued flags dropped, a
+ * tombstone's body emptied, unknown fields dropped. Two records mean the same exactly when their
+ * canonical forms are equal. Returns the length, or 0 if it does not fit in size.
+ */
+size_t record_pack_canonical(const Xxgk__V1__Record *r, uint8_t *buf, size_t size);
+
+/* Whether s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
+int utf8_valid(const char *s, size_t len);
+
+#endif

@@ -1,0 +1,103 @@
+/*
+ * The store: records with their revisions and the live counters of every unit, unit kind and the
+ * city, in one LMDB environment. Not thread-safe: one thread owns a store.
+ */
+#ifndef XXGK_STORE_H
+#define XXGK_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "deltas.h"
+#include "record.h"
+#include "report.h"
+#include "xxgk.pb-c.h"
+
+/* Bumped whenever the stored layout or the counter ids of cells.def change. */
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct store_options {
+        size_t map_size; /* initial LMDB map size in bytes; 0 for the default (64 MiB) */
+        int no_sync;     /* tests only: commit without fsync (not durable) */
+};
+
+/* A unit of the city: its id (as records name it) and its UnitKind value. */
+struct store_unit {
+        const char *id;
+        int kind;
+};
+
+/* What became of one record: code and reason are RecordStatus values of the wire schema. */
+struct store_status {
+        Xxgk__V1__RecordStatus__Code code;
+        Xxgk__V1__RecordStatus__Reason reason;
+        char message[RECORD_MESSAGE_MAX];
+};
+
+/*
+ * Opens (creating if needed) the store in directory dir. Refuses a store of another schema
+ * version with XXGK_ESCHEMA. Clears stale reader slots left by dead processes.
+ */
+int store_open(struct store **out, const char *dir, const struct store_options *opt);
+
+void store_close(struct store *st);
+
+/*
+ * Makes units the city's units. A new unit gets a number for ever; a unit whose kind changed
+ * has its counters moved between kind rollups; units not listed stay stored (their records still
+ * count) but records for them are rejected as unknown until they are listed again.
+ * Returns 0, XXGK_EINVAL for an invalid id or kind, or a storage error.
+ */
+int store_set_units(struct store *st, const struct store_unit *units, size_t n);
+
+/*
+ * Applies records in ONE write transaction and writes one status per record. A rejected,
+ * duplicate or stale record changes nothing. Records of one batch apply in order, so a later
+ * revision in the same batch sees the earlier one. A full map is grown and the batch retried.
+ * Returns 0 once committed (statuses then final), or an error, in which case nothing of the batch
+ * was stored.
+ */
+int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
+                struct store_status *statuses);
+
+struct report_scope {
+        enum scope_type type;
+        int kind;         /* UnitKind value, for SCOPE_KIND */
+        const char *unit; /* unit id, for SCOPE_UNIT */
+};
+
+/*
+ * Assembles the report of year for scope in template_year (2019, 2021, or 0 to choose by year).
+ * Returns 0, XXGK_ENOTFOUND for a unit never known, XXGK_EINVAL for a bad year or template.
+ */
+int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
+                 struct report *out);
+
+typedef void (*store_difference_fn)(void *ctx, const char *difference);
+
+/*
+ * Recomputes every counter from the stored records and compares it with the stored counter.
+ * Calls fn (which may be NULL) with one line per difference and sets *differences to their
+ * count. Returns 0 when the comparison ran (whatever it found), or an error.
+ */
+int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences);
+
+/* Calls fn for every stored counter in key order; fn returning non-zero stops and is returned. */
+typedef int (*store_counter_fn)(void *ctx, const struct counter_key *key, int64_t value);
+int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx);
+
+/* Calls fn for every stored record (tombstones too) in key order, as stored (canonical). */
+typedef int (*store_record_fn)(void *ctx, const char *unit, const Xxgk__V1__Record *r);
+int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
+
+struct store_stats {
+        uint64_t records; /* stored records, tombstones included */
+        uint64_t units;   /* units listed now */
+        uint64_t map_size;
+        uint64_t map_used;
+};
+int store_stats(struct store *st, struct store_stats *out);
+
+#endif
