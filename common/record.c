@@ -265,55 +265,31 @@ int record_check(const Xxgk__V1__Record *r, struct record_facts *f, char *msg, s
 size_t record_pack_canonical(const Xxgk__V1__Record *r, uint8_t *buf, size_t size)
 {
         Xxgk__V1__Record c = *r;
-        Xxgk__V1__Application app = XXGK__V1__APPLICATION__INIT;
-        Xxgk__V1__Document doc = XXGK__V1__DOCUMENT__INIT;
-        Xxgk__V1__Case cas = XXGK__V1__CASE__INIT;
-        Xxgk__V1__Tally tally = XXGK__V1__TALLY__INIT;
+        union {
+                Xxgk__V1__Application app;
+                Xxgk__V1__Document doc;
+                Xxgk__V1__Case cas;
+                Xxgk__V1__Tally tally;
+        } body;
         bool deleted = r->has_deleted && r->deleted;
-
+        if (record_kind_of(r) < 0)
+                return 0;
+        /* the body pointers share one union, so any member reaches the body's message */
+        const ProtobufCMessage *src = &r->application->base;
+        if (deleted) {
+                protobuf_c_message_init(src->descriptor,
+                                        &body); /* a tombstone only names its kind */
+        } else {
+                memcpy(&body, src, src->descriptor->sizeof_message);
+                body.app.base.n_unknown_fields = 0;
+                body.app.base.unknown_fields = NULL;
+        }
+        c.application = &body.app;
         c.base.n_unknown_fields = 0;
         c.base.unknown_fields = NULL;
         c.has_deleted = deleted;
         c.deleted = deleted;
-        /* Copy the body's fields unless it is a tombstone, without its unknown fields. */
-        switch (record_kind_of(r)) {
-        case RECORD_APPLICATION:
-                if (!deleted) {
-                        app = *r->application;
-                        app.base.n_unknown_fields = 0;
-                        app.base.unknown_fields = NULL;
-                }
-                c.application = &app;
-                break;
-        case RECORD_DOCUMENT:
-                if (!deleted) {
-                        doc = *r->document;
-                        doc.base.n_unknown_fields = 0;
-                        doc.base.unknown_fields = NULL;
-                }
-                c.document = &doc;
-                break;
-        case RECORD_CASE:
-                if (!deleted) {
-                        cas = *r->legal_case;
-                        cas.base.n_unknown_fields = 0;
-                        cas.base.unknown_fields = NULL;
-                }
-                c.legal_case = &cas;
-                break;
-        case RECORD_TALLY:
-                if (!deleted) {
-                        tally = *r->tally;
-                        tally.base.n_unknown_fields = 0;
-                        tally.base.unknown_fields = NULL;
-                }
-                c.tally = &tally;
-                break;
-        default:
-                return 0;
-        }
-        size_t len = xxgk__v1__record__get_packed_size(&c);
-        if (len > size)
+        if (xxgk__v1__record__get_packed_size(&c) > size)
                 return 0;
         return xxgk__v1__record__pack(&c, buf);
 }

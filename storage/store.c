@@ -140,6 +140,64 @@ static MDB_val str_val(const char *s)
         return (MDB_val){strlen(s), (void *)s};
 }
 
+/* ---- scans ---- */
+
+/* A scan callback's way to end the scan early without an error. */
+#define SCAN_STOP (-1)
+
+typedef int (*scan_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
+
+/*
+ * Calls fn for each entry of dbi in key order, from the first key at or after from (NULL: the
+ * first key), until fn returns non-zero. Returns 0 (also after SCAN_STOP), or the LMDB or errno
+ * code that fn or LMDB returned.
+ */
+static int scan(MDB_txn *txn, MDB_dbi dbi, const MDB_val *from, scan_fn fn, void *ctx)
+{
+        MDB_cursor *cur;
+        MDB_val k = from ? *from : (MDB_val){0}, v;
+        int rc = mdb_cursor_open(txn, dbi, &cur);
+        if (rc)
+                return rc;
+        for (MDB_cursor_op op = from ? MDB_SET_RANGE : MDB_FIRST;
+             (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT)
+                if ((rc = fn(ctx, &k, &v)) != 0)
+                        break;
+        mdb_cursor_close(cur);
+        return rc == MDB_NOTFOUND || rc == SCAN_STOP ? 0 : rc;
+}
+
+typedef int (*counter_scan_fn)(void *ctx, const struct counter_key *key, int64_t value);
+
+struct counter_scan {
+        counter_scan_fn fn;
+        void *ctx;
+};
+
+static int decode_counter(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+        struct counter_scan *cs = ctx;
+        struct counter_key key;
+        int64_t value;
+        if (k->mv_size != COUNTER_KEY_SIZE || v->mv_size != sizeof(value))
+                return MDB_CORRUPTED;
+        counter_key_decode(k->mv_data, &key);
+        memcpy(&value, v->mv_data, sizeof(value));
+        return cs->fn(cs->ctx, &key, value);
+}
+
+/* scan() over the counters, decoded, from key from (NULL: the first). */
+static int scan_counters(struct store *st, MDB_txn *txn, const struct counter_key *from,
+                         counter_scan_fn fn, void *ctx)
+{
+        struct counter_scan cs = {fn, ctx};
+        uint8_t kb[COUNTER_KEY_SIZE];
+        MDB_val k = {sizeof(kb), kb};
+        if (from)
+                counter_key_encode(from, kb);
+        return scan(txn, st->db_counters, from ? &k : NULL, decode_counter, &cs);
+}
+
 /* ---- units ---- */
 
 static int compare_unit_id(const void *key, const void *entry)
@@ -168,61 +226,60 @@ static void units_free(struct store *st)
         st->n_units = st->n_numbers = 0;
 }
 
+struct unit_table {
+        struct unit_entry *v;
+        size_t n, cap;
+        uint32_t max_number;
+};
+
+static int load_unit(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+        struct unit_table *t = ctx;
+        if (k->mv_size > RECORD_UNIT_MAX || v->mv_size != 6)
+                return MDB_CORRUPTED;
+        if (t->n == t->cap) {
+                size_t cap = t->cap ? t->cap * 2 : 64;
+                struct unit_entry *u = realloc(t->v, cap * sizeof(*u));
+                if (u == NULL)
+                        return ENOMEM;
+                t->v = u;
+                t->cap = cap;
+        }
+        struct unit_entry *e = &t->v[t->n++];
+        memcpy(e->id, k->mv_data, k->mv_size);
+        e->id[k->mv_size] = '\0';
+        e->number = get_be32(v->mv_data);
+        e->kind = ((uint8_t *)v->mv_data)[4];
+        e->listed = ((uint8_t *)v->mv_data)[5];
+        if (e->number > t->max_number)
+                t->max_number = e->number;
+        return 0;
+}
+
 /* Reads the unit registry into memory; LMDB's key order is the id order bsearch needs. */
 static int units_load(struct store *st)
 {
         MDB_txn *txn;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        struct unit_entry *units = NULL;
-        size_t n = 0, cap = 0;
-        uint32_t max_number = 0;
+        struct unit_table t = {0};
+        struct unit_entry **by_number = NULL;
         int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
         if (rc)
                 return xxgk_error_from_mdb(rc);
-        rc = mdb_cursor_open(txn, st->db_units, &cur);
-        for (int op = MDB_FIRST; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                if (k.mv_size > RECORD_UNIT_MAX || v.mv_size != 6) {
-                        rc = MDB_CORRUPTED;
-                        break;
-                }
-                if (n == cap) {
-                        cap = cap ? cap * 2 : 64;
-                        struct unit_entry *u = realloc(units, cap * sizeof(*u));
-                        if (u == NULL) {
-                                rc = ENOMEM;
-                                break;
-                        }
-                        units = u;
-                }
-                struct unit_entry *e = &units[n++];
-                memcpy(e->id, k.mv_data, k.mv_size);
-                e->id[k.mv_size] = '\0';
-                e->number = get_be32(v.mv_data);
-                e->kind = ((uint8_t *)v.mv_data)[4];
-                e->listed = ((uint8_t *)v.mv_data)[5];
-                if (e->number > max_number)
-                        max_number = e->number;
-        }
-        if (rc == MDB_NOTFOUND)
-                rc = 0;
-        mdb_cursor_close(cur);
+        rc = scan(txn, st->db_units, NULL, load_unit, &t);
         mdb_txn_abort(txn);
-        struct unit_entry **by_number = NULL;
-        if (rc == 0 && (by_number = calloc((size_t)max_number + 1, sizeof(*by_number))) == NULL)
+        if (rc == 0 && (by_number = calloc((size_t)t.max_number + 1, sizeof(*by_number))) == NULL)
                 rc = ENOMEM;
         if (rc) {
-                free(units);
+                free(t.v);
                 return xxgk_error_from_mdb(rc);
         }
-        for (size_t i = 0; i < n; i++)
-                by_number[units[i].number] = &units[i];
+        for (size_t i = 0; i < t.n; i++)
+                by_number[t.v[i].number] = &t.v[i];
         units_free(st);
-        st->units = units;
-        st->n_units = n;
+        st->units = t.v;
+        st->n_units = t.n;
         st->unit_by_number = by_number;
-        st->n_numbers = (size_t)max_number + 1;
+        st->n_numbers = (size_t)t.max_number + 1;
         return 0;
 }
 
@@ -419,39 +476,56 @@ static int listed(const struct unit_list *l, const char *id, size_t len)
         return 0;
 }
 
+struct kind_move {
+        struct delta_list *deltas;
+        uint32_t number;
+        int from, to;
+};
+
+static int move_counter(void *ctx, const struct counter_key *key, int64_t value)
+{
+        struct kind_move *m = ctx;
+        struct counter_key k = *key;
+        if (key->scope != SCOPE_UNIT || key->scope_id != m->number)
+                return SCAN_STOP;
+        k.scope = SCOPE_KIND;
+        k.scope_id = (uint32_t)m->from;
+        if (delta_add(m->deltas, &k, -value))
+                return ENOMEM;
+        k.scope_id = (uint32_t)m->to;
+        return delta_add(m->deltas, &k, value) ? ENOMEM : 0;
+}
+
 /* A unit changing kind: its counters leave the old kind's rollup for the new one's. */
 static void move_kind(struct store *st, struct wtxn *t, uint32_t number, int from, int to)
 {
-        MDB_cursor *cur;
-        uint8_t kb[COUNTER_KEY_SIZE];
-        struct counter_key start = {SCOPE_UNIT, number, 0, 0}, key;
-        counter_key_encode(&start, kb);
-        MDB_val k = {sizeof(kb), kb}, v;
-        int rc = mdb_cursor_open(t->txn, st->db_counters, &cur);
-        for (int op = MDB_SET_RANGE; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                int64_t value;
-                if (k.mv_size != COUNTER_KEY_SIZE || v.mv_size != sizeof(value)) {
-                        rc = MDB_CORRUPTED;
-                        break;
-                }
-                counter_key_decode(k.mv_data, &key);
-                if (key.scope != SCOPE_UNIT || key.scope_id != number)
-                        break;
-                memcpy(&value, v.mv_data, sizeof(value));
-                key.scope = SCOPE_KIND;
-                key.scope_id = (uint32_t)from;
-                if (delta_add(&st->deltas, &key, -value) == 0) {
-                        key.scope_id = (uint32_t)to;
-                        if (delta_add(&st->deltas, &key, value) == 0)
-                                continue;
-                }
-                wtxn_fail(t, XXGK_ENOMEM);
-                break;
-        }
-        if (rc && rc != MDB_NOTFOUND)
+        struct counter_key start = {SCOPE_UNIT, number, 0, 0};
+        struct kind_move m = {&st->deltas, number, from, to};
+        int rc = t->err ? 0 : scan_counters(st, t->txn, &start, move_counter, &m);
+        if (rc)
                 wtxn_fail_mdb(t, rc);
-        mdb_cursor_close(cur);
+}
+
+struct unlisting {
+        const struct unit_list *list;
+        MDB_txn *txn;
+        MDB_dbi dbi;
+};
+
+/* Units no longer listed keep their number and records but take no new records. */
+static int unlist_unit(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+        struct unlisting *u = ctx;
+        uint8_t val[6];
+        if (v->mv_size != 6)
+                return MDB_CORRUPTED;
+        if (((uint8_t *)v->mv_data)[5] == 0 || listed(u->list, k->mv_data, k->mv_size))
+                return 0;
+        memcpy(val, v->mv_data, sizeof(val));
+        val[5] = 0;
+        MDB_val key = *k, nv = {sizeof(val), val};
+        /* same key, same size: write cursors in LMDB stay valid */
+        return mdb_put(u->txn, u->dbi, &key, &nv, 0);
 }
 
 static int set_units_attempt(struct store *st, struct wtxn *t, void *arg)
@@ -477,25 +551,12 @@ static int set_units_attempt(struct store *st, struct wtxn *t, void *arg)
                 v = (MDB_val){sizeof(val), val};
                 wtxn_put(t, st->db_units, &k, &v);
         }
-        /* Units no longer listed keep their number and records but take no new records. */
-        MDB_cursor *cur;
-        int rc = t->err ? 0 : mdb_cursor_open(t->txn, st->db_units, &cur);
-        if (rc == 0 && !t->err) {
-                for (int op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-                     op = MDB_NEXT) {
-                        if (v.mv_size != 6 || ((uint8_t *)v.mv_data)[5] == 0 ||
-                            listed(l, k.mv_data, k.mv_size))
-                                continue;
-                        memcpy(val, v.mv_data, 6);
-                        val[5] = 0;
-                        v = (MDB_val){sizeof(val), val};
-                        if ((rc = mdb_cursor_put(cur, &k, &v, MDB_CURRENT)))
-                                break;
-                }
-                mdb_cursor_close(cur);
+        if (!t->err) {
+                struct unlisting u = {l, t->txn, st->db_units};
+                int rc = scan(t->txn, st->db_units, NULL, unlist_unit, &u);
+                if (rc)
+                        wtxn_fail_mdb(t, rc);
         }
-        if (rc && rc != MDB_NOTFOUND)
-                wtxn_fail_mdb(t, rc);
         put_be32(val, next);
         v = (MDB_val){4, val};
         wtxn_put(t, st->db_meta, &nk, &v);
@@ -652,41 +713,39 @@ static int rtxn_begin(struct store *st, MDB_txn **txn)
         return xxgk_error_from_mdb(rc);
 }
 
+struct flow_sums {
+        struct counter_key scope;
+        int64_t *year, *before;
+};
+
+static int sum_flow(void *ctx, const struct counter_key *key, int64_t value)
+{
+        struct flow_sums *s = ctx;
+        if (key->scope != s->scope.scope || key->scope_id != s->scope.scope_id ||
+            key->year > s->scope.year)
+                return SCAN_STOP;
+        if (key->counter < COUNTER_COUNT) {
+                if (key->year == s->scope.year)
+                        s->year[key->counter] += value;
+                else
+                        s->before[key->counter] += value;
+        }
+        return 0;
+}
+
 /* Sums one scope's counters into the year's flows and the flows of all years before. */
 static int read_flows(struct store *st, uint8_t scope, uint32_t scope_id, int year,
                       int64_t *flows_year, int64_t *flows_before)
 {
         MDB_txn *txn;
-        MDB_cursor *cur;
-        uint8_t kb[COUNTER_KEY_SIZE];
-        struct counter_key start = {scope, scope_id, 0, 0}, key;
+        struct counter_key start = {scope, scope_id, 0, 0};
+        struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before};
         int rc = rtxn_begin(st, &txn);
         if (rc)
                 return rc;
-        counter_key_encode(&start, kb);
-        MDB_val k = {sizeof(kb), kb}, v;
-        rc = mdb_cursor_open(txn, st->db_counters, &cur);
-        for (int op = MDB_SET_RANGE; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                int64_t value;
-                if (k.mv_size != COUNTER_KEY_SIZE || v.mv_size != sizeof(value)) {
-                        rc = MDB_CORRUPTED;
-                        break;
-                }
-                counter_key_decode(k.mv_data, &key);
-                if (key.scope != scope || key.scope_id != scope_id || key.year > year)
-                        break;
-                if (key.counter >= COUNTER_COUNT)
-                        continue;
-                memcpy(&value, v.mv_data, sizeof(value));
-                if (key.year == year)
-                        flows_year[key.counter] += value;
-                else
-                        flows_before[key.counter] += value;
-        }
-        mdb_cursor_close(cur);
+        rc = scan_counters(st, txn, &start, sum_flow, &s);
         mdb_txn_abort(txn);
-        return rc == MDB_NOTFOUND ? 0 : xxgk_error_from_mdb(rc);
+        return xxgk_error_from_mdb(rc);
 }
 
 int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
@@ -764,67 +823,73 @@ static void counter_difference(struct store *st, struct verify_state *vs,
                    (long long)stored, (long long)recomputed);
 }
 
+struct recomputation {
+        struct store *st;
+        struct delta_list *want;
+        struct verify_state *vs;
+};
+
+static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+        struct recomputation *rc = ctx;
+        struct record_facts f;
+        char msg[RECORD_MESSAGE_MAX];
+        int err = 0;
+        const struct unit_entry *u =
+            k->mv_size > 5 ? unit_by_number(rc->st, get_be32(k->mv_data)) : NULL;
+        Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
+        if (u == NULL || r == NULL)
+                difference(rc->vs, "a stored record of %s cannot be read",
+                           u ? u->id : "an unknown unit");
+        else if (record_check(r, &f, msg, sizeof(msg)))
+                difference(rc->vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
+        else if (add_flows(rc->want, u, &f, +1))
+                err = ENOMEM;
+        if (r)
+                xxgk__v1__record__free_unpacked(r, NULL);
+        return err;
+}
+
 /* Recomputes the flows of every stored record into want. */
 static int recompute(struct store *st, MDB_txn *txn, struct delta_list *want,
                      struct verify_state *vs)
 {
-        MDB_cursor *cur;
-        MDB_val k, v;
-        int rc = mdb_cursor_open(txn, st->db_records, &cur);
-        for (int op = MDB_FIRST; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                struct record_facts f;
-                char msg[RECORD_MESSAGE_MAX];
-                const struct unit_entry *u =
-                    k.mv_size > 5 ? unit_by_number(st, get_be32(k.mv_data)) : NULL;
-                Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v.mv_size, v.mv_data);
-                if (u == NULL || r == NULL) {
-                        difference(vs, "a stored record of %s cannot be read",
-                                   u ? u->id : "an unknown unit");
-                } else if (record_check(r, &f, msg, sizeof(msg))) {
-                        difference(vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
-                } else if (add_flows(want, u, &f, +1)) {
-                        rc = ENOMEM;
-                }
-                if (r)
-                        xxgk__v1__record__free_unpacked(r, NULL);
+        struct recomputation rc = {st, want, vs};
+        return scan(txn, st->db_records, NULL, recompute_record, &rc);
+}
+
+struct comparison {
+        struct store *st;
+        const struct delta_list *want;
+        size_t next; /* the first recomputed counter not yet compared */
+        struct verify_state *vs;
+};
+
+static int compare_counter(void *ctx, const struct counter_key *key, int64_t value)
+{
+        struct comparison *c = ctx;
+        const struct delta_list *want = c->want;
+        for (; c->next < want->n && counter_key_compare(&want->v[c->next].key, key) < 0; c->next++)
+                counter_difference(c->st, c->vs, &want->v[c->next].key, 0, want->v[c->next].value);
+        if (c->next < want->n && counter_key_compare(&want->v[c->next].key, key) == 0) {
+                if (want->v[c->next].value != value)
+                        counter_difference(c->st, c->vs, key, value, want->v[c->next].value);
+                c->next++;
+        } else {
+                counter_difference(c->st, c->vs, key, value, 0);
         }
-        mdb_cursor_close(cur);
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        return 0;
 }
 
 /* Walks the stored counters and the recomputed ones together, both in key order. */
 static int compare_counters(struct store *st, MDB_txn *txn, const struct delta_list *want,
                             struct verify_state *vs)
 {
-        MDB_cursor *cur;
-        MDB_val k, v;
-        size_t i = 0;
-        int rc = mdb_cursor_open(txn, st->db_counters, &cur);
-        for (int op = MDB_FIRST; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                struct counter_key key;
-                int64_t value;
-                if (k.mv_size != COUNTER_KEY_SIZE || v.mv_size != sizeof(value)) {
-                        difference(vs, "a stored counter has a malformed key or value");
-                        continue;
-                }
-                counter_key_decode(k.mv_data, &key);
-                memcpy(&value, v.mv_data, sizeof(value));
-                for (; i < want->n && counter_key_compare(&want->v[i].key, &key) < 0; i++)
-                        counter_difference(st, vs, &want->v[i].key, 0, want->v[i].value);
-                if (i < want->n && counter_key_compare(&want->v[i].key, &key) == 0) {
-                        if (want->v[i].value != value)
-                                counter_difference(st, vs, &key, value, want->v[i].value);
-                        i++;
-                } else {
-                        counter_difference(st, vs, &key, value, 0);
-                }
-        }
-        for (; rc == MDB_NOTFOUND && i < want->n; i++)
-                counter_difference(st, vs, &want->v[i].key, 0, want->v[i].value);
-        mdb_cursor_close(cur);
-        return rc == MDB_NOTFOUND ? 0 : rc;
+        struct comparison c = {st, want, 0, vs};
+        int rc = scan_counters(st, txn, NULL, compare_counter, &c);
+        for (; rc == 0 && c.next < want->n; c.next++)
+                counter_difference(st, vs, &want->v[c.next].key, 0, want->v[c.next].value);
+        return rc;
 }
 
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences)
@@ -848,65 +913,59 @@ int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *di
 
 /* ---- iteration and statistics ---- */
 
+struct user_scan {
+        struct store *st;
+        store_counter_fn counter_fn;
+        store_record_fn record_fn;
+        void *ctx;
+        int stopped; /* the callback's non-zero return */
+};
+
+static int user_counter(void *ctx, const struct counter_key *key, int64_t value)
+{
+        struct user_scan *u = ctx;
+        u->stopped = u->counter_fn(u->ctx, key, value);
+        return u->stopped ? SCAN_STOP : 0;
+}
+
 int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx)
 {
         MDB_txn *txn;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        int stop = 0, rc = rtxn_begin(st, &txn);
+        struct user_scan u = {st, fn, NULL, ctx, 0};
+        int rc = rtxn_begin(st, &txn);
         if (rc)
                 return rc;
-        rc = mdb_cursor_open(txn, st->db_counters, &cur);
-        for (int op = MDB_FIRST; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                struct counter_key key;
-                int64_t value;
-                if (k.mv_size != COUNTER_KEY_SIZE || v.mv_size != sizeof(value)) {
-                        rc = MDB_CORRUPTED;
-                        break;
-                }
-                counter_key_decode(k.mv_data, &key);
-                memcpy(&value, v.mv_data, sizeof(value));
-                if ((stop = fn(ctx, &key, value)) != 0)
-                        break;
-        }
-        mdb_cursor_close(cur);
+        rc = scan_counters(st, txn, NULL, user_counter, &u);
         mdb_txn_abort(txn);
-        if (stop)
-                return stop;
-        return rc == MDB_NOTFOUND ? 0 : xxgk_error_from_mdb(rc);
+        return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
+}
+
+static int user_record(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+        struct user_scan *u = ctx;
+        const struct unit_entry *unit =
+            k->mv_size > 5 ? unit_by_number(u->st, get_be32(k->mv_data)) : NULL;
+        Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
+        if (unit == NULL || r == NULL) {
+                if (r)
+                        xxgk__v1__record__free_unpacked(r, NULL);
+                return MDB_CORRUPTED;
+        }
+        u->stopped = u->record_fn(u->ctx, unit->id, r);
+        xxgk__v1__record__free_unpacked(r, NULL);
+        return u->stopped ? SCAN_STOP : 0;
 }
 
 int store_foreach_record(struct store *st, store_record_fn fn, void *ctx)
 {
         MDB_txn *txn;
-        MDB_cursor *cur;
-        MDB_val k, v;
-        int stop = 0, rc = rtxn_begin(st, &txn);
+        struct user_scan u = {st, NULL, fn, ctx, 0};
+        int rc = rtxn_begin(st, &txn);
         if (rc)
                 return rc;
-        rc = mdb_cursor_open(txn, st->db_records, &cur);
-        for (int op = MDB_FIRST; rc == 0 && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-             op = MDB_NEXT) {
-                const struct unit_entry *u =
-                    k.mv_size > 5 ? unit_by_number(st, get_be32(k.mv_data)) : NULL;
-                Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v.mv_size, v.mv_data);
-                if (u == NULL || r == NULL) {
-                        if (r)
-                                xxgk__v1__record__free_unpacked(r, NULL);
-                        rc = MDB_CORRUPTED;
-                        break;
-                }
-                stop = fn(ctx, u->id, r);
-                xxgk__v1__record__free_unpacked(r, NULL);
-                if (stop)
-                        break;
-        }
-        mdb_cursor_close(cur);
+        rc = scan(txn, st->db_records, NULL, user_record, &u);
         mdb_txn_abort(txn);
-        if (stop)
-                return stop;
-        return rc == MDB_NOTFOUND ? 0 : xxgk_error_from_mdb(rc);
+        return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
 int store_stats(struct store *st, struct store_stats *out)
