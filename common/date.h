@@ -7,15 +7,15 @@
 #define DATE_YEAR_MAX 2099
 
 enum date_error {
-        DATE_OK = 0,
-        DATE_MALFORMED = -1,    /* not YYYY-MM-DD */
-        DATE_IMPOSSIBLE = -2,   /* no such day, e.g. 2019-02-30 */
-        DATE_OUT_OF_RANGE = -3, /* outside DATE_YEAR_MIN..DATE_YEAR_MAX */
+	DATE_OK = 0,
+	DATE_MALFORMED = -1,	/* not YYYY-MM-DD */
+	DATE_IMPOSSIBLE = -2,	/* no such day, e.g. 2019-02-30 */
+	DATE_OUT_OF_RANGE = -3, /* outside DATE_YEAR_MIN..DATE_YEAR_MAX */
 };
 
 struct date {
-        int year;
-        int day; /* days since 1970-01-01, for ordering */
+	int year;
+	int day; /* days since 1970-01-01, for ordering */
 };
 
 /* Parses s strictly; on error *out is untouched. */

@@ -5,79 +5,87 @@
 
 int xxgk_error_from_errno(int err)
 {
-        switch (err) {
-        case 0:
-                return XXGK_OK;
-        case ENOMEM:
-                return XXGK_ENOMEM;
-        case ENOENT:
-                return XXGK_ENOTFOUND;
-        case ENOSPC:
-        case EDQUOT:
-                return XXGK_EFULL;
-        case EAGAIN:
-        case EBUSY:
-                return XXGK_EBUSY;
-        case EINVAL:
-                return XXGK_EINVAL;
-        default:
-                return XXGK_EIO;
-        }
+	switch (err) {
+	case 0:
+		return XXGK_OK;
+	case ENOMEM:
+		return XXGK_ENOMEM;
+	case ENOENT:
+		return XXGK_ENOTFOUND;
+	case ENOSPC:
+	case EDQUOT:
+		return XXGK_EFULL;
+	case EAGAIN:
+	case EBUSY:
+		return XXGK_EBUSY;
+	case EINVAL:
+		return XXGK_EINVAL;
+	case ETIMEDOUT:
+		return XXGK_ETIMEDOUT;
+	default:
+		return XXGK_EIO;
+	}
 }
 
 int xxgk_error_from_mdb(int rc)
 {
-        switch (rc) {
-        case MDB_SUCCESS:
-                return XXGK_OK;
-        case MDB_NOTFOUND:
-                return XXGK_ENOTFOUND;
-        case MDB_MAP_FULL:
-        case MDB_TXN_FULL:
-        case MDB_CURSOR_FULL:
-        case MDB_PAGE_FULL:
-        case MDB_DBS_FULL:
-                return XXGK_EFULL;
-        case MDB_READERS_FULL:
-                return XXGK_EBUSY;
-        case MDB_CORRUPTED:
-        case MDB_PAGE_NOTFOUND:
-        case MDB_INVALID:
-        case MDB_BAD_VALSIZE:
-                return XXGK_ECORRUPT;
-        case MDB_VERSION_MISMATCH:
-                return XXGK_ESCHEMA;
-        default:
-                if (rc > 0)
-                        return xxgk_error_from_errno(rc);
-                return XXGK_ESTORE;
-        }
+	switch (rc) {
+	case MDB_SUCCESS:
+		return XXGK_OK;
+	case MDB_NOTFOUND:
+		return XXGK_ENOTFOUND;
+	case MDB_MAP_FULL:
+	case MDB_TXN_FULL:
+	case MDB_CURSOR_FULL:
+	case MDB_PAGE_FULL:
+	case MDB_DBS_FULL:
+		return XXGK_EFULL;
+	case MDB_READERS_FULL:
+		return XXGK_EBUSY;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_BAD_VALSIZE:
+		return XXGK_ECORRUPT;
+	case MDB_VERSION_MISMATCH:
+		return XXGK_ESCHEMA;
+	default:
+		if (rc > 0)
+			return xxgk_error_from_errno(rc);
+		return XXGK_ESTORE;
+	}
 }
 
 const char *xxgk_strerror(int code)
 {
-        switch (code) {
-        case XXGK_OK:
-                return "success";
-        case XXGK_ENOMEM:
-                return "out of memory";
-        case XXGK_EIO:
-                return "input/output error";
-        case XXGK_EINVAL:
-                return "invalid argument";
-        case XXGK_ESCHEMA:
-                return "the store has another schema version";
-        case XXGK_ECORRUPT:
-                return "stored data is corrupt";
-        case XXGK_ENOTFOUND:
-                return "not found";
-        case XXGK_EFULL:
-                return "no space left";
-        case XXGK_EBUSY:
-                return "busy";
-        case XXGK_ESTORE:
-                return "LMDB failure";
-        default:
-                return "unknown error";
-        }
+	switch (code) {
+	case XXGK_OK:
+		return "success";
+	case XXGK_ENOMEM:
+		return "out of memory";
+	case XXGK_EIO:
+		return "input/output error";
+	case XXGK_EINVAL:
+		return "invalid argument";
+	case XXGK_ESCHEMA:
+		return "the store has another schema version";
+	case XXGK_ECORRUPT:
+		return "stored data is corrupt";
+	case XXGK_ENOTFOUND:
+		return "not found";
+	case XXGK_EFULL:
+		return "no space left";
+	case XXGK_EBUSY:
+		return "busy";
+	case XXGK_ESTORE:
+		return "LMDB failure";
+	case XXGK_ETIMEDOUT:
+		return "no answer in time";
+	case XXGK_EPROTO:
+		return "unexpected answer";
+	case XXGK_ENET:
+		return "network failure";
+	default:
+		return "unknown error";
+	}
 }

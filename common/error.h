@@ -3,16 +3,19 @@
 #define XXGK_ERROR_H
 
 enum xxgk_error {
-        XXGK_OK = 0,
-        XXGK_ENOMEM = -1,   /* out of memory */
-        XXGK_EIO = -2,      /* the disk or the operating system failed */
-        XXGK_EINVAL = -3,   /* bad argument or input */
-        XXGK_ESCHEMA = -4,  /* the store was written by another schema version */
-        XXGK_ECORRUPT = -5, /* stored data that cannot be read back */
-        XXGK_ENOTFOUND = -6,
-        XXGK_EFULL = -7,  /* the disk or a fixed limit is full */
-        XXGK_EBUSY = -8,  /* locked by another process, or too many readers */
-        XXGK_ESTORE = -9, /* any other LMDB failure */
+	XXGK_OK = 0,
+	XXGK_ENOMEM = -1,   /* out of memory */
+	XXGK_EIO = -2,	    /* the disk or the operating system failed */
+	XXGK_EINVAL = -3,   /* bad argument or input */
+	XXGK_ESCHEMA = -4,  /* the store was written by another schema version */
+	XXGK_ECORRUPT = -5, /* stored data that cannot be read back */
+	XXGK_ENOTFOUND = -6,
+	XXGK_EFULL = -7,      /* the disk or a fixed limit is full */
+	XXGK_EBUSY = -8,      /* locked by another process, or too many readers */
+	XXGK_ESTORE = -9,     /* any other LMDB failure */
+	XXGK_ETIMEDOUT = -10, /* no answer in time */
+	XXGK_EPROTO = -11,    /* the peer answered outside the protocol */
+	XXGK_ENET = -12,      /* a ZeroMQ failure */
 };
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */

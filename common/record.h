@@ -19,33 +19,33 @@
 enum record_kind { RECORD_APPLICATION, RECORD_DOCUMENT, RECORD_CASE, RECORD_TALLY };
 
 struct record_facts {
-        enum record_kind kind;
-        int deleted;
-        union {
-                struct {
-                        int column; /* applicant column, 0..5 */
-                        int received_year;
-                        int concluded_year; /* 0 while open */
-                        int outcome;        /* Outcome value, 0 while open */
-                } app;
-                struct {
-                        int kind; /* DocumentKind value */
-                        int made_year;
-                        int published_year; /* 0 if not published */
-                        int repealed_year;  /* 0 if in force */
-                } doc;
-                struct {
-                        int group; /* CaseGroup value - 1 */
-                        int filed_year;
-                        int closed_year; /* 0 while open */
-                        int result;      /* CaseResult value, 0 while open */
-                } cas;
-                struct {
-                        int measure; /* TallyMeasure value */
-                        int year;
-                        int64_t value;
-                } tally;
-        };
+	enum record_kind kind;
+	int deleted;
+	union {
+		struct {
+			int column; /* applicant column, 0..5 */
+			int received_year;
+			int concluded_year; /* 0 while open */
+			int outcome;	    /* Outcome value, 0 while open */
+		} app;
+		struct {
+			int kind; /* DocumentKind value */
+			int made_year;
+			int published_year; /* 0 if not published */
+			int repealed_year;  /* 0 if in force */
+		} doc;
+		struct {
+			int group; /* CaseGroup value - 1 */
+			int filed_year;
+			int closed_year; /* 0 while open */
+			int result;	 /* CaseResult value, 0 while open */
+		} cas;
+		struct {
+			int measure; /* TallyMeasure value */
+			int year;
+			int64_t value;
+		} tally;
+	};
 };
 
 /*

@@ -7,129 +7,129 @@
  * template prints as its one row （六）其他处理. */
 static int64_t sum_outcomes(const int64_t *flows, int col, int only_missing_in_2019)
 {
-        int64_t s = 0;
-        for (int r = 0; r < APP_ROW_COUNT; r++) {
-                if (app_rows[r].source != APP_SRC_OUTCOME)
-                        continue;
-                if (only_missing_in_2019 && (app_rows[r].templates & TEMPLATE_BIT_2019))
-                        continue;
-                s += flows[counter_app_outcome(app_rows[r].outcome, col)];
-        }
-        return s;
+	int64_t s = 0;
+	for (int r = 0; r < APP_ROW_COUNT; r++) {
+		if (app_rows[r].source != APP_SRC_OUTCOME)
+			continue;
+		if (only_missing_in_2019 && (app_rows[r].templates & TEMPLATE_BIT_2019))
+			continue;
+		s += flows[counter_app_outcome(app_rows[r].outcome, col)];
+	}
+	return s;
 }
 
 static void assemble_applications(struct report *out, const int64_t *year, const int64_t *before)
 {
-        for (int c = 0; c < APP_COLUMN_COUNT; c++) {
-                int64_t received = year[counter_app_received(c)];
-                int64_t concluded = sum_outcomes(year, c, 0);
-                int64_t carried_in = before[counter_app_received(c)] - sum_outcomes(before, c, 0);
-                for (int r = 0; r < APP_ROW_COUNT; r++) {
-                        const struct app_row_desc *row = &app_rows[r];
-                        int64_t v = 0;
-                        switch (row->source) {
-                        case APP_SRC_RECEIVED:
-                                v = received;
-                                break;
-                        case APP_SRC_CARRIED_IN:
-                                v = carried_in;
-                                break;
-                        case APP_SRC_OUTCOME:
-                                v = year[counter_app_outcome(row->outcome, c)];
-                                break;
-                        case APP_SRC_OTHER_2019:
-                                v = sum_outcomes(year, c, 1);
-                                break;
-                        case APP_SRC_CONCLUDED:
-                                v = concluded;
-                                break;
-                        case APP_SRC_CARRIED_OUT:
-                                v = carried_in + received - concluded;
-                                break;
-                        }
-                        out->app[r][c] = v;
-                }
-        }
-        for (int r = 0; r < APP_ROW_COUNT; r++) {
-                int64_t total = 0;
-                for (int c = 0; c < APP_COLUMN_COUNT; c++)
-                        total += out->app[r][c];
-                out->app[r][APP_COL_TOTAL] = total;
-        }
+	for (int c = 0; c < APP_COLUMN_COUNT; c++) {
+		int64_t received = year[counter_app_received(c)];
+		int64_t concluded = sum_outcomes(year, c, 0);
+		int64_t carried_in = before[counter_app_received(c)] - sum_outcomes(before, c, 0);
+		for (int r = 0; r < APP_ROW_COUNT; r++) {
+			const struct app_row_desc *row = &app_rows[r];
+			int64_t v = 0;
+			switch (row->source) {
+			case APP_SRC_RECEIVED:
+				v = received;
+				break;
+			case APP_SRC_CARRIED_IN:
+				v = carried_in;
+				break;
+			case APP_SRC_OUTCOME:
+				v = year[counter_app_outcome(row->outcome, c)];
+				break;
+			case APP_SRC_OTHER_2019:
+				v = sum_outcomes(year, c, 1);
+				break;
+			case APP_SRC_CONCLUDED:
+				v = concluded;
+				break;
+			case APP_SRC_CARRIED_OUT:
+				v = carried_in + received - concluded;
+				break;
+			}
+			out->app[r][c] = v;
+		}
+	}
+	for (int r = 0; r < APP_ROW_COUNT; r++) {
+		int64_t total = 0;
+		for (int c = 0; c < APP_COLUMN_COUNT; c++)
+			total += out->app[r][c];
+		out->app[r][APP_COL_TOTAL] = total;
+	}
 }
 
 static void assemble_cases(struct report *out, const int64_t *year)
 {
-        for (int g = 0; g < CASE_GROUP_COUNT; g++) {
-                int64_t total = 0;
-                for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
-                        if (case_columns[c].source == CASE_SRC_FLOW) {
-                                out->cases[g][c] = year[counter_case(g, c)];
-                                total += out->cases[g][c];
-                        }
-                }
-                for (int c = 0; c < CASE_COLUMN_COUNT; c++)
-                        if (case_columns[c].source == CASE_SRC_SUM)
-                                out->cases[g][c] = total;
-        }
+	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
+		int64_t total = 0;
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
+			if (case_columns[c].source == CASE_SRC_FLOW) {
+				out->cases[g][c] = year[counter_case(g, c)];
+				total += out->cases[g][c];
+			}
+		}
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			if (case_columns[c].source == CASE_SRC_SUM)
+				out->cases[g][c] = total;
+	}
 }
 
 static void assemble_proactive(struct report *out, const int64_t *year, const int64_t *before)
 {
-        for (int i = 0; i < PRO_CELL_COUNT; i++) {
-                const struct pro_cell_desc *cell = &pro_cells[i];
-                int a = counter_pro(cell->flow_a), b = counter_pro(cell->flow_b);
-                switch (cell->op) {
-                case PRO_OP_FLOW:
-                        out->pro[i] = year[a];
-                        break;
-                case PRO_OP_STOCK:
-                        out->pro[i] = before[a] + year[a] - before[b] - year[b];
-                        break;
-                case PRO_OP_BEFORE:
-                        out->pro[i] = before[a];
-                        break;
-                }
-        }
+	for (int i = 0; i < PRO_CELL_COUNT; i++) {
+		const struct pro_cell_desc *cell = &pro_cells[i];
+		int a = counter_pro(cell->flow_a), b = counter_pro(cell->flow_b);
+		switch (cell->op) {
+		case PRO_OP_FLOW:
+			out->pro[i] = year[a];
+			break;
+		case PRO_OP_STOCK:
+			out->pro[i] = before[a] + year[a] - before[b] - year[b];
+			break;
+		case PRO_OP_BEFORE:
+			out->pro[i] = before[a];
+			break;
+		}
+	}
 }
 
 void report_assemble(struct report *out, int year, int template_year,
-                     const int64_t flows_year[COUNTER_COUNT],
-                     const int64_t flows_before[COUNTER_COUNT])
+		     const int64_t flows_year[COUNTER_COUNT],
+		     const int64_t flows_before[COUNTER_COUNT])
 {
-        memset(out, 0, sizeof(*out));
-        out->year = year;
-        out->template_year = template_year;
-        assemble_applications(out, flows_year, flows_before);
-        assemble_cases(out, flows_year);
-        assemble_proactive(out, flows_year, flows_before);
+	memset(out, 0, sizeof(*out));
+	out->year = year;
+	out->template_year = template_year;
+	assemble_applications(out, flows_year, flows_before);
+	assemble_cases(out, flows_year);
+	assemble_proactive(out, flows_year, flows_before);
 }
 
 void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx)
 {
-        unsigned bit = cells_template_bit(r->template_year);
-        char key[96];
-        for (int i = 0; i < PRO_CELL_COUNT; i++) {
-                if (!(pro_cells[i].templates & bit))
-                        continue;
-                snprintf(key, sizeof(key), "proactive.%s.%s", pro_rows[pro_cells[i].row].key,
-                         pro_cells[i].key);
-                fn(ctx, key, r->pro[i]);
-        }
-        for (int row = 0; row < APP_ROW_COUNT; row++) {
-                if (!(app_rows[row].templates & bit))
-                        continue;
-                for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++) {
-                        snprintf(key, sizeof(key), "applications.%s.%s", app_rows[row].key,
-                                 app_columns[c].key);
-                        fn(ctx, key, r->app[row][c]);
-                }
-        }
-        for (int g = 0; g < CASE_GROUP_COUNT; g++) {
-                for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
-                        snprintf(key, sizeof(key), "reviews.%s.%s", case_groups[g].key,
-                                 case_columns[c].key);
-                        fn(ctx, key, r->cases[g][c]);
-                }
-        }
+	unsigned bit = cells_template_bit(r->template_year);
+	char key[96];
+	for (int i = 0; i < PRO_CELL_COUNT; i++) {
+		if (!(pro_cells[i].templates & bit))
+			continue;
+		snprintf(key, sizeof(key), "proactive.%s.%s", pro_rows[pro_cells[i].row].key,
+			 pro_cells[i].key);
+		fn(ctx, key, r->pro[i]);
+	}
+	for (int row = 0; row < APP_ROW_COUNT; row++) {
+		if (!(app_rows[row].templates & bit))
+			continue;
+		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++) {
+			snprintf(key, sizeof(key), "applications.%s.%s", app_rows[row].key,
+				 app_columns[c].key);
+			fn(ctx, key, r->app[row][c]);
+		}
+	}
+	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
+			snprintf(key, sizeof(key), "reviews.%s.%s", case_groups[g].key,
+				 case_columns[c].key);
+			fn(ctx, key, r->cases[g][c]);
+		}
+	}
 }

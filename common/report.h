@@ -8,11 +8,11 @@
 #include "cells.h"
 
 struct report {
-        int year;
-        int template_year; /* 2019 or 2021: which cells are printed */
-        int64_t app[APP_ROW_COUNT][APP_COLUMNS_WITH_TOTAL];
-        int64_t cases[CASE_GROUP_COUNT][CASE_COLUMN_COUNT];
-        int64_t pro[PRO_CELL_COUNT];
+	int year;
+	int template_year; /* 2019 or 2021: which cells are printed */
+	int64_t app[APP_ROW_COUNT][APP_COLUMNS_WITH_TOTAL];
+	int64_t cases[CASE_GROUP_COUNT][CASE_COLUMN_COUNT];
+	int64_t pro[PRO_CELL_COUNT];
 };
 
 /*
@@ -21,8 +21,8 @@ struct report {
  * report (T3-BAL, T3-OUT, T3-ROW, X-CARRY, T4-TOT) hold by construction.
  */
 void report_assemble(struct report *out, int year, int template_year,
-                     const int64_t flows_year[COUNTER_COUNT],
-                     const int64_t flows_before[COUNTER_COUNT]);
+		     const int64_t flows_year[COUNTER_COUNT],
+		     const int64_t flows_before[COUNTER_COUNT]);
 
 typedef void (*report_cell_fn)(void *ctx, const char *key, int64_t value);
 

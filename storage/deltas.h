@@ -12,10 +12,10 @@
 enum scope_type { SCOPE_CITY = 0, SCOPE_KIND = 1, SCOPE_UNIT = 2 };
 
 struct counter_key {
-        uint8_t scope;     /* enum scope_type */
-        uint32_t scope_id; /* 0 for the city, the UnitKind value, or the unit's number */
-        uint16_t year;
-        uint16_t counter;
+	uint8_t scope;	   /* enum scope_type */
+	uint32_t scope_id; /* 0 for the city, the UnitKind value, or the unit's number */
+	uint16_t year;
+	uint16_t counter;
 };
 
 /* The stored key: big-endian, so that LMDB's byte order is (scope, id, year, counter). */
@@ -25,13 +25,13 @@ void counter_key_decode(const uint8_t in[COUNTER_KEY_SIZE], struct counter_key *
 int counter_key_compare(const struct counter_key *a, const struct counter_key *b);
 
 struct delta {
-        struct counter_key key;
-        int64_t value;
+	struct counter_key key;
+	int64_t value;
 };
 
 struct delta_list {
-        struct delta *v;
-        size_t n, cap;
+	struct delta *v;
+	size_t n, cap;
 };
 
 /* Appends a delta; returns 0 or XXGK_ENOMEM. */

@@ -7,9 +7,9 @@
 #include "record.h"
 
 struct flow {
-        int year;
-        int counter; /* a COUNTER_* id of cells.h */
-        int64_t value;
+	int year;
+	int counter; /* a COUNTER_* id of cells.h */
+	int64_t value;
 };
 
 #define RULES_FLOWS_MAX 6

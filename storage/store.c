@@ -25,20 +25,20 @@
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
  */
 struct unit_entry {
-        char id[RECORD_UNIT_MAX + 1];
-        uint32_t number;
-        int kind;
-        int listed;
+	char id[RECORD_UNIT_MAX + 1];
+	uint32_t number;
+	int kind;
+	int listed;
 };
 
 struct store {
-        MDB_env *env;
-        MDB_dbi db_meta, db_units, db_records, db_counters;
-        struct unit_entry *units; /* sorted by id */
-        size_t n_units;
-        struct unit_entry **unit_by_number; /* indexed by number, NULL where none */
-        size_t n_numbers;
-        struct delta_list deltas; /* the open write transaction's counter changes */
+	MDB_env *env;
+	MDB_dbi db_meta, db_units, db_records, db_counters;
+	struct unit_entry *units; /* sorted by id */
+	size_t n_units;
+	struct unit_entry **unit_by_number; /* indexed by number, NULL where none */
+	size_t n_numbers;
+	struct delta_list deltas; /* the last write transaction's counter changes */
 };
 
 /*
@@ -47,97 +47,97 @@ struct store {
  * that a full map can be told from other failures.
  */
 struct wtxn {
-        MDB_txn *txn;
-        int mdb_rc;
-        int err;
+	MDB_txn *txn;
+	int mdb_rc;
+	int err;
 };
 
 static void wtxn_fail(struct wtxn *t, int err)
 {
-        if (!t->err)
-                t->err = err;
+	if (!t->err)
+		t->err = err;
 }
 
 static void wtxn_fail_mdb(struct wtxn *t, int rc)
 {
-        if (!t->err) {
-                t->mdb_rc = rc;
-                t->err = xxgk_error_from_mdb(rc);
-        }
+	if (!t->err) {
+		t->mdb_rc = rc;
+		t->err = xxgk_error_from_mdb(rc);
+	}
 }
 
 static int wtxn_begin(struct store *st, struct wtxn *t)
 {
-        *t = (struct wtxn){0};
-        int rc = mdb_txn_begin(st->env, NULL, 0, &t->txn);
-        if (rc) {
-                t->txn = NULL;
-                wtxn_fail_mdb(t, rc);
-        }
-        return t->err;
+	*t = (struct wtxn){0};
+	int rc = mdb_txn_begin(st->env, NULL, 0, &t->txn);
+	if (rc) {
+		t->txn = NULL;
+		wtxn_fail_mdb(t, rc);
+	}
+	return t->err;
 }
 
 /* 1 if found, 0 if not found or failed (the failure sticks). */
 static int wtxn_get(struct wtxn *t, MDB_dbi dbi, MDB_val *key, MDB_val *val)
 {
-        if (t->err)
-                return 0;
-        int rc = mdb_get(t->txn, dbi, key, val);
-        if (rc && rc != MDB_NOTFOUND)
-                wtxn_fail_mdb(t, rc);
-        return rc == 0;
+	if (t->err)
+		return 0;
+	int rc = mdb_get(t->txn, dbi, key, val);
+	if (rc && rc != MDB_NOTFOUND)
+		wtxn_fail_mdb(t, rc);
+	return rc == 0;
 }
 
 static void wtxn_put(struct wtxn *t, MDB_dbi dbi, MDB_val *key, MDB_val *val)
 {
-        if (t->err)
-                return;
-        int rc = mdb_put(t->txn, dbi, key, val, 0);
-        if (rc)
-                wtxn_fail_mdb(t, rc);
+	if (t->err)
+		return;
+	int rc = mdb_put(t->txn, dbi, key, val, 0);
+	if (rc)
+		wtxn_fail_mdb(t, rc);
 }
 
 static void wtxn_del(struct wtxn *t, MDB_dbi dbi, MDB_val *key)
 {
-        if (t->err)
-                return;
-        int rc = mdb_del(t->txn, dbi, key, NULL);
-        if (rc && rc != MDB_NOTFOUND)
-                wtxn_fail_mdb(t, rc);
+	if (t->err)
+		return;
+	int rc = mdb_del(t->txn, dbi, key, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		wtxn_fail_mdb(t, rc);
 }
 
 /* Commits, or aborts if anything failed; returns the sticky error. */
 static int wtxn_finish(struct wtxn *t)
 {
-        if (t->txn == NULL)
-                return t->err;
-        if (t->err) {
-                mdb_txn_abort(t->txn);
-        } else {
-                int rc = mdb_txn_commit(t->txn);
-                if (rc)
-                        wtxn_fail_mdb(t, rc);
-        }
-        t->txn = NULL;
-        return t->err;
+	if (t->txn == NULL)
+		return t->err;
+	if (t->err) {
+		mdb_txn_abort(t->txn);
+	} else {
+		int rc = mdb_txn_commit(t->txn);
+		if (rc)
+			wtxn_fail_mdb(t, rc);
+	}
+	t->txn = NULL;
+	return t->err;
 }
 
 static void put_be32(uint8_t *p, uint32_t v)
 {
-        p[0] = (uint8_t)(v >> 24);
-        p[1] = (uint8_t)(v >> 16);
-        p[2] = (uint8_t)(v >> 8);
-        p[3] = (uint8_t)v;
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
 }
 
 static uint32_t get_be32(const uint8_t *p)
 {
-        return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
 static MDB_val str_val(const char *s)
 {
-        return (MDB_val){strlen(s), (void *)s};
+	return (MDB_val){strlen(s), (void *)s};
 }
 
 /* ---- scans ---- */
@@ -154,281 +154,281 @@ typedef int (*scan_fn)(void *ctx, const MDB_val *key, const MDB_val *val);
  */
 static int scan(MDB_txn *txn, MDB_dbi dbi, const MDB_val *from, scan_fn fn, void *ctx)
 {
-        MDB_cursor *cur;
-        MDB_val k = from ? *from : (MDB_val){0}, v;
-        int rc = mdb_cursor_open(txn, dbi, &cur);
-        if (rc)
-                return rc;
-        for (MDB_cursor_op op = from ? MDB_SET_RANGE : MDB_FIRST;
-             (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT)
-                if ((rc = fn(ctx, &k, &v)) != 0)
-                        break;
-        mdb_cursor_close(cur);
-        return rc == MDB_NOTFOUND || rc == SCAN_STOP ? 0 : rc;
+	MDB_cursor *cur;
+	MDB_val k = from ? *from : (MDB_val){0}, v;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return rc;
+	for (MDB_cursor_op op = from ? MDB_SET_RANGE : MDB_FIRST;
+	     (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT)
+		if ((rc = fn(ctx, &k, &v)) != 0)
+			break;
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND || rc == SCAN_STOP ? 0 : rc;
 }
 
 typedef int (*counter_scan_fn)(void *ctx, const struct counter_key *key, int64_t value);
 
 struct counter_scan {
-        counter_scan_fn fn;
-        void *ctx;
+	counter_scan_fn fn;
+	void *ctx;
 };
 
 static int decode_counter(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-        struct counter_scan *cs = ctx;
-        struct counter_key key;
-        int64_t value;
-        if (k->mv_size != COUNTER_KEY_SIZE || v->mv_size != sizeof(value))
-                return MDB_CORRUPTED;
-        counter_key_decode(k->mv_data, &key);
-        memcpy(&value, v->mv_data, sizeof(value));
-        return cs->fn(cs->ctx, &key, value);
+	struct counter_scan *cs = ctx;
+	struct counter_key key;
+	int64_t value;
+	if (k->mv_size != COUNTER_KEY_SIZE || v->mv_size != sizeof(value))
+		return MDB_CORRUPTED;
+	counter_key_decode(k->mv_data, &key);
+	memcpy(&value, v->mv_data, sizeof(value));
+	return cs->fn(cs->ctx, &key, value);
 }
 
 /* scan() over the counters, decoded, from key from (NULL: the first). */
 static int scan_counters(struct store *st, MDB_txn *txn, const struct counter_key *from,
-                         counter_scan_fn fn, void *ctx)
+			 counter_scan_fn fn, void *ctx)
 {
-        struct counter_scan cs = {fn, ctx};
-        uint8_t kb[COUNTER_KEY_SIZE];
-        MDB_val k = {sizeof(kb), kb};
-        if (from)
-                counter_key_encode(from, kb);
-        return scan(txn, st->db_counters, from ? &k : NULL, decode_counter, &cs);
+	struct counter_scan cs = {fn, ctx};
+	uint8_t kb[COUNTER_KEY_SIZE];
+	MDB_val k = {sizeof(kb), kb};
+	if (from)
+		counter_key_encode(from, kb);
+	return scan(txn, st->db_counters, from ? &k : NULL, decode_counter, &cs);
 }
 
 /* ---- units ---- */
 
 static int compare_unit_id(const void *key, const void *entry)
 {
-        return strcmp(key, ((const struct unit_entry *)entry)->id);
+	return strcmp(key, ((const struct unit_entry *)entry)->id);
 }
 
 static struct unit_entry *unit_find(const struct store *st, const char *id)
 {
-        if (st->n_units == 0)
-                return NULL;
-        return bsearch(id, st->units, st->n_units, sizeof(*st->units), compare_unit_id);
+	if (st->n_units == 0)
+		return NULL;
+	return bsearch(id, st->units, st->n_units, sizeof(*st->units), compare_unit_id);
 }
 
 static const struct unit_entry *unit_by_number(const struct store *st, uint32_t number)
 {
-        return number < st->n_numbers ? st->unit_by_number[number] : NULL;
+	return number < st->n_numbers ? st->unit_by_number[number] : NULL;
 }
 
 static void units_free(struct store *st)
 {
-        free(st->units);
-        free(st->unit_by_number);
-        st->units = NULL;
-        st->unit_by_number = NULL;
-        st->n_units = st->n_numbers = 0;
+	free(st->units);
+	free(st->unit_by_number);
+	st->units = NULL;
+	st->unit_by_number = NULL;
+	st->n_units = st->n_numbers = 0;
 }
 
 struct unit_table {
-        struct unit_entry *v;
-        size_t n, cap;
-        uint32_t max_number;
+	struct unit_entry *v;
+	size_t n, cap;
+	uint32_t max_number;
 };
 
 static int load_unit(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-        struct unit_table *t = ctx;
-        if (k->mv_size > RECORD_UNIT_MAX || v->mv_size != 6)
-                return MDB_CORRUPTED;
-        if (t->n == t->cap) {
-                size_t cap = t->cap ? t->cap * 2 : 64;
-                struct unit_entry *u = realloc(t->v, cap * sizeof(*u));
-                if (u == NULL)
-                        return ENOMEM;
-                t->v = u;
-                t->cap = cap;
-        }
-        struct unit_entry *e = &t->v[t->n++];
-        memcpy(e->id, k->mv_data, k->mv_size);
-        e->id[k->mv_size] = '\0';
-        e->number = get_be32(v->mv_data);
-        e->kind = ((uint8_t *)v->mv_data)[4];
-        e->listed = ((uint8_t *)v->mv_data)[5];
-        if (e->number > t->max_number)
-                t->max_number = e->number;
-        return 0;
+	struct unit_table *t = ctx;
+	if (k->mv_size > RECORD_UNIT_MAX || v->mv_size != 6)
+		return MDB_CORRUPTED;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 64;
+		struct unit_entry *u = realloc(t->v, cap * sizeof(*u));
+		if (u == NULL)
+			return ENOMEM;
+		t->v = u;
+		t->cap = cap;
+	}
+	struct unit_entry *e = &t->v[t->n++];
+	memcpy(e->id, k->mv_data, k->mv_size);
+	e->id[k->mv_size] = '\0';
+	e->number = get_be32(v->mv_data);
+	e->kind = ((uint8_t *)v->mv_data)[4];
+	e->listed = ((uint8_t *)v->mv_data)[5];
+	if (e->number > t->max_number)
+		t->max_number = e->number;
+	return 0;
 }
 
 /* Reads the unit registry into memory; LMDB's key order is the id order bsearch needs. */
 static int units_load(struct store *st)
 {
-        MDB_txn *txn;
-        struct unit_table t = {0};
-        struct unit_entry **by_number = NULL;
-        int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
-        if (rc)
-                return xxgk_error_from_mdb(rc);
-        rc = scan(txn, st->db_units, NULL, load_unit, &t);
-        mdb_txn_abort(txn);
-        if (rc == 0 && (by_number = calloc((size_t)t.max_number + 1, sizeof(*by_number))) == NULL)
-                rc = ENOMEM;
-        if (rc) {
-                free(t.v);
-                return xxgk_error_from_mdb(rc);
-        }
-        for (size_t i = 0; i < t.n; i++)
-                by_number[t.v[i].number] = &t.v[i];
-        units_free(st);
-        st->units = t.v;
-        st->n_units = t.n;
-        st->unit_by_number = by_number;
-        st->n_numbers = (size_t)t.max_number + 1;
-        return 0;
+	MDB_txn *txn;
+	struct unit_table t = {0};
+	struct unit_entry **by_number = NULL;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	rc = scan(txn, st->db_units, NULL, load_unit, &t);
+	mdb_txn_abort(txn);
+	if (rc == 0 && (by_number = calloc((size_t)t.max_number + 1, sizeof(*by_number))) == NULL)
+		rc = ENOMEM;
+	if (rc) {
+		free(t.v);
+		return xxgk_error_from_mdb(rc);
+	}
+	for (size_t i = 0; i < t.n; i++)
+		by_number[t.v[i].number] = &t.v[i];
+	units_free(st);
+	st->units = t.v;
+	st->n_units = t.n;
+	st->unit_by_number = by_number;
+	st->n_numbers = (size_t)t.max_number + 1;
+	return 0;
 }
 
 static void unit_value(uint8_t out[6], uint32_t number, int kind, int listed)
 {
-        put_be32(out, number);
-        out[4] = (uint8_t)kind;
-        out[5] = (uint8_t)listed;
+	put_be32(out, number);
+	out[4] = (uint8_t)kind;
+	out[5] = (uint8_t)listed;
 }
 
 /* ---- counters ---- */
 
 /* Adds sign times a record state's flows to the unit's, its kind's and the city's counters. */
 static int add_flows(struct delta_list *l, const struct unit_entry *u, const struct record_facts *f,
-                     int sign)
+		     int sign)
 {
-        struct flow flows[RULES_FLOWS_MAX];
-        int n = rules_flows(f, flows);
-        for (int i = 0; i < n; i++) {
-                struct counter_key keys[3] = {
-                    {SCOPE_UNIT, u->number, (uint16_t)flows[i].year, (uint16_t)flows[i].counter},
-                    {SCOPE_KIND, (uint32_t)u->kind, (uint16_t)flows[i].year,
-                     (uint16_t)flows[i].counter},
-                    {SCOPE_CITY, 0, (uint16_t)flows[i].year, (uint16_t)flows[i].counter},
-                };
-                for (int s = 0; s < 3; s++)
-                        if (delta_add(l, &keys[s], sign * flows[i].value))
-                                return XXGK_ENOMEM;
-        }
-        return 0;
+	struct flow flows[RULES_FLOWS_MAX];
+	int n = rules_flows(f, flows);
+	for (int i = 0; i < n; i++) {
+		struct counter_key keys[3] = {
+		    {SCOPE_UNIT, u->number, (uint16_t)flows[i].year, (uint16_t)flows[i].counter},
+		    {SCOPE_KIND, (uint32_t)u->kind, (uint16_t)flows[i].year,
+		     (uint16_t)flows[i].counter},
+		    {SCOPE_CITY, 0, (uint16_t)flows[i].year, (uint16_t)flows[i].counter},
+		};
+		for (int s = 0; s < 3; s++)
+			if (delta_add(l, &keys[s], sign * flows[i].value))
+				return XXGK_ENOMEM;
+	}
+	return 0;
 }
 
 static void write_deltas(struct store *st, struct wtxn *t, struct delta_list *l)
 {
-        delta_merge(l);
-        for (size_t i = 0; i < l->n && !t->err; i++) {
-                uint8_t kb[COUNTER_KEY_SIZE];
-                int64_t value = 0;
-                counter_key_encode(&l->v[i].key, kb);
-                MDB_val k = {sizeof(kb), kb}, v;
-                if (wtxn_get(t, st->db_counters, &k, &v)) {
-                        if (v.mv_size != sizeof(value)) {
-                                wtxn_fail(t, XXGK_ECORRUPT);
-                                return;
-                        }
-                        memcpy(&value, v.mv_data, sizeof(value));
-                }
-                value += l->v[i].value;
-                if (value == 0) {
-                        wtxn_del(t, st->db_counters, &k);
-                } else {
-                        v = (MDB_val){sizeof(value), &value};
-                        wtxn_put(t, st->db_counters, &k, &v);
-                }
-        }
+	delta_merge(l);
+	for (size_t i = 0; i < l->n && !t->err; i++) {
+		uint8_t kb[COUNTER_KEY_SIZE];
+		int64_t value = 0;
+		counter_key_encode(&l->v[i].key, kb);
+		MDB_val k = {sizeof(kb), kb}, v;
+		if (wtxn_get(t, st->db_counters, &k, &v)) {
+			if (v.mv_size != sizeof(value)) {
+				wtxn_fail(t, XXGK_ECORRUPT);
+				return;
+			}
+			memcpy(&value, v.mv_data, sizeof(value));
+		}
+		value += l->v[i].value;
+		if (value == 0) {
+			wtxn_del(t, st->db_counters, &k);
+		} else {
+			v = (MDB_val){sizeof(value), &value};
+			wtxn_put(t, st->db_counters, &k, &v);
+		}
+	}
 }
 
 /* ---- open and close ---- */
 
 static int open_databases(struct store *st)
 {
-        struct wtxn t;
-        MDB_val k = str_val("schema_version"), v;
-        if (wtxn_begin(st, &t))
-                return t.err;
-        const struct {
-                const char *name;
-                MDB_dbi *dbi;
-        } dbs[] = {{"meta", &st->db_meta},
-                   {"units", &st->db_units},
-                   {"records", &st->db_records},
-                   {"counters", &st->db_counters}};
-        for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
-                int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
-                if (rc)
-                        wtxn_fail_mdb(&t, rc);
-        }
-        if (wtxn_get(&t, st->db_meta, &k, &v)) {
-                if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
-                        wtxn_fail(&t, XXGK_ESCHEMA);
-        } else if (!t.err) {
-                MDB_stat stat;
-                int rc = mdb_stat(t.txn, st->db_records, &stat);
-                if (rc)
-                        wtxn_fail_mdb(&t, rc);
-                else if (stat.ms_entries != 0)
-                        wtxn_fail(&t, XXGK_ECORRUPT); /* records without a schema version */
-                uint8_t version[4];
-                put_be32(version, STORE_SCHEMA_VERSION);
-                v = (MDB_val){sizeof(version), version};
-                wtxn_put(&t, st->db_meta, &k, &v);
-        }
-        return wtxn_finish(&t);
+	struct wtxn t;
+	MDB_val k = str_val("schema_version"), v;
+	if (wtxn_begin(st, &t))
+		return t.err;
+	const struct {
+		const char *name;
+		MDB_dbi *dbi;
+	} dbs[] = {{"meta", &st->db_meta},
+		   {"units", &st->db_units},
+		   {"records", &st->db_records},
+		   {"counters", &st->db_counters}};
+	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
+		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
+		if (rc)
+			wtxn_fail_mdb(&t, rc);
+	}
+	if (wtxn_get(&t, st->db_meta, &k, &v)) {
+		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
+			wtxn_fail(&t, XXGK_ESCHEMA);
+	} else if (!t.err) {
+		MDB_stat stat;
+		int rc = mdb_stat(t.txn, st->db_records, &stat);
+		if (rc)
+			wtxn_fail_mdb(&t, rc);
+		else if (stat.ms_entries != 0)
+			wtxn_fail(&t, XXGK_ECORRUPT); /* records without a schema version */
+		uint8_t version[4];
+		put_be32(version, STORE_SCHEMA_VERSION);
+		v = (MDB_val){sizeof(version), version};
+		wtxn_put(&t, st->db_meta, &k, &v);
+	}
+	return wtxn_finish(&t);
 }
 
 int store_open(struct store **out, const char *dir, const struct store_options *opt)
 {
-        static const struct store_options defaults = {0};
-        struct store *st = calloc(1, sizeof(*st));
-        int rc, dead;
-        if (opt == NULL)
-                opt = &defaults;
-        if (st == NULL)
-                return XXGK_ENOMEM;
-        if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-                free(st);
-                return xxgk_error_from_errno(errno);
-        }
-        if ((rc = mdb_env_create(&st->env))) {
-                free(st);
-                return xxgk_error_from_mdb(rc);
-        }
-        unsigned flags = MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0);
-        if ((rc = mdb_env_set_maxdbs(st->env, 4)) ||
-            (rc = mdb_env_set_mapsize(st->env,
-                                      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
-            (rc = mdb_env_open(st->env, dir, flags, 0640)) ||
-            (rc = mdb_reader_check(st->env, &dead))) {
-                rc = xxgk_error_from_mdb(rc);
-                goto fail;
-        }
-        if ((rc = open_databases(st)) || (rc = units_load(st)))
-                goto fail;
-        *out = st;
-        return 0;
+	static const struct store_options defaults = {0};
+	struct store *st = calloc(1, sizeof(*st));
+	int rc, dead;
+	if (opt == NULL)
+		opt = &defaults;
+	if (st == NULL)
+		return XXGK_ENOMEM;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
+		free(st);
+		return xxgk_error_from_errno(errno);
+	}
+	if ((rc = mdb_env_create(&st->env))) {
+		free(st);
+		return xxgk_error_from_mdb(rc);
+	}
+	unsigned flags = MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0);
+	if ((rc = mdb_env_set_maxdbs(st->env, 4)) ||
+	    (rc = mdb_env_set_mapsize(st->env,
+				      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
+	    (rc = mdb_env_open(st->env, dir, flags, 0640)) ||
+	    (rc = mdb_reader_check(st->env, &dead))) {
+		rc = xxgk_error_from_mdb(rc);
+		goto fail;
+	}
+	if ((rc = open_databases(st)) || (rc = units_load(st)))
+		goto fail;
+	*out = st;
+	return 0;
 fail:
-        mdb_env_close(st->env);
-        free(st);
-        return rc;
+	mdb_env_close(st->env);
+	free(st);
+	return rc;
 }
 
 void store_close(struct store *st)
 {
-        if (st == NULL)
-                return;
-        mdb_env_close(st->env);
-        units_free(st);
-        delta_free(&st->deltas);
-        free(st);
+	if (st == NULL)
+		return;
+	mdb_env_close(st->env);
+	units_free(st);
+	delta_free(&st->deltas);
+	free(st);
 }
 
 /* After a full map: double it. LMDB allows this only with no transaction open. */
 static int grow_map(struct store *st)
 {
-        MDB_envinfo info;
-        int rc = mdb_env_info(st->env, &info);
-        if (rc == 0)
-                rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
-        return xxgk_error_from_mdb(rc);
+	MDB_envinfo info;
+	int rc = mdb_env_info(st->env, &info);
+	if (rc == 0)
+		rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+	return xxgk_error_from_mdb(rc);
 }
 
 /*
@@ -436,559 +436,609 @@ static int grow_map(struct store *st)
  * and adopting another process's larger map when LMDB says it was resized.
  */
 static int with_retries(struct store *st, int (*attempt)(struct store *, struct wtxn *, void *),
-                        void *arg)
+			void *arg)
 {
-        for (int i = 0;; i++) {
-                struct wtxn t;
-                delta_clear(&st->deltas);
-                if (wtxn_begin(st, &t) == 0) {
-                        attempt(st, &t, arg);
-                        write_deltas(st, &t, &st->deltas);
-                }
-                if (wtxn_finish(&t) == 0)
-                        return 0;
-                if (i >= STORE_RETRIES_MAX)
-                        return t.err;
-                if (t.mdb_rc == MDB_MAP_FULL) {
-                        int rc = grow_map(st);
-                        if (rc)
-                                return rc;
-                } else if (t.mdb_rc == MDB_MAP_RESIZED) {
-                        mdb_env_set_mapsize(st->env, 0);
-                } else {
-                        return t.err;
-                }
-        }
+	for (int i = 0;; i++) {
+		struct wtxn t;
+		delta_clear(&st->deltas);
+		if (wtxn_begin(st, &t) == 0) {
+			attempt(st, &t, arg);
+			write_deltas(st, &t, &st->deltas);
+		}
+		if (wtxn_finish(&t) == 0)
+			return 0;
+		if (i >= STORE_RETRIES_MAX)
+			return t.err;
+		if (t.mdb_rc == MDB_MAP_FULL) {
+			int rc = grow_map(st);
+			if (rc)
+				return rc;
+		} else if (t.mdb_rc == MDB_MAP_RESIZED) {
+			mdb_env_set_mapsize(st->env, 0);
+		} else {
+			return t.err;
+		}
+	}
 }
 
 /* ---- units ---- */
 
 struct unit_list {
-        const struct store_unit *units;
-        size_t n;
+	const struct store_unit *units;
+	size_t n;
 };
 
 static int listed(const struct unit_list *l, const char *id, size_t len)
 {
-        for (size_t i = 0; i < l->n; i++)
-                if (strlen(l->units[i].id) == len && memcmp(l->units[i].id, id, len) == 0)
-                        return 1;
-        return 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->units[i].id) == len && memcmp(l->units[i].id, id, len) == 0)
+			return 1;
+	return 0;
 }
 
 struct kind_move {
-        struct delta_list *deltas;
-        uint32_t number;
-        int from, to;
+	struct delta_list *deltas;
+	uint32_t number;
+	int from, to;
 };
 
 static int move_counter(void *ctx, const struct counter_key *key, int64_t value)
 {
-        struct kind_move *m = ctx;
-        struct counter_key k = *key;
-        if (key->scope != SCOPE_UNIT || key->scope_id != m->number)
-                return SCAN_STOP;
-        k.scope = SCOPE_KIND;
-        k.scope_id = (uint32_t)m->from;
-        if (delta_add(m->deltas, &k, -value))
-                return ENOMEM;
-        k.scope_id = (uint32_t)m->to;
-        return delta_add(m->deltas, &k, value) ? ENOMEM : 0;
+	struct kind_move *m = ctx;
+	struct counter_key k = *key;
+	if (key->scope != SCOPE_UNIT || key->scope_id != m->number)
+		return SCAN_STOP;
+	k.scope = SCOPE_KIND;
+	k.scope_id = (uint32_t)m->from;
+	if (delta_add(m->deltas, &k, -value))
+		return ENOMEM;
+	k.scope_id = (uint32_t)m->to;
+	return delta_add(m->deltas, &k, value) ? ENOMEM : 0;
 }
 
 /* A unit changing kind: its counters leave the old kind's rollup for the new one's. */
 static void move_kind(struct store *st, struct wtxn *t, uint32_t number, int from, int to)
 {
-        struct counter_key start = {SCOPE_UNIT, number, 0, 0};
-        struct kind_move m = {&st->deltas, number, from, to};
-        int rc = t->err ? 0 : scan_counters(st, t->txn, &start, move_counter, &m);
-        if (rc)
-                wtxn_fail_mdb(t, rc);
+	struct counter_key start = {SCOPE_UNIT, number, 0, 0};
+	struct kind_move m = {&st->deltas, number, from, to};
+	int rc = t->err ? 0 : scan_counters(st, t->txn, &start, move_counter, &m);
+	if (rc)
+		wtxn_fail_mdb(t, rc);
 }
 
 struct unlisting {
-        const struct unit_list *list;
-        MDB_txn *txn;
-        MDB_dbi dbi;
+	const struct unit_list *list;
+	MDB_txn *txn;
+	MDB_dbi dbi;
 };
 
 /* Units no longer listed keep their number and records but take no new records. */
 static int unlist_unit(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-        struct unlisting *u = ctx;
-        uint8_t val[6];
-        if (v->mv_size != 6)
-                return MDB_CORRUPTED;
-        if (((uint8_t *)v->mv_data)[5] == 0 || listed(u->list, k->mv_data, k->mv_size))
-                return 0;
-        memcpy(val, v->mv_data, sizeof(val));
-        val[5] = 0;
-        MDB_val key = *k, nv = {sizeof(val), val};
-        /* same key, same size: write cursors in LMDB stay valid */
-        return mdb_put(u->txn, u->dbi, &key, &nv, 0);
+	struct unlisting *u = ctx;
+	uint8_t val[6];
+	if (v->mv_size != 6)
+		return MDB_CORRUPTED;
+	if (((uint8_t *)v->mv_data)[5] == 0 || listed(u->list, k->mv_data, k->mv_size))
+		return 0;
+	memcpy(val, v->mv_data, sizeof(val));
+	val[5] = 0;
+	MDB_val key = *k, nv = {sizeof(val), val};
+	/* same key, same size: write cursors in LMDB stay valid */
+	return mdb_put(u->txn, u->dbi, &key, &nv, 0);
 }
 
 static int set_units_attempt(struct store *st, struct wtxn *t, void *arg)
 {
-        const struct unit_list *l = arg;
-        MDB_val nk = str_val("next_unit"), k, v;
-        uint32_t next = 1;
-        uint8_t val[6];
-        if (wtxn_get(t, st->db_meta, &nk, &v) && v.mv_size == 4)
-                next = get_be32(v.mv_data);
-        for (size_t i = 0; i < l->n && !t->err; i++) {
-                const struct store_unit *u = &l->units[i];
-                k = str_val(u->id);
-                if (wtxn_get(t, st->db_units, &k, &v)) {
-                        uint32_t number = get_be32(v.mv_data);
-                        int kind = ((uint8_t *)v.mv_data)[4];
-                        if (kind != u->kind)
-                                move_kind(st, t, number, kind, u->kind);
-                        unit_value(val, number, u->kind, 1);
-                } else {
-                        unit_value(val, next++, u->kind, 1);
-                }
-                v = (MDB_val){sizeof(val), val};
-                wtxn_put(t, st->db_units, &k, &v);
-        }
-        if (!t->err) {
-                struct unlisting u = {l, t->txn, st->db_units};
-                int rc = scan(t->txn, st->db_units, NULL, unlist_unit, &u);
-                if (rc)
-                        wtxn_fail_mdb(t, rc);
-        }
-        put_be32(val, next);
-        v = (MDB_val){4, val};
-        wtxn_put(t, st->db_meta, &nk, &v);
-        return t->err;
+	const struct unit_list *l = arg;
+	MDB_val nk = str_val("next_unit"), k, v;
+	uint32_t next = 1;
+	uint8_t val[6];
+	if (wtxn_get(t, st->db_meta, &nk, &v) && v.mv_size == 4)
+		next = get_be32(v.mv_data);
+	for (size_t i = 0; i < l->n && !t->err; i++) {
+		const struct store_unit *u = &l->units[i];
+		k = str_val(u->id);
+		if (wtxn_get(t, st->db_units, &k, &v)) {
+			uint32_t number = get_be32(v.mv_data);
+			int kind = ((uint8_t *)v.mv_data)[4];
+			if (kind != u->kind)
+				move_kind(st, t, number, kind, u->kind);
+			unit_value(val, number, u->kind, 1);
+		} else {
+			unit_value(val, next++, u->kind, 1);
+		}
+		v = (MDB_val){sizeof(val), val};
+		wtxn_put(t, st->db_units, &k, &v);
+	}
+	if (!t->err) {
+		struct unlisting u = {l, t->txn, st->db_units};
+		int rc = scan(t->txn, st->db_units, NULL, unlist_unit, &u);
+		if (rc)
+			wtxn_fail_mdb(t, rc);
+	}
+	put_be32(val, next);
+	v = (MDB_val){4, val};
+	wtxn_put(t, st->db_meta, &nk, &v);
+	return t->err;
 }
 
 int store_set_units(struct store *st, const struct store_unit *units, size_t n)
 {
-        char msg[RECORD_MESSAGE_MAX];
-        for (size_t i = 0; i < n; i++) {
-                if (record_check_name("unit", units[i].id, RECORD_UNIT_MAX, msg, sizeof(msg)) ||
-                    units[i].kind <= 0 ||
-                    !protobuf_c_enum_descriptor_get_value(&xxgk__v1__unit_kind__descriptor,
-                                                          units[i].kind))
-                        return XXGK_EINVAL;
-                for (size_t j = 0; j < i; j++)
-                        if (strcmp(units[i].id, units[j].id) == 0)
-                                return XXGK_EINVAL;
-        }
-        struct unit_list l = {units, n};
-        int rc = with_retries(st, set_units_attempt, &l);
-        return rc ? rc : units_load(st);
+	char msg[RECORD_MESSAGE_MAX];
+	for (size_t i = 0; i < n; i++) {
+		if (record_check_name("unit", units[i].id, RECORD_UNIT_MAX, msg, sizeof(msg)) ||
+		    units[i].kind <= 0 ||
+		    !protobuf_c_enum_descriptor_get_value(&xxgk__v1__unit_kind__descriptor,
+							  units[i].kind))
+			return XXGK_EINVAL;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(units[i].id, units[j].id) == 0)
+				return XXGK_EINVAL;
+	}
+	struct unit_list l = {units, n};
+	int rc = with_retries(st, set_units_attempt, &l);
+	return rc ? rc : units_load(st);
 }
 
 /* ---- records ---- */
 
 static size_t record_key(uint8_t *out, uint32_t number, int kind, const char *id)
 {
-        size_t len = strlen(id);
-        put_be32(out, number);
-        out[4] = (uint8_t)kind;
-        memcpy(out + 5, id, len);
-        return 5 + len;
+	size_t len = strlen(id);
+	put_be32(out, number);
+	out[4] = (uint8_t)kind;
+	memcpy(out + 5, id, len);
+	return 5 + len;
 }
 
 static void set_status(struct store_status *s, Xxgk__V1__RecordStatus__Code code,
-                       Xxgk__V1__RecordStatus__Reason reason, const char *fmt, ...)
+		       Xxgk__V1__RecordStatus__Reason reason, const char *fmt, ...)
 {
-        va_list ap;
-        s->code = code;
-        s->reason = reason;
-        va_start(ap, fmt);
-        vsnprintf(s->message, sizeof(s->message), fmt, ap);
-        va_end(ap);
+	va_list ap;
+	s->code = code;
+	s->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(s->message, sizeof(s->message), fmt, ap);
+	va_end(ap);
 }
 
 /* Compares a new record with its stored copy; 1 when the new one replaces it. */
 static int compare_stored(struct store *st, struct wtxn *t, const struct unit_entry *u,
-                          const Xxgk__V1__Record *r, const uint8_t *packed, size_t len,
-                          const MDB_val *stored, struct store_status *s)
+			  const Xxgk__V1__Record *r, const uint8_t *packed, size_t len,
+			  const MDB_val *stored, struct store_status *s)
 {
-        Xxgk__V1__Record *old = xxgk__v1__record__unpack(NULL, stored->mv_size, stored->mv_data);
-        struct record_facts of;
-        char msg[RECORD_MESSAGE_MAX];
-        int replace = 0;
-        if (old == NULL) {
-                wtxn_fail(t, XXGK_ECORRUPT);
-                return 0;
-        }
-        if (r->revision < old->revision) {
-                set_status(s, XXGK__V1__RECORD_STATUS__CODE__STALE,
-                           XXGK__V1__RECORD_STATUS__REASON__REASON_NONE,
-                           "revision %llu is older than the stored %llu",
-                           (unsigned long long)r->revision, (unsigned long long)old->revision);
-        } else if (r->revision == old->revision) {
-                if (stored->mv_size == len && memcmp(stored->mv_data, packed, len) == 0)
-                        set_status(s, XXGK__V1__RECORD_STATUS__CODE__DUPLICATE,
-                                   XXGK__V1__RECORD_STATUS__REASON__REASON_NONE,
-                                   "revision %llu is stored already",
-                                   (unsigned long long)r->revision);
-                else
-                        set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
-                                   XXGK__V1__RECORD_STATUS__REASON__CONFLICT,
-                                   "revision %llu is stored with other content",
-                                   (unsigned long long)r->revision);
-        } else if (record_check(old, &of, msg, sizeof(msg)) != 0) {
-                wtxn_fail(t, XXGK_ECORRUPT);
-        } else {
-                if (add_flows(&st->deltas, u, &of, -1))
-                        wtxn_fail(t, XXGK_ENOMEM);
-                replace = 1;
-        }
-        xxgk__v1__record__free_unpacked(old, NULL);
-        return replace;
+	Xxgk__V1__Record *old = xxgk__v1__record__unpack(NULL, stored->mv_size, stored->mv_data);
+	struct record_facts of;
+	char msg[RECORD_MESSAGE_MAX];
+	int replace = 0;
+	if (old == NULL) {
+		wtxn_fail(t, XXGK_ECORRUPT);
+		return 0;
+	}
+	if (r->revision < old->revision) {
+		set_status(s, XXGK__V1__RECORD_STATUS__CODE__STALE,
+			   XXGK__V1__RECORD_STATUS__REASON__REASON_NONE,
+			   "revision %llu is older than the stored %llu",
+			   (unsigned long long)r->revision, (unsigned long long)old->revision);
+	} else if (r->revision == old->revision) {
+		if (stored->mv_size == len && memcmp(stored->mv_data, packed, len) == 0)
+			set_status(s, XXGK__V1__RECORD_STATUS__CODE__DUPLICATE,
+				   XXGK__V1__RECORD_STATUS__REASON__REASON_NONE,
+				   "revision %llu is stored already",
+				   (unsigned long long)r->revision);
+		else
+			set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
+				   XXGK__V1__RECORD_STATUS__REASON__CONFLICT,
+				   "revision %llu is stored with other content",
+				   (unsigned long long)r->revision);
+	} else if (record_check(old, &of, msg, sizeof(msg)) != 0) {
+		wtxn_fail(t, XXGK_ECORRUPT);
+	} else {
+		if (add_flows(&st->deltas, u, &of, -1))
+			wtxn_fail(t, XXGK_ENOMEM);
+		replace = 1;
+	}
+	xxgk__v1__record__free_unpacked(old, NULL);
+	return replace;
 }
 
 static void apply_record(struct store *st, struct wtxn *t, const Xxgk__V1__Record *r,
-                         struct store_status *s)
+			 struct store_status *s)
 {
-        struct record_facts f;
-        uint8_t packed[RECORD_PACKED_MAX], kb[5 + RECORD_ID_MAX];
-        size_t len;
-        *s = (struct store_status){0};
-        if (record_check(r, &f, s->message, sizeof(s->message))) {
-                s->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
-                s->reason = XXGK__V1__RECORD_STATUS__REASON__INVALID;
-                return;
-        }
-        const struct unit_entry *u = unit_find(st, r->unit);
-        if (u == NULL || !u->listed) {
-                set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
-                           XXGK__V1__RECORD_STATUS__REASON__UNKNOWN_UNIT,
-                           "unit: \"%s\" is not a unit of this city", r->unit);
-                return;
-        }
-        if ((len = record_pack_canonical(r, packed, sizeof(packed))) == 0) {
-                set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
-                           XXGK__V1__RECORD_STATUS__REASON__INVALID,
-                           "record: larger than %d bytes when packed", RECORD_PACKED_MAX);
-                return;
-        }
-        MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
-        if (wtxn_get(t, st->db_records, &k, &v) && !compare_stored(st, t, u, r, packed, len, &v, s))
-                return;
-        if (t->err)
-                return;
-        v = (MDB_val){len, packed};
-        wtxn_put(t, st->db_records, &k, &v);
-        if (add_flows(&st->deltas, u, &f, +1))
-                wtxn_fail(t, XXGK_ENOMEM);
-        s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
+	struct record_facts f;
+	uint8_t packed[RECORD_PACKED_MAX], kb[5 + RECORD_ID_MAX];
+	size_t len;
+	*s = (struct store_status){0};
+	if (record_check(r, &f, s->message, sizeof(s->message))) {
+		s->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
+		s->reason = XXGK__V1__RECORD_STATUS__REASON__INVALID;
+		return;
+	}
+	const struct unit_entry *u = unit_find(st, r->unit);
+	if (u == NULL || !u->listed) {
+		set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
+			   XXGK__V1__RECORD_STATUS__REASON__UNKNOWN_UNIT,
+			   "unit: \"%s\" is not a unit of this city", r->unit);
+		return;
+	}
+	if ((len = record_pack_canonical(r, packed, sizeof(packed))) == 0) {
+		set_status(s, XXGK__V1__RECORD_STATUS__CODE__REJECTED,
+			   XXGK__V1__RECORD_STATUS__REASON__INVALID,
+			   "record: larger than %d bytes when packed", RECORD_PACKED_MAX);
+		return;
+	}
+	MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
+	if (wtxn_get(t, st->db_records, &k, &v) && !compare_stored(st, t, u, r, packed, len, &v, s))
+		return;
+	if (t->err)
+		return;
+	v = (MDB_val){len, packed};
+	wtxn_put(t, st->db_records, &k, &v);
+	if (add_flows(&st->deltas, u, &f, +1))
+		wtxn_fail(t, XXGK_ENOMEM);
+	s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
 }
 
 struct apply_args {
-        Xxgk__V1__Record *const *records;
-        size_t n;
-        struct store_status *statuses;
+	Xxgk__V1__Record *const *records;
+	size_t n;
+	struct store_status *statuses;
 };
 
 static int apply_attempt(struct store *st, struct wtxn *t, void *arg)
 {
-        struct apply_args *a = arg;
-        for (size_t i = 0; i < a->n && !t->err; i++)
-                apply_record(st, t, a->records[i], &a->statuses[i]);
-        return t->err;
+	struct apply_args *a = arg;
+	for (size_t i = 0; i < a->n && !t->err; i++)
+		apply_record(st, t, a->records[i], &a->statuses[i]);
+	return t->err;
 }
 
 int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
-                struct store_status *statuses)
+		struct store_status *statuses)
 {
-        struct apply_args a = {records, n, statuses};
-        return with_retries(st, apply_attempt, &a);
+	struct apply_args a = {records, n, statuses};
+	return with_retries(st, apply_attempt, &a);
 }
 
 /* ---- reading ---- */
 
 static int rtxn_begin(struct store *st, MDB_txn **txn)
 {
-        int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
-        if (rc == MDB_MAP_RESIZED) {
-                mdb_env_set_mapsize(st->env, 0);
-                rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
-        }
-        return xxgk_error_from_mdb(rc);
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	if (rc == MDB_MAP_RESIZED) {
+		mdb_env_set_mapsize(st->env, 0);
+		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
+	}
+	return xxgk_error_from_mdb(rc);
 }
 
 struct flow_sums {
-        struct counter_key scope;
-        int64_t *year, *before;
+	struct counter_key scope;
+	int64_t *year, *before;
 };
 
 static int sum_flow(void *ctx, const struct counter_key *key, int64_t value)
 {
-        struct flow_sums *s = ctx;
-        if (key->scope != s->scope.scope || key->scope_id != s->scope.scope_id ||
-            key->year > s->scope.year)
-                return SCAN_STOP;
-        if (key->counter < COUNTER_COUNT) {
-                if (key->year == s->scope.year)
-                        s->year[key->counter] += value;
-                else
-                        s->before[key->counter] += value;
-        }
-        return 0;
+	struct flow_sums *s = ctx;
+	if (key->scope != s->scope.scope || key->scope_id != s->scope.scope_id ||
+	    key->year > s->scope.year)
+		return SCAN_STOP;
+	if (key->counter < COUNTER_COUNT) {
+		if (key->year == s->scope.year)
+			s->year[key->counter] += value;
+		else
+			s->before[key->counter] += value;
+	}
+	return 0;
 }
 
 /* Sums one scope's counters into the year's flows and the flows of all years before. */
 static int read_flows(struct store *st, uint8_t scope, uint32_t scope_id, int year,
-                      int64_t *flows_year, int64_t *flows_before)
+		      int64_t *flows_year, int64_t *flows_before)
 {
-        MDB_txn *txn;
-        struct counter_key start = {scope, scope_id, 0, 0};
-        struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before};
-        int rc = rtxn_begin(st, &txn);
-        if (rc)
-                return rc;
-        rc = scan_counters(st, txn, &start, sum_flow, &s);
-        mdb_txn_abort(txn);
-        return xxgk_error_from_mdb(rc);
+	MDB_txn *txn;
+	struct counter_key start = {scope, scope_id, 0, 0};
+	struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before};
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = scan_counters(st, txn, &start, sum_flow, &s);
+	mdb_txn_abort(txn);
+	return xxgk_error_from_mdb(rc);
 }
 
 int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
-                 struct report *out)
+		 struct report *out)
 {
-        int64_t flows_year[COUNTER_COUNT] = {0}, flows_before[COUNTER_COUNT] = {0};
-        uint32_t scope_id = 0;
-        if (year < DATE_YEAR_MIN || year > DATE_YEAR_MAX)
-                return XXGK_EINVAL;
-        if (template_year == 0)
-                template_year = cells_template_for_year(year);
-        if (!cells_template_bit(template_year))
-                return XXGK_EINVAL;
-        switch (scope->type) {
-        case SCOPE_CITY:
-                break;
-        case SCOPE_KIND:
-                if (scope->kind <= 0 || !protobuf_c_enum_descriptor_get_value(
-                                            &xxgk__v1__unit_kind__descriptor, scope->kind))
-                        return XXGK_EINVAL;
-                scope_id = (uint32_t)scope->kind;
-                break;
-        case SCOPE_UNIT: {
-                const struct unit_entry *u = scope->unit ? unit_find(st, scope->unit) : NULL;
-                if (u == NULL)
-                        return XXGK_ENOTFOUND;
-                scope_id = u->number;
-                break;
-        }
-        default:
-                return XXGK_EINVAL;
-        }
-        int rc = read_flows(st, (uint8_t)scope->type, scope_id, year, flows_year, flows_before);
-        if (rc == 0)
-                report_assemble(out, year, template_year, flows_year, flows_before);
-        return rc;
+	int64_t flows_year[COUNTER_COUNT] = {0}, flows_before[COUNTER_COUNT] = {0};
+	uint32_t scope_id = 0;
+	if (year < DATE_YEAR_MIN || year > DATE_YEAR_MAX)
+		return XXGK_EINVAL;
+	if (template_year == 0)
+		template_year = cells_template_for_year(year);
+	if (!cells_template_bit(template_year))
+		return XXGK_EINVAL;
+	switch (scope->type) {
+	case SCOPE_CITY:
+		break;
+	case SCOPE_KIND:
+		if (scope->kind <= 0 || !protobuf_c_enum_descriptor_get_value(
+					    &xxgk__v1__unit_kind__descriptor, scope->kind))
+			return XXGK_EINVAL;
+		scope_id = (uint32_t)scope->kind;
+		break;
+	case SCOPE_UNIT: {
+		const struct unit_entry *u = scope->unit ? unit_find(st, scope->unit) : NULL;
+		if (u == NULL)
+			return XXGK_ENOTFOUND;
+		scope_id = u->number;
+		break;
+	}
+	default:
+		return XXGK_EINVAL;
+	}
+	int rc = read_flows(st, (uint8_t)scope->type, scope_id, year, flows_year, flows_before);
+	if (rc == 0)
+		report_assemble(out, year, template_year, flows_year, flows_before);
+	return rc;
+}
+
+const struct delta_list *store_changes(const struct store *st)
+{
+	return &st->deltas;
+}
+
+const char *store_unit_id(const struct store *st, uint32_t number)
+{
+	const struct unit_entry *u = unit_by_number(st, number);
+	return u ? u->id : NULL;
+}
+
+static int unit_has_records(struct store *st, MDB_txn *txn, uint32_t number, int year, int *out)
+{
+	*out = 0;
+	for (int kind = 0; kind < RECORD_KIND_COUNT && !*out; kind++) {
+		struct counter_key key = {SCOPE_UNIT, number, (uint16_t)year,
+					  (uint16_t)counter_records(kind)};
+		uint8_t kb[COUNTER_KEY_SIZE];
+		counter_key_encode(&key, kb);
+		MDB_val k = {sizeof(kb), kb}, v;
+		int rc = mdb_get(txn, st->db_counters, &k, &v);
+		if (rc == 0)
+			*out = 1;
+		else if (rc != MDB_NOTFOUND)
+			return rc;
+	}
+	return 0;
+}
+
+int store_silent_units(struct store *st, int year, const struct report_scope *scope,
+		       store_unit_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < st->n_units && rc == 0; i++) {
+		const struct unit_entry *u = &st->units[i];
+		int has = 0;
+		if (!u->listed || (scope->type == SCOPE_KIND && u->kind != scope->kind) ||
+		    (scope->type == SCOPE_UNIT && strcmp(u->id, scope->unit ? scope->unit : "")))
+			continue;
+		rc = unit_has_records(st, txn, u->number, year, &has);
+		if (rc == 0 && !has)
+			fn(ctx, u->id);
+	}
+	mdb_txn_abort(txn);
+	return xxgk_error_from_mdb(rc);
 }
 
 /* ---- verify ---- */
 
 struct verify_state {
-        store_difference_fn fn;
-        void *ctx;
-        size_t differences;
+	store_difference_fn fn;
+	void *ctx;
+	size_t differences;
 };
 
 static void difference(struct verify_state *vs, const char *fmt, ...)
 {
-        char line[256];
-        va_list ap;
-        vs->differences++;
-        if (vs->fn == NULL)
-                return;
-        va_start(ap, fmt);
-        vsnprintf(line, sizeof(line), fmt, ap);
-        va_end(ap);
-        vs->fn(vs->ctx, line);
+	char line[256];
+	va_list ap;
+	vs->differences++;
+	if (vs->fn == NULL)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	vs->fn(vs->ctx, line);
 }
 
 static void counter_difference(struct store *st, struct verify_state *vs,
-                               const struct counter_key *key, int64_t stored, int64_t recomputed)
+			       const struct counter_key *key, int64_t stored, int64_t recomputed)
 {
-        char name[96], scope[96];
-        const struct unit_entry *u;
-        counter_name(key->counter, name, sizeof(name));
-        if (key->scope == SCOPE_CITY)
-                snprintf(scope, sizeof(scope), "city");
-        else if (key->scope == SCOPE_KIND)
-                snprintf(scope, sizeof(scope), "kind %u", (unsigned)key->scope_id);
-        else if ((u = unit_by_number(st, key->scope_id)) != NULL)
-                snprintf(scope, sizeof(scope), "unit %s", u->id);
-        else
-                snprintf(scope, sizeof(scope), "unit #%u", (unsigned)key->scope_id);
-        difference(vs, "%s %u %s: stored %lld, recomputed %lld", scope, (unsigned)key->year, name,
-                   (long long)stored, (long long)recomputed);
+	char name[96], scope[96];
+	const struct unit_entry *u;
+	counter_name(key->counter, name, sizeof(name));
+	if (key->scope == SCOPE_CITY)
+		snprintf(scope, sizeof(scope), "city");
+	else if (key->scope == SCOPE_KIND)
+		snprintf(scope, sizeof(scope), "kind %u", (unsigned)key->scope_id);
+	else if ((u = unit_by_number(st, key->scope_id)) != NULL)
+		snprintf(scope, sizeof(scope), "unit %s", u->id);
+	else
+		snprintf(scope, sizeof(scope), "unit #%u", (unsigned)key->scope_id);
+	difference(vs, "%s %u %s: stored %lld, recomputed %lld", scope, (unsigned)key->year, name,
+		   (long long)stored, (long long)recomputed);
 }
 
 struct recomputation {
-        struct store *st;
-        struct delta_list *want;
-        struct verify_state *vs;
+	struct store *st;
+	struct delta_list *want;
+	struct verify_state *vs;
 };
 
 static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-        struct recomputation *rc = ctx;
-        struct record_facts f;
-        char msg[RECORD_MESSAGE_MAX];
-        int err = 0;
-        const struct unit_entry *u =
-            k->mv_size > 5 ? unit_by_number(rc->st, get_be32(k->mv_data)) : NULL;
-        Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
-        if (u == NULL || r == NULL)
-                difference(rc->vs, "a stored record of %s cannot be read",
-                           u ? u->id : "an unknown unit");
-        else if (record_check(r, &f, msg, sizeof(msg)))
-                difference(rc->vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
-        else if (add_flows(rc->want, u, &f, +1))
-                err = ENOMEM;
-        if (r)
-                xxgk__v1__record__free_unpacked(r, NULL);
-        return err;
+	struct recomputation *rc = ctx;
+	struct record_facts f;
+	char msg[RECORD_MESSAGE_MAX];
+	int err = 0;
+	const struct unit_entry *u =
+	    k->mv_size > 5 ? unit_by_number(rc->st, get_be32(k->mv_data)) : NULL;
+	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
+	if (u == NULL || r == NULL)
+		difference(rc->vs, "a stored record of %s cannot be read",
+			   u ? u->id : "an unknown unit");
+	else if (record_check(r, &f, msg, sizeof(msg)))
+		difference(rc->vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
+	else if (add_flows(rc->want, u, &f, +1))
+		err = ENOMEM;
+	if (r)
+		xxgk__v1__record__free_unpacked(r, NULL);
+	return err;
 }
 
 /* Recomputes the flows of every stored record into want. */
 static int recompute(struct store *st, MDB_txn *txn, struct delta_list *want,
-                     struct verify_state *vs)
+		     struct verify_state *vs)
 {
-        struct recomputation rc = {st, want, vs};
-        return scan(txn, st->db_records, NULL, recompute_record, &rc);
+	struct recomputation rc = {st, want, vs};
+	return scan(txn, st->db_records, NULL, recompute_record, &rc);
 }
 
 struct comparison {
-        struct store *st;
-        const struct delta_list *want;
-        size_t next; /* the first recomputed counter not yet compared */
-        struct verify_state *vs;
+	struct store *st;
+	const struct delta_list *want;
+	size_t next; /* the first recomputed counter not yet compared */
+	struct verify_state *vs;
 };
 
 static int compare_counter(void *ctx, const struct counter_key *key, int64_t value)
 {
-        struct comparison *c = ctx;
-        const struct delta_list *want = c->want;
-        for (; c->next < want->n && counter_key_compare(&want->v[c->next].key, key) < 0; c->next++)
-                counter_difference(c->st, c->vs, &want->v[c->next].key, 0, want->v[c->next].value);
-        if (c->next < want->n && counter_key_compare(&want->v[c->next].key, key) == 0) {
-                if (want->v[c->next].value != value)
-                        counter_difference(c->st, c->vs, key, value, want->v[c->next].value);
-                c->next++;
-        } else {
-                counter_difference(c->st, c->vs, key, value, 0);
-        }
-        return 0;
+	struct comparison *c = ctx;
+	const struct delta_list *want = c->want;
+	for (; c->next < want->n && counter_key_compare(&want->v[c->next].key, key) < 0; c->next++)
+		counter_difference(c->st, c->vs, &want->v[c->next].key, 0, want->v[c->next].value);
+	if (c->next < want->n && counter_key_compare(&want->v[c->next].key, key) == 0) {
+		if (want->v[c->next].value != value)
+			counter_difference(c->st, c->vs, key, value, want->v[c->next].value);
+		c->next++;
+	} else {
+		counter_difference(c->st, c->vs, key, value, 0);
+	}
+	return 0;
 }
 
 /* Walks the stored counters and the recomputed ones together, both in key order. */
 static int compare_counters(struct store *st, MDB_txn *txn, const struct delta_list *want,
-                            struct verify_state *vs)
+			    struct verify_state *vs)
 {
-        struct comparison c = {st, want, 0, vs};
-        int rc = scan_counters(st, txn, NULL, compare_counter, &c);
-        for (; rc == 0 && c.next < want->n; c.next++)
-                counter_difference(st, vs, &want->v[c.next].key, 0, want->v[c.next].value);
-        return rc;
+	struct comparison c = {st, want, 0, vs};
+	int rc = scan_counters(st, txn, NULL, compare_counter, &c);
+	for (; rc == 0 && c.next < want->n; c.next++)
+		counter_difference(st, vs, &want->v[c.next].key, 0, want->v[c.next].value);
+	return rc;
 }
 
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences)
 {
-        struct verify_state vs = {fn, ctx, 0};
-        struct delta_list want = {0};
-        MDB_txn *txn;
-        int rc = rtxn_begin(st, &txn);
-        if (rc)
-                return rc;
-        rc = recompute(st, txn, &want, &vs);
-        if (rc == 0) {
-                delta_merge(&want);
-                rc = compare_counters(st, txn, &want, &vs);
-        }
-        mdb_txn_abort(txn);
-        delta_free(&want);
-        *differences = vs.differences;
-        return xxgk_error_from_mdb(rc);
+	struct verify_state vs = {fn, ctx, 0};
+	struct delta_list want = {0};
+	MDB_txn *txn;
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = recompute(st, txn, &want, &vs);
+	if (rc == 0) {
+		delta_merge(&want);
+		rc = compare_counters(st, txn, &want, &vs);
+	}
+	mdb_txn_abort(txn);
+	delta_free(&want);
+	*differences = vs.differences;
+	return xxgk_error_from_mdb(rc);
 }
 
 /* ---- iteration and statistics ---- */
 
 struct user_scan {
-        struct store *st;
-        store_counter_fn counter_fn;
-        store_record_fn record_fn;
-        void *ctx;
-        int stopped; /* the callback's non-zero return */
+	struct store *st;
+	store_counter_fn counter_fn;
+	store_record_fn record_fn;
+	void *ctx;
+	int stopped; /* the callback's non-zero return */
 };
 
 static int user_counter(void *ctx, const struct counter_key *key, int64_t value)
 {
-        struct user_scan *u = ctx;
-        u->stopped = u->counter_fn(u->ctx, key, value);
-        return u->stopped ? SCAN_STOP : 0;
+	struct user_scan *u = ctx;
+	u->stopped = u->counter_fn(u->ctx, key, value);
+	return u->stopped ? SCAN_STOP : 0;
 }
 
 int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx)
 {
-        MDB_txn *txn;
-        struct user_scan u = {st, fn, NULL, ctx, 0};
-        int rc = rtxn_begin(st, &txn);
-        if (rc)
-                return rc;
-        rc = scan_counters(st, txn, NULL, user_counter, &u);
-        mdb_txn_abort(txn);
-        return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
+	MDB_txn *txn;
+	struct user_scan u = {st, fn, NULL, ctx, 0};
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = scan_counters(st, txn, NULL, user_counter, &u);
+	mdb_txn_abort(txn);
+	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
 static int user_record(void *ctx, const MDB_val *k, const MDB_val *v)
 {
-        struct user_scan *u = ctx;
-        const struct unit_entry *unit =
-            k->mv_size > 5 ? unit_by_number(u->st, get_be32(k->mv_data)) : NULL;
-        Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
-        if (unit == NULL || r == NULL) {
-                if (r)
-                        xxgk__v1__record__free_unpacked(r, NULL);
-                return MDB_CORRUPTED;
-        }
-        u->stopped = u->record_fn(u->ctx, unit->id, r);
-        xxgk__v1__record__free_unpacked(r, NULL);
-        return u->stopped ? SCAN_STOP : 0;
+	struct user_scan *u = ctx;
+	const struct unit_entry *unit =
+	    k->mv_size > 5 ? unit_by_number(u->st, get_be32(k->mv_data)) : NULL;
+	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
+	if (unit == NULL || r == NULL) {
+		if (r)
+			xxgk__v1__record__free_unpacked(r, NULL);
+		return MDB_CORRUPTED;
+	}
+	u->stopped = u->record_fn(u->ctx, unit->id, r);
+	xxgk__v1__record__free_unpacked(r, NULL);
+	return u->stopped ? SCAN_STOP : 0;
 }
 
 int store_foreach_record(struct store *st, store_record_fn fn, void *ctx)
 {
-        MDB_txn *txn;
-        struct user_scan u = {st, NULL, fn, ctx, 0};
-        int rc = rtxn_begin(st, &txn);
-        if (rc)
-                return rc;
-        rc = scan(txn, st->db_records, NULL, user_record, &u);
-        mdb_txn_abort(txn);
-        return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
+	MDB_txn *txn;
+	struct user_scan u = {st, NULL, fn, ctx, 0};
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = scan(txn, st->db_records, NULL, user_record, &u);
+	mdb_txn_abort(txn);
+	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
 int store_stats(struct store *st, struct store_stats *out)
 {
-        MDB_txn *txn;
-        MDB_stat stat;
-        MDB_envinfo info;
-        int rc = rtxn_begin(st, &txn);
-        if (rc)
-                return rc;
-        rc = mdb_stat(txn, st->db_records, &stat);
-        mdb_txn_abort(txn);
-        if (rc == 0)
-                rc = mdb_env_info(st->env, &info);
-        if (rc == 0) {
-                MDB_stat env_stat;
-                rc = mdb_env_stat(st->env, &env_stat);
-                out->records = stat.ms_entries;
-                out->map_size = info.me_mapsize;
-                out->map_used = (uint64_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
-                out->units = 0;
-                for (size_t i = 0; i < st->n_units; i++)
-                        out->units += st->units[i].listed != 0;
-        }
-        return xxgk_error_from_mdb(rc);
+	MDB_txn *txn;
+	MDB_stat stat;
+	MDB_envinfo info;
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = mdb_stat(txn, st->db_records, &stat);
+	mdb_txn_abort(txn);
+	if (rc == 0)
+		rc = mdb_env_info(st->env, &info);
+	if (rc == 0) {
+		MDB_stat env_stat;
+		rc = mdb_env_stat(st->env, &env_stat);
+		out->records = stat.ms_entries;
+		out->map_size = info.me_mapsize;
+		out->map_used = (uint64_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
+		out->units = 0;
+		for (size_t i = 0; i < st->n_units; i++)
+			out->units += st->units[i].listed != 0;
+	}
+	return xxgk_error_from_mdb(rc);
 }

@@ -19,21 +19,21 @@
 struct store;
 
 struct store_options {
-        size_t map_size; /* initial LMDB map size in bytes; 0 for the default (64 MiB) */
-        int no_sync;     /* tests only: commit without fsync (not durable) */
+	size_t map_size; /* initial LMDB map size in bytes; 0 for the default (64 MiB) */
+	int no_sync;	 /* tests only: commit without fsync (not durable) */
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */
 struct store_unit {
-        const char *id;
-        int kind;
+	const char *id;
+	int kind;
 };
 
 /* What became of one record: code and reason are RecordStatus values of the wire schema. */
 struct store_status {
-        Xxgk__V1__RecordStatus__Code code;
-        Xxgk__V1__RecordStatus__Reason reason;
-        char message[RECORD_MESSAGE_MAX];
+	Xxgk__V1__RecordStatus__Code code;
+	Xxgk__V1__RecordStatus__Reason reason;
+	char message[RECORD_MESSAGE_MAX];
 };
 
 /*
@@ -60,12 +60,21 @@ int store_set_units(struct store *st, const struct store_unit *units, size_t n);
  * was stored.
  */
 int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
-                struct store_status *statuses);
+		struct store_status *statuses);
+
+/*
+ * The counter changes of the last committed store_apply, merged and in key order: the unit
+ * scope's entries say which cells of which unit moved. Valid until the next write.
+ */
+const struct delta_list *store_changes(const struct store *st);
+
+/* The id of a unit by its number (the scope_id of a unit's counter_key), or NULL. */
+const char *store_unit_id(const struct store *st, uint32_t number);
 
 struct report_scope {
-        enum scope_type type;
-        int kind;         /* UnitKind value, for SCOPE_KIND */
-        const char *unit; /* unit id, for SCOPE_UNIT */
+	enum scope_type type;
+	int kind;	  /* UnitKind value, for SCOPE_KIND */
+	const char *unit; /* unit id, for SCOPE_UNIT */
 };
 
 /*
@@ -73,7 +82,15 @@ struct report_scope {
  * Returns 0, XXGK_ENOTFOUND for a unit never known, XXGK_EINVAL for a bad year or template.
  */
 int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
-                 struct report *out);
+		 struct report *out);
+
+/*
+ * Calls fn with the id of every listed unit in scope that has no live record dated in year
+ * (a unit that sent zeros has records; one that sent nothing has none).
+ */
+typedef void (*store_unit_fn)(void *ctx, const char *unit);
+int store_silent_units(struct store *st, int year, const struct report_scope *scope,
+		       store_unit_fn fn, void *ctx);
 
 typedef void (*store_difference_fn)(void *ctx, const char *difference);
 
@@ -93,10 +110,10 @@ typedef int (*store_record_fn)(void *ctx, const char *unit, const Xxgk__V1__Reco
 int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
 
 struct store_stats {
-        uint64_t records; /* stored records, tombstones included */
-        uint64_t units;   /* units listed now */
-        uint64_t map_size;
-        uint64_t map_used;
+	uint64_t records; /* stored records, tombstones included */
+	uint64_t units;	  /* units listed now */
+	uint64_t map_size;
+	uint64_t map_used;
 };
 int store_stats(struct store *st, struct store_stats *out);
 

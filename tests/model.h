@@ -12,12 +12,12 @@
 #include "report.h"
 
 struct model_record {
-        int unit; /* index of the unit in the test's city */
-        struct record_facts f;
+	int unit; /* index of the unit in the test's city */
+	struct record_facts f;
 };
 
 /* in_scope(unit, ctx) says which units count; NULL counts every unit. */
 void model_report(const struct model_record *records, size_t n, int (*in_scope)(int, void *),
-                  void *ctx, int year, int template_year, struct report *out);
+		  void *ctx, int year, int template_year, struct report *out);
 
 #endif

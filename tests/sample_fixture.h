@@ -13,9 +13,9 @@
 #include "testutil.h"
 
 struct sample_unit {
-        const char *id;
-        const char *name;
-        int kind; /* UnitKind value */
+	const char *id;
+	const char *name;
+	int kind; /* UnitKind value */
 };
 
 extern const struct sample_unit sample_units[];

@@ -22,351 +22,360 @@
 #define REJECTED XXGK__V1__RECORD_STATUS__CODE__REJECTED
 
 struct fixture {
-        struct city city;
-        char *dir;
-        struct store *st;
+	struct city city;
+	char *dir;
+	struct store *st;
 };
 
 static int setup(void **state)
 {
-        struct fixture *fx = calloc(1, sizeof(*fx));
-        city_make(&fx->city, 8);
-        fx->dir = tmpdir_make("store");
-        fx->st = test_store_open(fx->dir, &fx->city);
-        *state = fx;
-        return 0;
+	struct fixture *fx = calloc(1, sizeof(*fx));
+	city_make(&fx->city, 8);
+	fx->dir = tmpdir_make("store");
+	fx->st = test_store_open(fx->dir, &fx->city);
+	*state = fx;
+	return 0;
 }
 
 static int teardown(void **state)
 {
-        struct fixture *fx = *state;
-        store_close(fx->st);
-        tmpdir_remove(fx->dir);
-        city_free(&fx->city);
-        free(fx);
-        return 0;
+	struct fixture *fx = *state;
+	store_close(fx->st);
+	tmpdir_remove(fx->dir);
+	city_free(&fx->city);
+	free(fx);
+	return 0;
 }
 
 static int apply_one(struct store *st, struct trec *t)
 {
-        struct store_status s;
-        Xxgk__V1__Record *r = &t->r;
-        test_apply(st, &r, 1, &s);
-        return s.code;
+	struct store_status s;
+	Xxgk__V1__Record *r = &t->r;
+	test_apply(st, &r, 1, &s);
+	return s.code;
 }
 
 static struct report city_report(struct store *st, int year)
 {
-        struct report r;
-        struct report_scope city = {.type = SCOPE_CITY};
-        assert_int_equal(store_report(st, year, &city, 0, &r), 0);
-        return r;
+	struct report r;
+	struct report_scope city = {.type = SCOPE_CITY};
+	assert_int_equal(store_report(st, year, &city, 0, &r), 0);
+	return r;
 }
 
 static void assert_verified(struct store *st)
 {
-        size_t differences = 1;
-        assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
-        assert_int_equal(differences, 0);
+	size_t differences = 1;
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_int_equal(differences, 0);
 }
 
 static void test_revision_rule(void **state)
 {
-        struct fixture *fx = *state;
-        struct trec t;
-        /* revision 2: received 2019, open */
-        trec_application(&t, "u001", "a", 2, 1, "2019-04-01", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_CARRIED_OUT][APP_COL_TOTAL], 1);
-        assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
-        /* an older revision is stale, whatever it says */
-        trec_application(&t, "u001", "a", 1, 1, "2019-04-01", "2019-04-02", 1);
-        assert_int_equal(apply_one(fx->st, &t), STALE);
-        /* revision 3 concludes it: the open count moves to granted */
-        trec_application(&t, "u001", "a", 3, 1, "2019-04-01", "2019-05-01", 1);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        struct report r = city_report(fx->st, 2019);
-        assert_int_equal(r.app[APP_ROW_CARRIED_OUT][APP_COL_TOTAL], 0);
-        assert_int_equal(r.app[APP_ROW_GRANTED][APP_COL_NATURAL_PERSON], 1);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 1);
-        /* revision 4 deletes it; a late revision 3 cannot bring it back */
-        trec_tombstone(&t, "u001", "a", 4, RECORD_APPLICATION);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 0);
-        assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
-        trec_application(&t, "u001", "a", 3, 1, "2019-04-01", "2019-05-01", 1);
-        assert_int_equal(apply_one(fx->st, &t), STALE);
-        assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 0);
-        /* revision 5 recreates it, as a legal person's */
-        trec_application(&t, "u001", "a", 5, 2, "2020-01-03", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        r = city_report(fx->st, 2020);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_COMMERCIAL], 1);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_NATURAL_PERSON], 0);
-        /* the same id in another unit, or as another kind, is another record */
-        trec_application(&t, "u002", "a", 1, 1, "2020-01-03", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        trec_case(&t, "u001", "a", 1, 1, "2020-01-03", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        assert_int_equal(city_report(fx->st, 2020).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 2);
-        assert_verified(fx->st);
+	struct fixture *fx = *state;
+	struct trec t;
+	/* revision 2: received 2019, open */
+	trec_application(&t, "u001", "a", 2, 1, "2019-04-01", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_CARRIED_OUT][APP_COL_TOTAL], 1);
+	assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
+	/* content, not encoding, decides: an explicit deleted = false changes nothing */
+	t.r.has_deleted = 1;
+	t.r.deleted = 0;
+	assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
+	/* an older revision is stale, whatever it says */
+	trec_application(&t, "u001", "a", 1, 1, "2019-04-01", "2019-04-02", 1);
+	assert_int_equal(apply_one(fx->st, &t), STALE);
+	/* revision 3 concludes it: the open count moves to granted */
+	trec_application(&t, "u001", "a", 3, 1, "2019-04-01", "2019-05-01", 1);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	struct report r = city_report(fx->st, 2019);
+	assert_int_equal(r.app[APP_ROW_CARRIED_OUT][APP_COL_TOTAL], 0);
+	assert_int_equal(r.app[APP_ROW_GRANTED][APP_COL_NATURAL_PERSON], 1);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 1);
+	/* revision 4 deletes it; a late revision 3 cannot bring it back */
+	trec_tombstone(&t, "u001", "a", 4, RECORD_APPLICATION);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 0);
+	assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
+	/* a tombstone's body only names its kind: fields in it do not make a conflict */
+	trec_application(&t, "u001", "a", 4, 1, "2019-04-01", NULL, 0);
+	t.r.has_deleted = 1;
+	t.r.deleted = 1;
+	assert_int_equal(apply_one(fx->st, &t), DUPLICATE);
+	trec_application(&t, "u001", "a", 3, 1, "2019-04-01", "2019-05-01", 1);
+	assert_int_equal(apply_one(fx->st, &t), STALE);
+	assert_int_equal(city_report(fx->st, 2019).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 0);
+	/* revision 5 recreates it, as a legal person's */
+	trec_application(&t, "u001", "a", 5, 2, "2020-01-03", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	r = city_report(fx->st, 2020);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_COMMERCIAL], 1);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_NATURAL_PERSON], 0);
+	/* the same id in another unit, or as another kind, is another record */
+	trec_application(&t, "u002", "a", 1, 1, "2020-01-03", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	trec_case(&t, "u001", "a", 1, 1, "2020-01-03", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(city_report(fx->st, 2020).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 2);
+	assert_verified(fx->st);
 }
 
 static void test_revisions_in_one_batch(void **state)
 {
-        struct fixture *fx = *state;
-        struct trec *t = calloc(4, sizeof(*t));
-        Xxgk__V1__Record *batch[4];
-        struct store_status s[4];
-        trec_document(&t[0], "u003", "doc", 1, 2, "2018-01-01", "2018-01-02", NULL);
-        trec_document(&t[1], "u003", "doc", 3, 2, "2018-01-01", "2018-01-02", "2019-06-01");
-        trec_document(&t[2], "u003", "doc", 2, 2, "2018-01-01", NULL, NULL);
-        trec_document(&t[3], "u003", "doc", 3, 2, "2018-01-01", "2018-01-02", "2019-06-01");
-        for (int i = 0; i < 4; i++)
-                batch[i] = &t[i].r;
-        test_apply(fx->st, batch, 4, s);
-        assert_int_equal(s[0].code, APPLIED);
-        assert_int_equal(s[1].code, APPLIED);
-        assert_int_equal(s[2].code, STALE);
-        assert_int_equal(s[3].code, DUPLICATE);
-        struct report r = city_report(fx->st, 2019);
-        assert_int_equal(r.pro[PRO_CELL_NORMDOCS_REPEALED], 1);
-        assert_int_equal(r.pro[PRO_CELL_NORMDOCS_IN_FORCE], 0);
-        assert_int_equal(city_report(fx->st, 2018).pro[PRO_CELL_NORMDOCS_PUBLISHED_TOTAL], 1);
-        assert_verified(fx->st);
-        free(t);
+	struct fixture *fx = *state;
+	struct trec *t = calloc(4, sizeof(*t));
+	Xxgk__V1__Record *batch[4];
+	struct store_status s[4];
+	trec_document(&t[0], "u003", "doc", 1, 2, "2018-01-01", "2018-01-02", NULL);
+	trec_document(&t[1], "u003", "doc", 3, 2, "2018-01-01", "2018-01-02", "2019-06-01");
+	trec_document(&t[2], "u003", "doc", 2, 2, "2018-01-01", NULL, NULL);
+	trec_document(&t[3], "u003", "doc", 3, 2, "2018-01-01", "2018-01-02", "2019-06-01");
+	for (int i = 0; i < 4; i++)
+		batch[i] = &t[i].r;
+	test_apply(fx->st, batch, 4, s);
+	assert_int_equal(s[0].code, APPLIED);
+	assert_int_equal(s[1].code, APPLIED);
+	assert_int_equal(s[2].code, STALE);
+	assert_int_equal(s[3].code, DUPLICATE);
+	struct report r = city_report(fx->st, 2019);
+	assert_int_equal(r.pro[PRO_CELL_NORMDOCS_REPEALED], 1);
+	assert_int_equal(r.pro[PRO_CELL_NORMDOCS_IN_FORCE], 0);
+	assert_int_equal(city_report(fx->st, 2018).pro[PRO_CELL_NORMDOCS_PUBLISHED_TOTAL], 1);
+	assert_verified(fx->st);
+	free(t);
 }
 
 /* A map far too small for the batch is grown, and the batch commits whole. */
 static void test_map_full_grows(void **state)
 {
-        struct fixture *fx = *state;
-        char *dir = tmpdir_make("mapfull");
-        struct store *st;
-        struct store_options opt = {.map_size = 64 << 10, .no_sync = 1};
-        struct store_stats stats;
-        enum { N = 20000 };
-        struct trec *t = calloc(N, sizeof(*t));
-        Xxgk__V1__Record **batch = calloc(N, sizeof(*batch));
-        struct store_status *s = calloc(N, sizeof(*s));
-        assert_int_equal(store_open(&st, dir, &opt), 0);
-        assert_int_equal(store_set_units(st, fx->city.units, fx->city.n), 0);
-        for (int i = 0; i < N; i++) {
-                char id[32];
-                snprintf(id, sizeof(id), "bulk-%06d", i);
-                trec_random(&t[i], (uint64_t)i, -1, fx->city.ids[i % 8], id, 1, 2017, 2023);
-                batch[i] = &t[i].r;
-        }
-        assert_int_equal(store_apply(st, batch, N, s), 0);
-        for (int i = 0; i < N; i++)
-                assert_int_equal(s[i].code, APPLIED);
-        assert_int_equal(store_stats(st, &stats), 0);
-        printf("# map grew from %d KiB to %llu KiB\n", 64,
-               (unsigned long long)stats.map_size >> 10);
-        assert_true(stats.map_size > (64u << 10));
-        assert_int_equal(stats.records, N);
-        assert_verified(st);
-        store_close(st);
-        /* reopened, the grown map and every record are there */
-        assert_int_equal(store_open(&st, dir, &opt), 0);
-        assert_int_equal(store_stats(st, &stats), 0);
-        assert_int_equal(stats.records, N);
-        assert_verified(st);
-        store_close(st);
-        tmpdir_remove(dir);
-        free(t);
-        free(batch);
-        free(s);
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("mapfull");
+	struct store *st;
+	struct store_options opt = {.map_size = 64 << 10, .no_sync = 1};
+	struct store_stats stats;
+	enum { N = 20000 };
+	struct trec *t = calloc(N, sizeof(*t));
+	Xxgk__V1__Record **batch = calloc(N, sizeof(*batch));
+	struct store_status *s = calloc(N, sizeof(*s));
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_set_units(st, fx->city.units, fx->city.n), 0);
+	for (int i = 0; i < N; i++) {
+		char id[32];
+		snprintf(id, sizeof(id), "bulk-%06d", i);
+		trec_random(&t[i], (uint64_t)i, -1, fx->city.ids[i % 8], id, 1, 2017, 2023);
+		batch[i] = &t[i].r;
+	}
+	assert_int_equal(store_apply(st, batch, N, s), 0);
+	for (int i = 0; i < N; i++)
+		assert_int_equal(s[i].code, APPLIED);
+	assert_int_equal(store_stats(st, &stats), 0);
+	printf("# map grew from %d KiB to %llu KiB\n", 64,
+	       (unsigned long long)stats.map_size >> 10);
+	assert_true(stats.map_size > (64u << 10));
+	assert_int_equal(stats.records, N);
+	assert_verified(st);
+	store_close(st);
+	/* reopened, the grown map and every record are there */
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_stats(st, &stats), 0);
+	assert_int_equal(stats.records, N);
+	assert_verified(st);
+	store_close(st);
+	tmpdir_remove(dir);
+	free(t);
+	free(batch);
+	free(s);
 }
 
 /* Writes a raw value into a database of a closed store. */
 static void poke(const char *dir, const char *db, const void *key, size_t klen, const void *val,
-                 size_t vlen, int first_key)
+		 size_t vlen, int first_key)
 {
-        MDB_env *env;
-        MDB_txn *txn;
-        MDB_dbi dbi;
-        MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
-        assert_int_equal(mdb_env_create(&env), 0);
-        assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
-        assert_int_equal(mdb_env_open(env, dir, 0, 0640), 0);
-        assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-        assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
-        if (first_key) {
-                MDB_cursor *cur;
-                MDB_val fk, fv;
-                assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
-                assert_int_equal(mdb_cursor_get(cur, &fk, &fv, MDB_FIRST), 0);
-                assert_int_equal(mdb_cursor_put(cur, &fk, &v, MDB_CURRENT), 0);
-                mdb_cursor_close(cur);
-        } else {
-                assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
-        }
-        assert_int_equal(mdb_txn_commit(txn), 0);
-        mdb_env_close(env);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, db, 0, &dbi), 0);
+	if (first_key) {
+		MDB_cursor *cur;
+		MDB_val fk, fv;
+		assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+		assert_int_equal(mdb_cursor_get(cur, &fk, &fv, MDB_FIRST), 0);
+		assert_int_equal(mdb_cursor_put(cur, &fk, &v, MDB_CURRENT), 0);
+		mdb_cursor_close(cur);
+	} else {
+		assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	}
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
 }
 
 static void test_schema_version(void **state)
 {
-        struct fixture *fx = *state;
-        char *dir = tmpdir_make("schema");
-        struct store *st = test_store_open(dir, &fx->city);
-        struct trec t;
-        trec_application(&t, "u001", "a", 1, 1, "2019-04-01", NULL, 0);
-        assert_int_equal(apply_one(st, &t), APPLIED);
-        store_close(st);
-        const uint8_t newer[4] = {0, 0, 0, STORE_SCHEMA_VERSION + 1};
-        poke(dir, "meta", "schema_version", 14, newer, sizeof(newer), 0);
-        st = NULL;
-        assert_int_equal(store_open(&st, dir, NULL), XXGK_ESCHEMA);
-        assert_null(st);
-        tmpdir_remove(dir);
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("schema");
+	struct store *st = test_store_open(dir, &fx->city);
+	struct trec t;
+	trec_application(&t, "u001", "a", 1, 1, "2019-04-01", NULL, 0);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	store_close(st);
+	const uint8_t newer[4] = {0, 0, 0, STORE_SCHEMA_VERSION + 1};
+	poke(dir, "meta", "schema_version", 14, newer, sizeof(newer), 0);
+	st = NULL;
+	assert_int_equal(store_open(&st, dir, NULL), XXGK_ESCHEMA);
+	assert_null(st);
+	tmpdir_remove(dir);
 }
 
 static void test_reopen_keeps_everything(void **state)
 {
-        struct fixture *fx = *state;
-        char *dir = tmpdir_make("reopen");
-        struct store *st = test_store_open(dir, &fx->city);
-        struct trec t;
-        for (int i = 0; i < 50; i++) {
-                char id[16];
-                snprintf(id, sizeof(id), "r%d", i);
-                trec_random(&t, (uint64_t)i * 7, -1, fx->city.ids[i % 8], id, 1, 2018, 2020);
-                assert_int_equal(apply_one(st, &t), APPLIED);
-        }
-        uint64_t digest = store_digest(st);
-        store_close(st);
-        assert_int_equal(store_open(&st, dir, NULL), 0); /* no units given: they are stored */
-        assert_true(store_digest(st) == digest);
-        trec_application(&t, "u007", "after", 1, 1, "2019-04-01", NULL, 0);
-        assert_int_equal(apply_one(st, &t), APPLIED);
-        store_close(st);
-        tmpdir_remove(dir);
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("reopen");
+	struct store *st = test_store_open(dir, &fx->city);
+	struct trec t;
+	for (int i = 0; i < 50; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "r%d", i);
+		trec_random(&t, (uint64_t)i * 7, -1, fx->city.ids[i % 8], id, 1, 2018, 2020);
+		assert_int_equal(apply_one(st, &t), APPLIED);
+	}
+	uint64_t digest = store_digest(st);
+	store_close(st);
+	assert_int_equal(store_open(&st, dir, NULL), 0); /* no units given: they are stored */
+	assert_true(store_digest(st) == digest);
+	trec_application(&t, "u007", "after", 1, 1, "2019-04-01", NULL, 0);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	store_close(st);
+	tmpdir_remove(dir);
 }
 
 static void test_units(void **state)
 {
-        struct fixture *fx = *state;
-        struct trec t;
-        struct report r;
-        struct report_scope dept = {.type = SCOPE_KIND,
-                                    .kind = XXGK__V1__UNIT_KIND__UNIT_DEPARTMENT};
-        struct report_scope town = {.type = SCOPE_KIND, .kind = XXGK__V1__UNIT_KIND__UNIT_TOWNSHIP};
-        struct report_scope u2 = {.type = SCOPE_UNIT, .unit = "u002"};
-        struct store_unit bad[2] = {{"u001", 2}, {"u001", 3}};
-        /* u002 starts as a functional zone and becomes a department */
-        assert_int_equal(fx->city.units[2].kind, XXGK__V1__UNIT_KIND__UNIT_FUNCTIONAL_ZONE);
-        fx->city.units[2].kind = XXGK__V1__UNIT_KIND__UNIT_DEPARTMENT;
-        assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
-        for (int i = 0; i < 3; i++) {
-                char id[16];
-                snprintf(id, sizeof(id), "k%d", i);
-                trec_application(&t, "u002", id, 1, 4, "2022-02-01", NULL, 0);
-                assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        }
-        assert_int_equal(store_report(fx->st, 2022, &dept, 0, &r), 0);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 3);
-        /* u002 becomes a township: its counts move with it */
-        fx->city.units[2].kind = XXGK__V1__UNIT_KIND__UNIT_TOWNSHIP;
-        assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
-        assert_int_equal(store_report(fx->st, 2022, &dept, 0, &r), 0);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 0);
-        assert_int_equal(store_report(fx->st, 2022, &town, 0, &r), 0);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 3);
-        assert_verified(fx->st);
-        /* unlisted, u002 takes no new records; what it sent still counts */
-        assert_int_equal(store_set_units(fx->st, fx->city.units, 2), 0);
-        trec_application(&t, "u002", "k9", 1, 4, "2022-02-01", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), REJECTED);
-        assert_int_equal(city_report(fx->st, 2022).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 3);
-        assert_int_equal(store_report(fx->st, 2022, &u2, 0, &r), 0);
-        /* listed again, it is the same unit */
-        assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        assert_int_equal(store_report(fx->st, 2022, &u2, 0, &r), 0);
-        assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 4);
-        /* bad unit lists change nothing */
-        uint64_t digest = store_digest(fx->st);
-        assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
-        bad[1] = (struct store_unit){"", 2};
-        assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
-        bad[1] = (struct store_unit){"u100", 9};
-        assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
-        bad[1] = (struct store_unit){"u100", 0};
-        assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
-        assert_true(store_digest(fx->st) == digest);
-        trec_application(&t, "u007", "still", 1, 4, "2022-02-01", NULL, 0);
-        assert_int_equal(apply_one(fx->st, &t), APPLIED);
-        assert_verified(fx->st);
+	struct fixture *fx = *state;
+	struct trec t;
+	struct report r;
+	struct report_scope dept = {.type = SCOPE_KIND,
+				    .kind = XXGK__V1__UNIT_KIND__UNIT_DEPARTMENT};
+	struct report_scope town = {.type = SCOPE_KIND, .kind = XXGK__V1__UNIT_KIND__UNIT_TOWNSHIP};
+	struct report_scope u2 = {.type = SCOPE_UNIT, .unit = "u002"};
+	struct store_unit bad[2] = {{"u001", 2}, {"u001", 3}};
+	/* u002 starts as a functional zone and becomes a department */
+	assert_int_equal(fx->city.units[2].kind, XXGK__V1__UNIT_KIND__UNIT_FUNCTIONAL_ZONE);
+	fx->city.units[2].kind = XXGK__V1__UNIT_KIND__UNIT_DEPARTMENT;
+	assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "k%d", i);
+		trec_application(&t, "u002", id, 1, 4, "2022-02-01", NULL, 0);
+		assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	}
+	assert_int_equal(store_report(fx->st, 2022, &dept, 0, &r), 0);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 3);
+	/* u002 becomes a township: its counts move with it */
+	fx->city.units[2].kind = XXGK__V1__UNIT_KIND__UNIT_TOWNSHIP;
+	assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
+	assert_int_equal(store_report(fx->st, 2022, &dept, 0, &r), 0);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 0);
+	assert_int_equal(store_report(fx->st, 2022, &town, 0, &r), 0);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_PUBLIC_INTEREST], 3);
+	assert_verified(fx->st);
+	/* unlisted, u002 takes no new records; what it sent still counts */
+	assert_int_equal(store_set_units(fx->st, fx->city.units, 2), 0);
+	trec_application(&t, "u002", "k9", 1, 4, "2022-02-01", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), REJECTED);
+	assert_int_equal(city_report(fx->st, 2022).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 3);
+	assert_int_equal(store_report(fx->st, 2022, &u2, 0, &r), 0);
+	/* listed again, it is the same unit */
+	assert_int_equal(store_set_units(fx->st, fx->city.units, fx->city.n), 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(store_report(fx->st, 2022, &u2, 0, &r), 0);
+	assert_int_equal(r.app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 4);
+	/* bad unit lists change nothing */
+	uint64_t digest = store_digest(fx->st);
+	assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
+	bad[1] = (struct store_unit){"", 2};
+	assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
+	bad[1] = (struct store_unit){"u100", 9};
+	assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
+	bad[1] = (struct store_unit){"u100", 0};
+	assert_int_equal(store_set_units(fx->st, bad, 2), XXGK_EINVAL);
+	assert_true(store_digest(fx->st) == digest);
+	trec_application(&t, "u007", "still", 1, 4, "2022-02-01", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_verified(fx->st);
 }
 
 static void test_bad_report_queries(void **state)
 {
-        struct fixture *fx = *state;
-        struct report r;
-        struct report_scope city = {.type = SCOPE_CITY};
-        struct report_scope nobody = {.type = SCOPE_UNIT, .unit = "nobody"};
-        struct report_scope no_unit = {.type = SCOPE_UNIT};
-        struct report_scope kind0 = {.type = SCOPE_KIND, .kind = 0};
-        struct report_scope kind9 = {.type = SCOPE_KIND, .kind = 9};
-        struct report_scope scope7 = {.type = 7};
-        assert_int_equal(store_report(fx->st, 1999, &city, 0, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2100, &city, 0, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2019, &city, 2020, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2019, &nobody, 0, &r), XXGK_ENOTFOUND);
-        assert_int_equal(store_report(fx->st, 2019, &no_unit, 0, &r), XXGK_ENOTFOUND);
-        assert_int_equal(store_report(fx->st, 2019, &kind0, 0, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2019, &kind9, 0, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2019, &scope7, 0, &r), XXGK_EINVAL);
-        assert_int_equal(store_report(fx->st, 2021, &city, 0, &r), 0);
-        assert_int_equal(r.template_year, 2021);
-        assert_int_equal(store_report(fx->st, 2020, &city, 0, &r), 0);
-        assert_int_equal(r.template_year, 2019);
+	struct fixture *fx = *state;
+	struct report r;
+	struct report_scope city = {.type = SCOPE_CITY};
+	struct report_scope nobody = {.type = SCOPE_UNIT, .unit = "nobody"};
+	struct report_scope no_unit = {.type = SCOPE_UNIT};
+	struct report_scope kind0 = {.type = SCOPE_KIND, .kind = 0};
+	struct report_scope kind9 = {.type = SCOPE_KIND, .kind = 9};
+	struct report_scope scope7 = {.type = 7};
+	assert_int_equal(store_report(fx->st, 1999, &city, 0, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2100, &city, 0, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2019, &city, 2020, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2019, &nobody, 0, &r), XXGK_ENOTFOUND);
+	assert_int_equal(store_report(fx->st, 2019, &no_unit, 0, &r), XXGK_ENOTFOUND);
+	assert_int_equal(store_report(fx->st, 2019, &kind0, 0, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2019, &kind9, 0, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2019, &scope7, 0, &r), XXGK_EINVAL);
+	assert_int_equal(store_report(fx->st, 2021, &city, 0, &r), 0);
+	assert_int_equal(r.template_year, 2021);
+	assert_int_equal(store_report(fx->st, 2020, &city, 0, &r), 0);
+	assert_int_equal(r.template_year, 2019);
 }
 
 static void collect_difference(void *ctx, const char *line)
 {
-        char *first = ctx;
-        if (first[0] == '\0')
-                snprintf(first, 256, "%s", line);
+	char *first = ctx;
+	if (first[0] == '\0')
+		snprintf(first, 256, "%s", line);
 }
 
 static void test_verify_finds_tampering(void **state)
 {
-        struct fixture *fx = *state;
-        char *dir = tmpdir_make("tamper");
-        struct store *st = test_store_open(dir, &fx->city);
-        struct trec t;
-        char first[256] = "";
-        size_t differences = 0;
-        trec_application(&t, "u001", "a", 1, 1, "2019-04-01", NULL, 0);
-        assert_int_equal(apply_one(st, &t), APPLIED);
-        assert_verified(st);
-        store_close(st);
-        const int64_t wrong = 42;
-        poke(dir, "counters", NULL, 0, &wrong, sizeof(wrong), 1);
-        assert_int_equal(store_open(&st, dir, NULL), 0);
-        assert_int_equal(store_verify(st, collect_difference, first, &differences), 0);
-        assert_int_equal(differences, 1);
-        printf("# verify: %s\n", first);
-        assert_non_null(strstr(
-            first, "city 2019 applications.new_received.natural_person: stored 42, recomputed 1"));
-        store_close(st);
-        tmpdir_remove(dir);
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("tamper");
+	struct store *st = test_store_open(dir, &fx->city);
+	struct trec t;
+	char first[256] = "";
+	size_t differences = 0;
+	trec_application(&t, "u001", "a", 1, 1, "2019-04-01", NULL, 0);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	assert_verified(st);
+	store_close(st);
+	const int64_t wrong = 42;
+	poke(dir, "counters", NULL, 0, &wrong, sizeof(wrong), 1);
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	assert_int_equal(store_verify(st, collect_difference, first, &differences), 0);
+	assert_int_equal(differences, 1);
+	printf("# verify: %s\n", first);
+	assert_non_null(strstr(
+	    first, "city 2019 applications.new_received.natural_person: stored 42, recomputed 1"));
+	store_close(st);
+	tmpdir_remove(dir);
 }
 
 int main(void)
 {
-        const struct CMUnitTest tests[] = {
-            cmocka_unit_test_setup_teardown(test_revision_rule, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_revisions_in_one_batch, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_units, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_bad_report_queries, setup, teardown),
-            cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
-        };
-        return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_revision_rule, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_revisions_in_one_batch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_units, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_report_queries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
+	};
+	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,49 @@
+/*
+ * libxxgk: the C API a unit's case system links to talk to xxgkd.
+ *
+ * This first version is synchronous: one request at a time on a DEALER socket, each answered
+ * or timed out. A reply to an earlier, timed-out request is recognised by its request id and
+ * dropped. Records may be sent again any number of times: the daemon's revision rule makes a
+ * resend harmless.
+ */
+#ifndef XXGK_CLIENT_H
+#define XXGK_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xxgk.pb-c.h"
+
+struct xxgk_client;
+
+/*
+ * Connects to endpoint (e.g. "tcp://127.0.0.1:7410" for ingest, ":7411" for admin). ZeroMQ
+ * connects in the background and reconnects on its own; this does not wait for the daemon.
+ * Returns 0 or a negative XXGK_E* code.
+ */
+int xxgk_connect(struct xxgk_client **out, const char *endpoint);
+
+/* Closes the connection, dropping anything not yet sent. */
+void xxgk_close(struct xxgk_client *c);
+
+/*
+ * Sends req (its request_id is set here) and waits up to timeout_ms for the reply, returned in
+ * *reply (free it with xxgk__v1__reply__free_unpacked(*reply, NULL)). Returns 0,
+ * XXGK_ETIMEDOUT, XXGK_EPROTO for an undecodable reply, or XXGK_ENET.
+ */
+int xxgk_call(struct xxgk_client *c, Xxgk__V1__Request *req, int timeout_ms,
+	      Xxgk__V1__Reply **reply);
+
+/*
+ * Pushes records in one request and waits for their statuses: on 0, statuses[i] is the
+ * RecordStatus code of records[i], and reasons/messages (when not NULL, n entries each; a
+ * message valid until the next call) say why a record was rejected. An Error reply from the
+ * daemon returns XXGK_EINVAL with its text in xxgk_last_error().
+ */
+int xxgk_push(struct xxgk_client *c, Xxgk__V1__Record *const *records, size_t n, int *statuses,
+	      int *reasons, const char **messages, int timeout_ms);
+
+/* The daemon's message for the last XXGK_EINVAL, or "". */
+const char *xxgk_last_error(const struct xxgk_client *c);
+
+#endif

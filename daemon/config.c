@@ -1,0 +1,275 @@
+#include "config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xxgk.pb-c.h"
+
+static const char *const kind_names[] = {NULL, "government", "department", "township",
+					 "functional_zone"};
+
+const char *unit_kind_name(int kind)
+{
+	return kind >= 1 && kind <= 4 ? kind_names[kind] : "unknown";
+}
+
+int unit_kind_parse(const char *s)
+{
+	for (int k = 1; k <= 4; k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return k;
+	return 0;
+}
+
+void config_defaults(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	snprintf(c->state_dir, sizeof(c->state_dir), "xxgk-state");
+	snprintf(c->ingest, sizeof(c->ingest), "tcp://127.0.0.1:7410");
+	snprintf(c->admin, sizeof(c->admin), "tcp://127.0.0.1:7411");
+	snprintf(c->publish, sizeof(c->publish), "tcp://127.0.0.1:7412");
+	c->batch_max = 256;
+	c->batch_records_max = 10000;
+	c->max_message_size = 8 << 20;
+	c->map_size = 64LL << 20;
+	c->log_level = LOG_INFO;
+}
+
+void config_free(struct config *c)
+{
+	free(c->units);
+	c->units = NULL;
+	c->n_units = 0;
+}
+
+struct parse {
+	struct config *c;
+	int units_only;	   /* a units file: [unit] sections only */
+	char section[128]; /* the section of the previous line */
+	char error[CONFIG_ERROR_MAX];
+};
+
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->error, sizeof(p->error), fmt, ap);
+	va_end(ap);
+	return 0; /* inih: stop, and report this line */
+}
+
+static int parse_int(const char *s, long long min, long long max, long long *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int set_string(struct parse *p, char *dst, size_t size, const char *name, const char *value)
+{
+	if (value[0] == '\0')
+		return fail(p, "%s: empty", name);
+	if (strlen(value) >= size)
+		return fail(p, "%s: longer than %zu bytes", name, size - 1);
+	memcpy(dst, value, strlen(value) + 1);
+	return 1;
+}
+
+static int set_int(struct parse *p, const char *name, const char *value, long long min,
+		   long long max, long long *out)
+{
+	if (parse_int(value, min, max, out))
+		return fail(p, "%s: want a whole number from %lld to %lld, not \"%s\"", name, min,
+			    max, value);
+	return 1;
+}
+
+static int daemon_key(struct parse *p, const char *name, const char *value)
+{
+	struct config *c = p->c;
+	long long v;
+	int ok;
+	if (strcmp(name, "state_dir") == 0)
+		return set_string(p, c->state_dir, sizeof(c->state_dir), name, value);
+	if (strcmp(name, "units_file") == 0)
+		return set_string(p, c->units_file, sizeof(c->units_file), name, value);
+	if (strcmp(name, "ingest") == 0)
+		return set_string(p, c->ingest, sizeof(c->ingest), name, value);
+	if (strcmp(name, "admin") == 0)
+		return set_string(p, c->admin, sizeof(c->admin), name, value);
+	if (strcmp(name, "publish") == 0)
+		return set_string(p, c->publish, sizeof(c->publish), name, value);
+	if (strcmp(name, "log_level") == 0) {
+		if (log_level_parse(value, &c->log_level))
+			return fail(p, "log_level: want error, warn, info or debug, not \"%s\"",
+				    value);
+		return 1;
+	}
+	if (strcmp(name, "batch_max") == 0) {
+		if ((ok = set_int(p, name, value, 1, 100000, &v)))
+			c->batch_max = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "batch_records_max") == 0) {
+		if ((ok = set_int(p, name, value, 1, 1000000, &v)))
+			c->batch_records_max = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "max_message_size") == 0) {
+		if ((ok = set_int(p, name, value, 1024, 1 << 30, &v)))
+			c->max_message_size = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "map_size") == 0) {
+		if ((ok = set_int(p, name, value, 1 << 20, 1LL << 40, &v)))
+			c->map_size = v;
+		return ok;
+	}
+	return fail(p, "unknown key \"%s\" in [xxgkd]", name);
+}
+
+static int unit_id_valid(const char *id)
+{
+	size_t n = strlen(id);
+	if (n == 0 || n > RECORD_UNIT_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = id[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static struct unit_config *find_unit(struct config *c, const char *id)
+{
+	for (size_t i = 0; i < c->n_units; i++)
+		if (strcmp(c->units[i].id, id) == 0)
+			return &c->units[i];
+	return NULL;
+}
+
+/* The unit of a [unit ID] section, created when the section starts. */
+static int unit_key(struct parse *p, const char *id, const char *name, const char *value,
+		    int new_section)
+{
+	struct config *c = p->c;
+	struct unit_config *u = find_unit(c, id);
+	if (new_section) {
+		if (!unit_id_valid(id))
+			return fail(p, "[unit %s]: a unit id is 1 to %d of A-Z a-z 0-9 . _ -", id,
+				    RECORD_UNIT_MAX);
+		if (u)
+			return fail(p, "[unit %s]: defined twice", id);
+		u = realloc(c->units, (c->n_units + 1) * sizeof(*u));
+		if (u == NULL)
+			return fail(p, "out of memory");
+		c->units = u;
+		u = &c->units[c->n_units++];
+		memset(u, 0, sizeof(*u));
+		memcpy(u->id, id, strlen(id) + 1);
+	}
+	if (strcmp(name, "name") == 0) {
+		if (!utf8_valid(value, strlen(value)))
+			return fail(p, "[unit %s] name: invalid UTF-8", id);
+		return set_string(p, u->name, sizeof(u->name), "name", value);
+	}
+	if (strcmp(name, "kind") == 0) {
+		if ((u->kind = unit_kind_parse(value)) == 0)
+			return fail(p,
+				    "[unit %s] kind: want government, department, township or "
+				    "functional_zone, not \"%s\"",
+				    id, value);
+		return 1;
+	}
+	return fail(p, "unknown key \"%s\" in [unit %s]", name, id);
+}
+
+static int handle(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	int new_section = strcmp(section, p->section) != 0;
+	snprintf(p->section, sizeof(p->section), "%s", section);
+	if (strncmp(section, "unit ", 5) == 0)
+		return unit_key(p, section + 5, name, value, new_section);
+	if (strcmp(section, "xxgkd") == 0 && !p->units_only)
+		return daemon_key(p, name, value);
+	if (section[0] == '\0')
+		return fail(p, "\"%s\" is outside any section", name);
+	return fail(p, "unknown section [%s]%s", section,
+		    p->units_only ? " (a units file has [unit ID] sections only)" : "");
+}
+
+/* Runs inih over a file or a string and turns its result into one error line. */
+static int parse(struct parse *p, const char *name, const char *text, char *err, size_t err_size)
+{
+	int rc = text ? ini_parse_string(text, handle, p) : ini_parse(name, handle, p);
+	if (rc == 0)
+		return 0;
+	if (rc == -1)
+		snprintf(err, err_size, "%s: cannot open: %s", name, strerror(errno));
+	else if (rc == -2)
+		snprintf(err, err_size, "%s: out of memory", name);
+	else
+		snprintf(err, err_size, "%s:%d: %s", name, rc,
+			 p->error[0] ? p->error : "syntax error (want [section] or key = value)");
+	return -1;
+}
+
+static int check_units(const struct config *c, const char *name, char *err, size_t err_size)
+{
+	if (c->n_units == 0) {
+		snprintf(err, err_size, "%s: no [unit ID] sections: a city needs units", name);
+		return -1;
+	}
+	for (size_t i = 0; i < c->n_units; i++) {
+		const char *missing = c->units[i].kind == 0	 ? "kind"
+				      : c->units[i].name[0] == 0 ? "name"
+								 : NULL;
+		if (missing) {
+			snprintf(err, err_size, "%s: [unit %s]: missing %s", name, c->units[i].id,
+				 missing);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int config_load(struct config *c, const char *path, const char *units_path, char *err,
+		size_t err_size)
+{
+	struct parse p = {.c = c};
+	config_defaults(c);
+	if (path && parse(&p, path, NULL, err, err_size))
+		goto fail;
+	if (units_path == NULL && c->units_file[0])
+		units_path = c->units_file;
+	if (units_path || c->n_units == 0) {
+		/* the units come from one place: the units file, or the example city */
+		struct parse u = {.c = c, .units_only = 1};
+		config_free(c);
+		if (units_path)
+			snprintf(c->units_file, sizeof(c->units_file), "%s", units_path);
+		if (parse(&u, units_path ? units_path : "<example city>",
+			  units_path ? NULL : example_units_conf, err, err_size))
+			goto fail;
+		if (check_units(c, units_path ? units_path : "<example city>", err, err_size))
+			goto fail;
+		return 0;
+	}
+	if (check_units(c, path, err, err_size))
+		goto fail;
+	return 0;
+fail:
+	config_free(c);
+	return -1;
+}

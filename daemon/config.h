@@ -1,0 +1,61 @@
+/*
+ * xxgkd's configuration: one INI file (inih). [xxgkd] holds the daemon's settings; each
+ * [unit ID] section is a unit of the city. Units may also come from a units file of [unit ID]
+ * sections only. Unknown sections and keys are errors, reported with the file and line.
+ */
+#ifndef XXGK_CONFIG_H
+#define XXGK_CONFIG_H
+
+#include <limits.h>
+#include <stddef.h>
+
+#include "log.h"
+#include "record.h"
+
+#define CONFIG_ENDPOINT_MAX 256
+#define CONFIG_UNIT_NAME_MAX 128
+#define CONFIG_ERROR_MAX 512
+
+struct unit_config {
+	char id[RECORD_UNIT_MAX + 1];
+	char name[CONFIG_UNIT_NAME_MAX];
+	int kind; /* UnitKind value */
+};
+
+struct config {
+	char state_dir[PATH_MAX];
+	char units_file[PATH_MAX]; /* "" when units are in the configuration or embedded */
+	char ingest[CONFIG_ENDPOINT_MAX];
+	char admin[CONFIG_ENDPOINT_MAX];
+	char publish[CONFIG_ENDPOINT_MAX];
+	int batch_max;	       /* push messages drained into one write transaction */
+	int batch_records_max; /* records in one push message */
+	int max_message_size;  /* bytes; larger messages are dropped by ZeroMQ */
+	long long map_size;    /* initial LMDB map size, bytes */
+	enum log_level log_level;
+	struct unit_config *units;
+	size_t n_units;
+};
+
+/* The built-in defaults (the embedded default uses them as they are). */
+void config_defaults(struct config *c);
+
+/*
+ * Reads the configuration file path (NULL: defaults only), then the units: from units_path if
+ * given, else from the configuration's units_file, else its [unit] sections, else the example
+ * city built into xxgkd. On error returns -1 with "file:line: reason" in err, and leaves *c
+ * freed; on success *c is complete.
+ */
+int config_load(struct config *c, const char *path, const char *units_path, char *err,
+		size_t err_size);
+
+void config_free(struct config *c);
+
+/* "government", "department", "township", "functional_zone" <-> UnitKind values. */
+const char *unit_kind_name(int kind);
+int unit_kind_parse(const char *s);
+
+/* The example city's units file, built in (examples/units.conf). */
+extern const char example_units_conf[];
+
+#endif
