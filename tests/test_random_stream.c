@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "stream.h"
 #include "testutil.h"
 
 #define RECORDS 32000
@@ -29,16 +30,9 @@ struct fixture {
 	char *dir_stream, *dir_latest;
 	struct store *stream; /* fed the whole shuffled stream */
 	struct store *latest; /* fed each record's latest revision once */
-	struct trec *trecs;   /* every revision of every record */
-	struct model_record *model;
+	struct stream s;
 	size_t stream_len, applied, duplicate, stale, rejected;
 };
-
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-	struct rng r = {a * 0x9e3779b97f4a7c15ULL ^ b};
-	return rng_next(&r);
-}
 
 /* Applies records in batches of random size, tallying the statuses. */
 static void apply_in_batches(struct fixture *fx, struct store *st, Xxgk__V1__Record **records,
@@ -77,77 +71,26 @@ static int setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	uint64_t seed = test_seed(20191231);
-	struct rng rng = {seed};
-	size_t *revisions = calloc(RECORDS, sizeof(*revisions));
-	size_t *first = calloc(RECORDS, sizeof(*first));
-	size_t total = 0;
+	struct rng rng = {seed ^ 1};
 
 	city_make(&fx->city, UNITS);
-	for (size_t j = 0; j < RECORDS; j++) {
-		revisions[j] = 1 + rng_below(&rng, 5);
-		first[j] = total;
-		total += revisions[j];
-	}
-	fx->trecs = calloc(total, sizeof(*fx->trecs));
-	fx->model = calloc(RECORDS, sizeof(*fx->model));
-	assert_non_null(fx->trecs);
-	for (size_t j = 0; j < RECORDS; j++) {
-		char id[32];
-		int unit = (int)rng_below(&rng, UNITS), kind = (int)rng_below(&rng, 4);
-		snprintf(id, sizeof(id), "%s-%04u-%06zu", record_kind_names[kind],
-			 2017 + (unsigned)(j % 7), j);
-		for (size_t r = 1; r <= revisions[j]; r++) {
-			struct trec *t = &fx->trecs[first[j] + r - 1];
-			uint64_t s = mix(seed, j * 8 + r);
-			/* some revisions are deletions: 10% of the last ones, 5% of the others */
-			if (rng_below(&rng, 100) < (r == revisions[j] ? 10u : 5u))
-				trec_tombstone(t, fx->city.ids[unit], id, r, kind);
-			else
-				trec_random(t, s, kind, fx->city.ids[unit], id, r, YEAR_FROM,
-					    YEAR_TO);
-		}
-		struct trec *last = &fx->trecs[first[j] + revisions[j] - 1];
-		char msg[RECORD_MESSAGE_MAX];
-		fx->model[j].unit = unit;
-		assert_int_equal(record_check(&last->r, &fx->model[j].f, msg, sizeof(msg)), 0);
-	}
-
-	/* the stream: every revision, plus 20% duplicates of random entries, shuffled */
-	size_t dups = total / 5;
-	Xxgk__V1__Record **stream = calloc(total + dups, sizeof(*stream));
-	for (size_t i = 0; i < total; i++)
-		stream[i] = &fx->trecs[i].r;
-	for (size_t i = 0; i < dups; i++)
-		stream[total + i] = &fx->trecs[rng_below(&rng, (uint32_t)total)].r;
-	fx->stream_len = total + dups;
-	for (size_t i = fx->stream_len - 1; i > 0; i--) {
-		size_t k = rng_below(&rng, (uint32_t)(i + 1));
-		Xxgk__V1__Record *tmp = stream[i];
-		stream[i] = stream[k];
-		stream[k] = tmp;
-	}
+	stream_make(&fx->s, &fx->city, RECORDS, YEAR_FROM, YEAR_TO, seed);
+	fx->stream_len = fx->s.n_entries;
 	fx->dir_stream = tmpdir_make("stream");
 	fx->stream = test_store_open(fx->dir_stream, &fx->city);
-	apply_in_batches(fx, fx->stream, stream, fx->stream_len, &rng);
+	apply_in_batches(fx, fx->stream, fx->s.entries, fx->stream_len, &rng);
 
 	/* each record's latest revision, once */
-	Xxgk__V1__Record **latest = calloc(RECORDS, sizeof(*latest));
-	for (size_t j = 0; j < RECORDS; j++)
-		latest[j] = &fx->trecs[first[j] + revisions[j] - 1].r;
 	struct fixture counts = {0};
 	fx->dir_latest = tmpdir_make("latest");
 	fx->latest = test_store_open(fx->dir_latest, &fx->city);
-	apply_in_batches(&counts, fx->latest, latest, RECORDS, &rng);
+	apply_in_batches(&counts, fx->latest, fx->s.latest, RECORDS, &rng);
 	assert_int_equal(counts.applied, RECORDS);
 
 	printf("# %zu records in a stream of %zu: %zu applied, %zu duplicate, %zu stale, %zu "
 	       "rejected\n",
 	       (size_t)RECORDS, fx->stream_len, fx->applied, fx->duplicate, fx->stale,
 	       fx->rejected);
-	free(stream);
-	free(latest);
-	free(revisions);
-	free(first);
 	*state = fx;
 	return 0;
 }
@@ -160,8 +103,7 @@ static int teardown(void **state)
 	tmpdir_remove(fx->dir_stream);
 	tmpdir_remove(fx->dir_latest);
 	city_free(&fx->city);
-	free(fx->trecs);
-	free(fx->model);
+	stream_free(&fx->s);
 	free(fx);
 	return 0;
 }
@@ -229,7 +171,7 @@ static void check_scope(struct fixture *fx, int year, int template_year,
 	assert_int_equal(store_report(fx->stream, year, scope, template_year, out), 0);
 	assert_int_equal(out->template_year, template_year);
 	check_report_identities(out, what);
-	model_report(fx->model, RECORDS, in_scope, filter, year, template_year, &model);
+	model_report(fx->s.model, RECORDS, in_scope, filter, year, template_year, &model);
 	if (!report_compare(out, &model, where, sizeof(where)))
 		fail_msg("%s differs from the model at %s", what, where);
 	/* X-CARRY */

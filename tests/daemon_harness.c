@@ -1,0 +1,361 @@
+#include "daemon_harness.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+
+static const char *const kind_names[] = {"", "government", "department", "township",
+					 "functional_zone"};
+
+void daemon_setup(struct daemon *d, const char *tag, const struct city *c, const char *extra)
+{
+	memset(d, 0, sizeof(*d));
+	d->dir = tmpdir_make(tag);
+	snprintf(d->config, sizeof(d->config), "%s/xxgkd.conf", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/xxgkd.log", d->dir);
+	snprintf(d->state, sizeof(d->state), "%s/state", d->dir);
+	snprintf(d->ingest, sizeof(d->ingest), "ipc://%s/ingest", d->dir);
+	snprintf(d->admin, sizeof(d->admin), "ipc://%s/admin", d->dir);
+	snprintf(d->publish, sizeof(d->publish), "ipc://%s/publish", d->dir);
+	FILE *f = fopen(d->config, "w");
+	assert_non_null(f);
+	fprintf(f, "[xxgkd]\nstate_dir = %s\ningest = %s\nadmin = %s\npublish = %s\n%s\n", d->state,
+		d->ingest, d->admin, d->publish, extra ? extra : "");
+	for (size_t i = 0; i < c->n; i++)
+		fprintf(f, "[unit %s]\nname = 单位%zu\nkind = %s\n", c->units[i].id, i,
+			kind_names[c->units[i].kind]);
+	fclose(f);
+}
+
+void daemon_print_log(struct daemon *d)
+{
+	char line[1024];
+	FILE *f = fopen(d->log, "r");
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- %s\n", d->log);
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stderr);
+	fclose(f);
+}
+
+void daemon_start(struct daemon *d)
+{
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		if (fd >= 0) {
+			dup2(fd, 2);
+			close(fd);
+		}
+		execl(XXGKD_PATH, "xxgkd", "-f", "-c", d->config, (char *)NULL);
+		_exit(127);
+	}
+	d->pid = pid;
+	/* ready when it answers */
+	struct xxgk_client *c;
+	assert_int_equal(xxgk_connect(&c, d->admin), 0);
+	for (int i = 0; i < 100; i++) {
+		Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		Xxgk__V1__Reply *reply = NULL;
+		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+		req.status = &q;
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			daemon_print_log(d);
+			fail_msg("xxgkd exited at start (status %d)", status);
+		}
+		if (xxgk_call(c, &req, 100, &reply) == 0) {
+			xxgk__v1__reply__free_unpacked(reply, NULL);
+			xxgk_close(c);
+			return;
+		}
+	}
+	xxgk_close(c);
+	daemon_print_log(d);
+	fail_msg("xxgkd did not answer within 10 s");
+}
+
+void daemon_stop(struct daemon *d)
+{
+	int status;
+	assert_int_equal(kill(d->pid, SIGTERM), 0);
+	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	d->pid = 0;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		daemon_print_log(d);
+		fail_msg("xxgkd did not exit 0 on SIGTERM (status %d)", status);
+	}
+}
+
+void daemon_kill(struct daemon *d)
+{
+	int status;
+	assert_int_equal(kill(d->pid, SIGKILL), 0);
+	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
+	d->pid = 0;
+}
+
+void daemon_teardown(struct daemon *d)
+{
+	if (d->pid > 0)
+		daemon_kill(d);
+	tmpdir_remove(d->dir);
+	d->dir = NULL;
+}
+
+Xxgk__V1__Reply *daemon_admin_call(struct daemon *d, Xxgk__V1__Request *req, int body_case)
+{
+	struct xxgk_client *c;
+	Xxgk__V1__Reply *reply = NULL;
+	assert_int_equal(xxgk_connect(&c, d->admin), 0);
+	int rc = xxgk_call(c, req, 10000, &reply);
+	xxgk_close(c);
+	if (rc)
+		fail_msg("admin call: %s", xxgk_strerror(rc));
+	if ((int)reply->body_case != body_case)
+		fail_msg("admin call: reply %d, wanted %d (%s)", reply->body_case, body_case,
+			 reply->body_case == XXGK__V1__REPLY__BODY_ERROR ? reply->error->message
+									 : "");
+	return reply;
+}
+
+void daemon_report(struct daemon *d, int year, const Xxgk__V1__ReportQuery *q,
+		   struct cell_values *out)
+{
+	Xxgk__V1__ReportQuery query = *q;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	query.has_year = 1;
+	query.year = (uint32_t)year;
+	req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
+	req.report = &query;
+	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_REPORT);
+	out->n = 0;
+	for (size_t i = 0; i < reply->report->n_cells && i < 512; i++) {
+		snprintf(out->keys[i], sizeof(out->keys[i]), "%s", reply->report->cells[i]->key);
+		out->values[i] = reply->report->cells[i]->value;
+		out->n++;
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+}
+
+static void collect(void *ctx, const char *key, int64_t value)
+{
+	struct cell_values *out = ctx;
+	if (out->n == 512)
+		return;
+	snprintf(out->keys[out->n], sizeof(out->keys[out->n]), "%s", key);
+	out->values[out->n++] = value;
+}
+
+void report_cells(const struct report *r, struct cell_values *out)
+{
+	out->n = 0;
+	report_foreach_cell(r, collect, out);
+}
+
+#include <pthread.h>
+
+struct batch {
+	Xxgk__V1__Record **records;
+	size_t n;
+};
+
+struct publisher {
+	pthread_t thread;
+	const char *endpoint;
+	struct batch *batches;
+	size_t n_batches;
+	int resend, timeout_ms;
+	struct publish_counts counts;
+};
+
+struct publishers {
+	int n;
+	struct publisher *v;
+};
+
+static void *publish(void *arg)
+{
+	struct publisher *p = arg;
+	struct xxgk_client *c;
+	int statuses[600], reasons[600];
+	const char *messages[600];
+	if (xxgk_connect(&c, p->endpoint)) {
+		p->counts.failures = p->n_batches;
+		return NULL;
+	}
+	for (size_t b = 0; b < p->n_batches; b++) {
+		struct batch *batch = &p->batches[b];
+		int rc;
+		while ((rc = xxgk_push(c, batch->records, batch->n, statuses, reasons, messages,
+				       p->timeout_ms)) != 0 &&
+		       p->resend && rc != XXGK_EINVAL)
+			p->counts.resends++;
+		if (rc) {
+			p->counts.failures++;
+			continue;
+		}
+		p->counts.batches++;
+		for (size_t i = 0; i < batch->n; i++) {
+			switch (statuses[i]) {
+			case XXGK__V1__RECORD_STATUS__CODE__APPLIED:
+				p->counts.applied++;
+				break;
+			case XXGK__V1__RECORD_STATUS__CODE__DUPLICATE:
+				p->counts.duplicate++;
+				break;
+			case XXGK__V1__RECORD_STATUS__CODE__STALE:
+				p->counts.stale++;
+				break;
+			default:
+				p->counts.rejected++;
+				fprintf(stderr, "rejected %s: %s\n", batch->records[i]->id,
+					messages[i]);
+			}
+		}
+	}
+	xxgk_close(c);
+	return NULL;
+}
+
+struct publishers *publishers_start(const char *endpoint, Xxgk__V1__Record **entries, size_t n,
+				    int publishers, int resend, int timeout_ms, uint64_t seed)
+{
+	struct rng rng = {seed};
+	struct publishers *ps = calloc(1, sizeof(*ps));
+	assert_non_null(ps);
+	ps->n = publishers;
+	ps->v = calloc((size_t)publishers, sizeof(*ps->v));
+	for (int i = 0; i < publishers; i++) {
+		ps->v[i].endpoint = endpoint;
+		ps->v[i].resend = resend;
+		ps->v[i].timeout_ms = timeout_ms;
+		ps->v[i].batches = calloc(n / 100 + 1, sizeof(struct batch));
+	}
+	for (size_t i = 0, k = 0; i < n; k++) {
+		size_t size = 100 + rng_below(&rng, 501);
+		if (size > n - i)
+			size = n - i;
+		struct publisher *p = &ps->v[k % (size_t)publishers];
+		p->batches[p->n_batches++] = (struct batch){entries + i, size};
+		i += size;
+	}
+	for (int i = 0; i < publishers; i++)
+		assert_int_equal(pthread_create(&ps->v[i].thread, NULL, publish, &ps->v[i]), 0);
+	return ps;
+}
+
+void publishers_join(struct publishers *ps, struct publish_counts *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < ps->n; i++) {
+		struct publish_counts *c = &ps->v[i].counts;
+		pthread_join(ps->v[i].thread, NULL);
+		out->applied += c->applied;
+		out->duplicate += c->duplicate;
+		out->stale += c->stale;
+		out->rejected += c->rejected;
+		out->resends += c->resends;
+		out->failures += c->failures;
+		out->batches += c->batches;
+		free(ps->v[i].batches);
+	}
+	free(ps->v);
+	free(ps);
+}
+
+struct model_filter {
+	const struct city *city;
+	int unit, kind;
+};
+
+static int in_filter(int unit, void *ctx)
+{
+	const struct model_filter *f = ctx;
+	if (f->unit >= 0)
+		return unit == f->unit;
+	return f->kind <= 0 || f->city->units[unit].kind == f->kind;
+}
+
+static void compare_one(struct daemon *d, const struct model_record *m, size_t n, int year,
+			int template_year, Xxgk__V1__ReportQuery *q, struct model_filter *filter,
+			const char *what)
+{
+	static struct cell_values got, want;
+	struct report expected;
+	q->has_template_ = 1;
+	q->template_ = template_year;
+	daemon_report(d, year, q, &got);
+	model_report(m, n, in_filter, filter, year, template_year, &expected);
+	report_cells(&expected, &want);
+	if (got.n != want.n)
+		fail_msg("%s %d/%d: %zu cells, the model has %zu", what, year, template_year, got.n,
+			 want.n);
+	for (size_t i = 0; i < got.n; i++)
+		if (strcmp(got.keys[i], want.keys[i]) || got.values[i] != want.values[i])
+			fail_msg("%s %d/%d: %s = %lld, the model says %s = %lld", what, year,
+				 template_year, got.keys[i], (long long)got.values[i], want.keys[i],
+				 (long long)want.values[i]);
+}
+
+size_t daemon_check_model(struct daemon *d, const struct city *c, const struct model_record *m,
+			  size_t n, int from, int to)
+{
+	size_t compared = 0;
+	for (int year = from; year <= to; year++) {
+		for (int t = 2019; t <= 2021; t += 2) {
+			Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+			struct model_filter f = {c, -1, 0};
+			q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+			q.city = 1;
+			compare_one(d, m, n, year, t, &q, &f, "city");
+			compared++;
+			for (int k = 1; k <= 4; k++) {
+				q = (Xxgk__V1__ReportQuery)XXGK__V1__REPORT_QUERY__INIT;
+				q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_KIND;
+				q.kind = k;
+				f = (struct model_filter){c, -1, k};
+				compare_one(d, m, n, year, t, &q, &f, "kind");
+				compared++;
+			}
+			for (size_t u = 0; u < c->n; u++) {
+				q = (Xxgk__V1__ReportQuery)XXGK__V1__REPORT_QUERY__INIT;
+				q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_UNIT;
+				q.unit = (char *)c->ids[u];
+				f = (struct model_filter){c, (int)u, 0};
+				compare_one(d, m, n, year, t, &q, &f, c->ids[u]);
+				compared++;
+			}
+		}
+	}
+	return compared;
+}
+
+void daemon_check_verify(struct daemon *d)
+{
+	Xxgk__V1__VerifyQuery q = XXGK__V1__VERIFY_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_VERIFY;
+	req.verify = &q;
+	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_VERIFY);
+	if (reply->verify->differences)
+		fail_msg("verify: %llu differences, the first: %s",
+			 (unsigned long long)reply->verify->differences,
+			 reply->verify->n_lines ? reply->verify->lines[0] : "");
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+}

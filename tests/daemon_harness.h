@@ -1,0 +1,80 @@
+/*
+ * A real xxgkd for integration tests: its own temporary directory with the store, a
+ * configuration, ipc:// endpoints and its log; started with -f, stopped with SIGTERM or killed.
+ */
+#ifndef XXGK_DAEMON_HARNESS_H
+#define XXGK_DAEMON_HARNESS_H
+
+#include <sys/types.h>
+
+#include "testutil.h"
+#include "xxgk.h"
+
+struct daemon {
+	char *dir;
+	char config[512], log[512], state[512];
+	char ingest[256], admin[256], publish[256];
+	pid_t pid;
+};
+
+/* Writes the configuration: the city's units, and extra lines for [xxgkd] (may be NULL). */
+void daemon_setup(struct daemon *d, const char *tag, const struct city *c, const char *extra);
+
+/* Starts xxgkd and waits until it answers a status request (fails the test after 10 s). */
+void daemon_start(struct daemon *d);
+
+/* SIGTERM, and the exit status must be 0. */
+void daemon_stop(struct daemon *d);
+
+/* SIGKILL: no chance to finish anything. */
+void daemon_kill(struct daemon *d);
+
+/* Removes the directory (the daemon must be stopped). */
+void daemon_teardown(struct daemon *d);
+
+/* An admin request: fails the test unless a reply of the wanted body comes within 10 s. */
+Xxgk__V1__Reply *daemon_admin_call(struct daemon *d, Xxgk__V1__Request *req, int body_case);
+
+/* The report's cells as the daemon answers them. */
+struct cell_values {
+	size_t n;
+	char keys[512][96];
+	int64_t values[512];
+};
+void daemon_report(struct daemon *d, int year, const Xxgk__V1__ReportQuery *q,
+		   struct cell_values *out);
+void report_cells(const struct report *r, struct cell_values *out);
+
+/* Prints the daemon's log to stderr (for a failing test). */
+void daemon_print_log(struct daemon *d);
+
+#endif
+
+/* Publishers: threads, each with its own connection, pushing batches of the entries. */
+struct publish_counts {
+	size_t applied, duplicate, stale, rejected, resends, failures, batches;
+};
+struct publishers;
+
+/*
+ * Splits entries into batches of 100 to 600 records, dealt round-robin to n publishers, and
+ * starts them. With resend, a push that gets no answer in timeout_ms is sent again until it
+ * is acknowledged (what a unit's system does); without, it counts as a failure.
+ */
+struct publishers *publishers_start(const char *endpoint, Xxgk__V1__Record **entries, size_t n,
+				    int publishers, int resend, int timeout_ms, uint64_t seed);
+/* Waits for every publisher and adds up their counts. */
+void publishers_join(struct publishers *p, struct publish_counts *out);
+
+#include "model.h"
+
+/*
+ * Asks the daemon for the report of every year in from..to, both templates, for the city,
+ * every unit kind and every unit, and fails the test at the first cell that differs from the
+ * model's. Returns how many reports were compared.
+ */
+size_t daemon_check_model(struct daemon *d, const struct city *c, const struct model_record *m,
+			  size_t n, int from, int to);
+
+/* Asks the daemon to verify; fails the test unless it finds no difference. */
+void daemon_check_verify(struct daemon *d);
