@@ -56,10 +56,13 @@ struct parse {
 static int fail(struct parse *p, const char *fmt, ...)
 {
 	va_list ap;
+	/* inih goes on after an error but reports the first one's line: keep its reason */
+	if (p->error[0])
+		return 0;
 	va_start(ap, fmt);
 	vsnprintf(p->error, sizeof(p->error), fmt, ap);
 	va_end(ap);
-	return 0; /* inih: stop, and report this line */
+	return 0;
 }
 
 static int parse_int(const char *s, long long min, long long max, long long *out)
@@ -178,6 +181,8 @@ static int unit_key(struct parse *p, const char *id, const char *name, const cha
 		memset(u, 0, sizeof(*u));
 		memcpy(u->id, id, strlen(id) + 1);
 	}
+	if (u == NULL)
+		return fail(p, "[unit %s]: not a valid unit", id); /* its first line failed */
 	if (strcmp(name, "name") == 0) {
 		if (!utf8_valid(value, strlen(value)))
 			return fail(p, "[unit %s] name: invalid UTF-8", id);
@@ -251,13 +256,26 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 	config_defaults(c);
 	if (path && parse(&p, path, NULL, err, err_size))
 		goto fail;
-	if (units_path == NULL && c->units_file[0])
+	if (units_path == NULL && c->units_file[0]) {
+		/* a relative units_file is beside the configuration file */
+		const char *slash = strrchr(path, '/');
+		if (c->units_file[0] != '/' && slash) {
+			char resolved[PATH_MAX];
+			int n = snprintf(resolved, sizeof(resolved), "%.*s/%s", (int)(slash - path),
+					 path, c->units_file);
+			if (n < 0 || (size_t)n >= sizeof(resolved)) {
+				snprintf(err, err_size, "%s: units_file: path too long", path);
+				goto fail;
+			}
+			memcpy(c->units_file, resolved, (size_t)n + 1);
+		}
 		units_path = c->units_file;
+	}
 	if (units_path || c->n_units == 0) {
 		/* the units come from one place: the units file, or the example city */
 		struct parse u = {.c = c, .units_only = 1};
 		config_free(c);
-		if (units_path)
+		if (units_path && units_path != c->units_file)
 			snprintf(c->units_file, sizeof(c->units_file), "%s", units_path);
 		if (parse(&u, units_path ? units_path : "<example city>",
 			  units_path ? NULL : example_units_conf, err, err_size))

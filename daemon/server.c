@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "arena.h"
@@ -463,6 +464,8 @@ static void admin_status(struct server *s, struct envelope *env, uint64_t id)
 	status.commits = s->commits;
 	status.uptime_seconds = (uint64_t)(time(NULL) - s->started);
 	status.version = (char *)XXGK_VERSION;
+	status.has_pid = 1;
+	status.pid = (uint32_t)getpid();
 	reply.body_case = XXGK__V1__REPLY__BODY_STATUS;
 	reply.status = &status;
 	send_reply(s->admin, env, id, &reply);

@@ -1,0 +1,177 @@
+/*
+ * xxgkd's configuration: every kind of bad file gets one error naming the file and line, and
+ * good files, units files and the built-in example city load as documented.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "testutil.h"
+
+static char *dir;
+
+static int setup(void **state)
+{
+	(void)state;
+	dir = tmpdir_make("config");
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tmpdir_remove(dir);
+	return 0;
+}
+
+static const char *write_file(const char *name, const char *text)
+{
+	static char path[2][512];
+	static int which;
+	char *p = path[which++ % 2];
+	snprintf(p, 512, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+/* Loading text must fail with an error that contains want (after the file name). */
+static void expect_error(const char *text, const char *units_text, const char *want)
+{
+	struct config c;
+	char err[CONFIG_ERROR_MAX], expected[600];
+	const char *path = write_file("xxgkd.conf", text);
+	const char *units = units_text ? write_file("units.conf", units_text) : NULL;
+	assert_int_equal(config_load(&c, path, units, err, sizeof(err)), -1);
+	snprintf(expected, sizeof(expected), "%s", want);
+	if (strstr(err, expected) == NULL)
+		fail_msg("error \"%s\" does not say \"%s\"", err, expected);
+	assert_null(c.units);
+}
+
+static const char unit_ok[] = "[unit u1]\nname = 一个单位\nkind = department\n";
+
+static void test_bad_files(void **state)
+{
+	(void)state;
+	expect_error("[xxgkd]\nstate_dir = /tmp/x\nfoo = 1\n", NULL,
+		     "xxgkd.conf:3: unknown key \"foo\" in [xxgkd]");
+	expect_error("[xxgkd]\nbatch_max = many\n", NULL,
+		     ":2: batch_max: want a whole number from 1 to 100000, not \"many\"");
+	expect_error("[xxgkd]\nbatch_max = 0\n", NULL, ":2: batch_max: want a whole number");
+	expect_error("[xxgkd]\nmap_size = 12x\n", NULL, ":2: map_size: want a whole number");
+	expect_error("[xxgkd]\nlog_level = loud\n", NULL,
+		     ":2: log_level: want error, warn, info or debug");
+	expect_error("[xxgkd]\ningest =\n", NULL, ":2: ingest: empty");
+	expect_error("[bogus]\nx = 1\n", NULL, ":2: unknown section [bogus]");
+	expect_error("top = 1\n", NULL, ":1: \"top\" is outside any section");
+	expect_error("[xxgkd]\nthis line has no equals sign\n", NULL, ":2: syntax error");
+	expect_error("[unit a b]\nname = x\nkind = township\n", NULL,
+		     ":2: [unit a b]: a unit id is 1 to 64 of A-Z a-z 0-9 . _ -");
+	expect_error("[unit u1]\nname = x\nkind = village\n", NULL,
+		     ":3: [unit u1] kind: want government, department, township or "
+		     "functional_zone, not \"village\"");
+	expect_error("[unit u1]\nname = x\ncolour = red\n", NULL,
+		     ":3: unknown key \"colour\" in [unit u1]");
+	expect_error("[unit u1]\nname = \xff\xfe\nkind = township\n", NULL,
+		     ":2: [unit u1] name: invalid UTF-8");
+	expect_error("[unit u1]\nname = x\nkind = township\n[unit u2]\nname = y\nkind = "
+		     "township\n[unit u1]\nname = z\n",
+		     NULL, ":8: [unit u1]: defined twice");
+	expect_error("[unit u1]\nname = x\n", NULL, "xxgkd.conf: [unit u1]: missing kind");
+	expect_error("[unit u1]\nkind = township\n", NULL, "xxgkd.conf: [unit u1]: missing name");
+	/* a units file holds units only */
+	expect_error("[xxgkd]\nlog_level = debug\n", "[xxgkd]\nlog_level = info\n",
+		     "units.conf:2: unknown section [xxgkd] (a units file has [unit ID] sections "
+		     "only)");
+	expect_error("[xxgkd]\nlog_level = debug\n", "; nothing\n",
+		     "units.conf: no [unit ID] sections");
+	/* a relative units_file is found beside the configuration */
+	expect_error("[xxgkd]\nunits_file = nowhere.conf\n", NULL, "/nowhere.conf: cannot open");
+}
+
+static void test_missing_file(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX];
+	assert_int_equal(config_load(&c, "/nonexistent/xxgkd.conf", NULL, err, sizeof(err)), -1);
+	assert_string_equal(err, "/nonexistent/xxgkd.conf: cannot open: No such file or directory");
+}
+
+static void test_good_file(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX], text[1024];
+	snprintf(text, sizeof(text),
+		 "; a comment\n[xxgkd]\nstate_dir = /var/lib/xxgk\ningest = tcp://127.0.0.1:1\n"
+		 "admin = ipc:///run/xxgk/admin\npublish = tcp://127.0.0.1:3\nbatch_max = 64\n"
+		 "batch_records_max = 500\nmax_message_size = 1048576\nmap_size = 1073741824\n"
+		 "log_level = debug\n\n%s[unit gov.office_1]\nname = 市政府办公室\nkind = "
+		 "government\n",
+		 unit_ok);
+	const char *path = write_file("good.conf", text);
+	assert_int_equal(config_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.state_dir, "/var/lib/xxgk");
+	assert_string_equal(c.admin, "ipc:///run/xxgk/admin");
+	assert_int_equal(c.batch_max, 64);
+	assert_int_equal(c.batch_records_max, 500);
+	assert_int_equal(c.max_message_size, 1048576);
+	assert_true(c.map_size == 1073741824LL);
+	assert_int_equal(c.log_level, LOG_DEBUG);
+	assert_int_equal(c.n_units, 2);
+	assert_string_equal(c.units[1].id, "gov.office_1");
+	assert_string_equal(c.units[1].name, "市政府办公室");
+	assert_int_equal(c.units[1].kind, 1);
+	config_free(&c);
+
+	/* a units file given on the command line replaces the configuration's units */
+	const char *units = write_file("units.conf", "[unit z9]\nname = 某乡\nkind = township\n");
+	assert_int_equal(config_load(&c, path, units, err, sizeof(err)), 0);
+	assert_int_equal(c.n_units, 1);
+	assert_string_equal(c.units[0].id, "z9");
+	config_free(&c);
+}
+
+static void test_defaults_and_example_city(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX];
+	assert_int_equal(config_load(&c, NULL, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.state_dir, "xxgk-state");
+	assert_string_equal(c.ingest, "tcp://127.0.0.1:7410");
+	assert_string_equal(c.admin, "tcp://127.0.0.1:7411");
+	assert_string_equal(c.publish, "tcp://127.0.0.1:7412");
+	assert_int_equal(c.batch_max, 256);
+	assert_int_equal(c.n_units, 41);
+	assert_string_equal(c.units[0].id, "gov-office");
+	assert_int_equal(c.units[0].kind, 1);
+	config_free(&c);
+	/* a configuration without units gets the example city too */
+	const char *path = write_file("nounits.conf", "[xxgkd]\nlog_level = warn\n");
+	assert_int_equal(config_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.n_units, 41);
+	assert_int_equal(c.log_level, LOG_WARN);
+	config_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bad_files),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_good_file),
+	    cmocka_unit_test(test_defaults_and_example_city),
+	};
+	return cmocka_run_group_tests_name("config", tests, setup, teardown);
+}
