@@ -67,6 +67,7 @@ static int64_t now_ms(void)
 int xxgk_call(struct xxgk_client *c, Xxgk__V1__Request *req, int timeout_ms,
 	      Xxgk__V1__Reply **reply)
 {
+	req->has_request_id = 1;
 	req->request_id = ++c->next_id;
 	size_t len = xxgk__v1__request__get_packed_size(req);
 	uint8_t *buf = malloc(len ? len : 1);

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,9 @@ struct store {
 	struct unit_entry **unit_by_number; /* indexed by number, NULL where none */
 	size_t n_numbers;
 	struct delta_list deltas; /* the last write transaction's counter changes */
+	/* Held shared by every read transaction, exclusively to resize the map or replace the
+	 * unit table: LMDB allows a resize only with no transaction open in the process. */
+	pthread_rwlock_t lock;
 };
 
 /*
@@ -275,11 +279,13 @@ static int units_load(struct store *st)
 	}
 	for (size_t i = 0; i < t.n; i++)
 		by_number[t.v[i].number] = &t.v[i];
+	pthread_rwlock_wrlock(&st->lock);
 	units_free(st);
 	st->units = t.v;
 	st->n_units = t.n;
 	st->unit_by_number = by_number;
 	st->n_numbers = (size_t)t.max_number + 1;
+	pthread_rwlock_unlock(&st->lock);
 	return 0;
 }
 
@@ -384,13 +390,15 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		opt = &defaults;
 	if (st == NULL)
 		return XXGK_ENOMEM;
+	pthread_rwlock_init(&st->lock, NULL);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		free(st);
-		return xxgk_error_from_errno(errno);
+		rc = xxgk_error_from_errno(errno);
+		goto fail;
 	}
 	if ((rc = mdb_env_create(&st->env))) {
-		free(st);
-		return xxgk_error_from_mdb(rc);
+		st->env = NULL;
+		rc = xxgk_error_from_mdb(rc);
+		goto fail;
 	}
 	unsigned flags = MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0);
 	if ((rc = mdb_env_set_maxdbs(st->env, 4)) ||
@@ -406,8 +414,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	*out = st;
 	return 0;
 fail:
-	mdb_env_close(st->env);
-	free(st);
+	store_close(st);
 	return rc;
 }
 
@@ -415,9 +422,11 @@ void store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
-	mdb_env_close(st->env);
+	if (st->env)
+		mdb_env_close(st->env);
 	units_free(st);
 	delta_free(&st->deltas);
+	pthread_rwlock_destroy(&st->lock);
 	free(st);
 }
 
@@ -425,9 +434,11 @@ void store_close(struct store *st)
 static int grow_map(struct store *st)
 {
 	MDB_envinfo info;
+	pthread_rwlock_wrlock(&st->lock);
 	int rc = mdb_env_info(st->env, &info);
 	if (rc == 0)
 		rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
+	pthread_rwlock_unlock(&st->lock);
 	return xxgk_error_from_mdb(rc);
 }
 
@@ -703,14 +714,32 @@ int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
 
 /* ---- reading ---- */
 
+/*
+ * A read transaction, under the store's lock held shared: the map may not be resized nor the
+ * unit table replaced while it lasts. End it with rtxn_end.
+ */
 static int rtxn_begin(struct store *st, MDB_txn **txn)
 {
+	pthread_rwlock_rdlock(&st->lock);
 	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
 	if (rc == MDB_MAP_RESIZED) {
+		/* another process grew the map: adopt its size, alone */
+		pthread_rwlock_unlock(&st->lock);
+		pthread_rwlock_wrlock(&st->lock);
 		mdb_env_set_mapsize(st->env, 0);
+		pthread_rwlock_unlock(&st->lock);
+		pthread_rwlock_rdlock(&st->lock);
 		rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, txn);
 	}
+	if (rc)
+		pthread_rwlock_unlock(&st->lock);
 	return xxgk_error_from_mdb(rc);
+}
+
+static void rtxn_end(struct store *st, MDB_txn *txn)
+{
+	mdb_txn_abort(txn);
+	pthread_rwlock_unlock(&st->lock);
 }
 
 struct flow_sums {
@@ -734,18 +763,12 @@ static int sum_flow(void *ctx, const struct counter_key *key, int64_t value)
 }
 
 /* Sums one scope's counters into the year's flows and the flows of all years before. */
-static int read_flows(struct store *st, uint8_t scope, uint32_t scope_id, int year,
+static int read_flows(struct store *st, MDB_txn *txn, uint8_t scope, uint32_t scope_id, int year,
 		      int64_t *flows_year, int64_t *flows_before)
 {
-	MDB_txn *txn;
 	struct counter_key start = {scope, scope_id, 0, 0};
 	struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before};
-	int rc = rtxn_begin(st, &txn);
-	if (rc)
-		return rc;
-	rc = scan_counters(st, txn, &start, sum_flow, &s);
-	mdb_txn_abort(txn);
-	return xxgk_error_from_mdb(rc);
+	return xxgk_error_from_mdb(scan_counters(st, txn, &start, sum_flow, &s));
 }
 
 int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
@@ -753,32 +776,34 @@ int store_report(struct store *st, int year, const struct report_scope *scope, i
 {
 	int64_t flows_year[COUNTER_COUNT] = {0}, flows_before[COUNTER_COUNT] = {0};
 	uint32_t scope_id = 0;
+	MDB_txn *txn;
+	int rc;
 	if (year < DATE_YEAR_MIN || year > DATE_YEAR_MAX)
 		return XXGK_EINVAL;
 	if (template_year == 0)
 		template_year = cells_template_for_year(year);
 	if (!cells_template_bit(template_year))
 		return XXGK_EINVAL;
-	switch (scope->type) {
-	case SCOPE_CITY:
-		break;
-	case SCOPE_KIND:
+	if (scope->type == SCOPE_KIND) {
 		if (scope->kind <= 0 || !protobuf_c_enum_descriptor_get_value(
 					    &xxgk__v1__unit_kind__descriptor, scope->kind))
 			return XXGK_EINVAL;
 		scope_id = (uint32_t)scope->kind;
-		break;
-	case SCOPE_UNIT: {
-		const struct unit_entry *u = scope->unit ? unit_find(st, scope->unit) : NULL;
-		if (u == NULL)
-			return XXGK_ENOTFOUND;
-		scope_id = u->number;
-		break;
-	}
-	default:
+	} else if (scope->type != SCOPE_CITY && scope->type != SCOPE_UNIT) {
 		return XXGK_EINVAL;
 	}
-	int rc = read_flows(st, (uint8_t)scope->type, scope_id, year, flows_year, flows_before);
+	if ((rc = rtxn_begin(st, &txn)))
+		return rc;
+	if (scope->type == SCOPE_UNIT) {
+		const struct unit_entry *u = scope->unit ? unit_find(st, scope->unit) : NULL;
+		if (u == NULL) {
+			rtxn_end(st, txn);
+			return XXGK_ENOTFOUND;
+		}
+		scope_id = u->number;
+	}
+	rc = read_flows(st, txn, (uint8_t)scope->type, scope_id, year, flows_year, flows_before);
+	rtxn_end(st, txn);
 	if (rc == 0)
 		report_assemble(out, year, template_year, flows_year, flows_before);
 	return rc;
@@ -830,7 +855,7 @@ int store_silent_units(struct store *st, int year, const struct report_scope *sc
 		if (rc == 0 && !has)
 			fn(ctx, u->id);
 	}
-	mdb_txn_abort(txn);
+	rtxn_end(st, txn);
 	return xxgk_error_from_mdb(rc);
 }
 
@@ -955,7 +980,7 @@ int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *di
 		delta_merge(&want);
 		rc = compare_counters(st, txn, &want, &vs);
 	}
-	mdb_txn_abort(txn);
+	rtxn_end(st, txn);
 	delta_free(&want);
 	*differences = vs.differences;
 	return xxgk_error_from_mdb(rc);
@@ -986,7 +1011,7 @@ int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx)
 	if (rc)
 		return rc;
 	rc = scan_counters(st, txn, NULL, user_counter, &u);
-	mdb_txn_abort(txn);
+	rtxn_end(st, txn);
 	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
@@ -1014,7 +1039,7 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx)
 	if (rc)
 		return rc;
 	rc = scan(txn, st->db_records, NULL, user_record, &u);
-	mdb_txn_abort(txn);
+	rtxn_end(st, txn);
 	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
@@ -1027,7 +1052,6 @@ int store_stats(struct store *st, struct store_stats *out)
 	if (rc)
 		return rc;
 	rc = mdb_stat(txn, st->db_records, &stat);
-	mdb_txn_abort(txn);
 	if (rc == 0)
 		rc = mdb_env_info(st->env, &info);
 	if (rc == 0) {
@@ -1040,5 +1064,6 @@ int store_stats(struct store *st, struct store_stats *out)
 		for (size_t i = 0; i < st->n_units; i++)
 			out->units += st->units[i].listed != 0;
 	}
+	rtxn_end(st, txn);
 	return xxgk_error_from_mdb(rc);
 }

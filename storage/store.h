@@ -1,6 +1,11 @@
 /*
  * The store: records with their revisions and the live counters of every unit, unit kind and the
- * city, in one LMDB environment. Not thread-safe: one thread owns a store.
+ * city, in one LMDB environment.
+ *
+ * Threads: one thread writes (store_apply, store_set_units, store_close); any number of threads
+ * may read at the same time (store_report, store_silent_units, store_verify, store_stats,
+ * store_foreach_*), each in its own LMDB read transaction, never blocking the writer's
+ * transactions. The callbacks of the readers must not call the writing functions.
  */
 #ifndef XXGK_STORE_H
 #define XXGK_STORE_H

@@ -1,59 +1,28 @@
 #include "sample_fixture.h"
 
+#include "config.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define GOV XXGK__V1__UNIT_KIND__UNIT_GOVERNMENT
-#define DEPT XXGK__V1__UNIT_KIND__UNIT_DEPARTMENT
-#define TOWN XXGK__V1__UNIT_KIND__UNIT_TOWNSHIP
-#define ZONE XXGK__V1__UNIT_KIND__UNIT_FUNCTIONAL_ZONE
+/* The example city's units: examples/units.conf, as built into xxgkd for its default. */
+static struct config city;
 
-/* An example of the units of a county-level city like Rui'an; not an official list. */
-const struct sample_unit sample_units[] = {
-    {"gov-office", "瑞安市人民政府办公室", GOV},
-    {"zone-econ-dev", "瑞安经济开发区", ZONE},
-    {"zone-port", "瑞安市滨海新区", ZONE},
-    {"town-anyang", "安阳街道", TOWN},
-    {"town-yuhai", "玉海街道", TOWN},
-    {"town-jinhu", "锦湖街道", TOWN},
-    {"town-dongshan", "东山街道", TOWN},
-    {"town-shangwang", "上望街道", TOWN},
-    {"town-xincheng", "莘塍街道", TOWN},
-    {"town-tingtian", "汀田街道", TOWN},
-    {"town-feiyun", "飞云街道", TOWN},
-    {"town-xianjiang", "仙降街道", TOWN},
-    {"town-nanbin", "南滨街道", TOWN},
-    {"town-yunzhou", "云周街道", TOWN},
-    {"town-tangxia", "塘下镇", TOWN},
-    {"town-mayu", "马屿镇", TOWN},
-    {"town-taoshan", "陶山镇", TOWN},
-    {"town-huling", "湖岭镇", TOWN},
-    {"town-gaolou", "高楼镇", TOWN},
-    {"town-pingyangkeng", "平阳坑镇", TOWN},
-    {"town-fangzhuang", "芳庄乡", TOWN},
-    {"town-beiji", "北麂乡", TOWN},
-    {"dept-development", "市发展和改革局", DEPT},
-    {"dept-education", "市教育局", DEPT},
-    {"dept-public-security", "市公安局", DEPT},
-    {"dept-civil-affairs", "市民政局", DEPT},
-    {"dept-justice", "市司法局", DEPT},
-    {"dept-finance", "市财政局", DEPT},
-    {"dept-human-resources", "市人力资源和社会保障局", DEPT},
-    {"dept-natural-resources", "市自然资源和规划局", DEPT},
-    {"dept-ecology", "市生态环境分局", DEPT},
-    {"dept-housing", "市住房和城乡建设局", DEPT},
-    {"dept-transport", "市交通运输局", DEPT},
-    {"dept-water", "市水利局", DEPT},
-    {"dept-agriculture", "市农业农村局", DEPT},
-    {"dept-commerce", "市商务局", DEPT},
-    {"dept-health", "市卫生健康局", DEPT},
-    {"dept-market", "市市场监督管理局", DEPT},
-    {"dept-enforcement", "市综合行政执法局", DEPT},
-    {"dept-emergency", "市应急管理局", DEPT},
-    {"dept-medical-insurance", "市医疗保障局", DEPT},
-};
-const size_t sample_unit_count = sizeof(sample_units) / sizeof(sample_units[0]);
+static const struct config *example_city(void)
+{
+	char err[CONFIG_ERROR_MAX];
+	if (city.n_units == 0 && config_load(&city, NULL, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "sample fixture: %s\n", err);
+		abort();
+	}
+	return &city;
+}
+
+size_t sample_unit_count(void)
+{
+	return example_city()->n_units;
+}
 
 const char *const sample_t3_keys[SAMPLE_T3_ROWS] = {
     "new_received",
@@ -98,9 +67,12 @@ const int64_t sample_t4_review[5] = {41, 1, 2, 6, 50};
 
 const struct store_unit *sample_store_units(void)
 {
-	static struct store_unit units[sizeof(sample_units) / sizeof(sample_units[0])];
-	for (size_t i = 0; i < sample_unit_count; i++)
-		units[i] = (struct store_unit){sample_units[i].id, sample_units[i].kind};
+	static struct store_unit *units;
+	const struct config *c = example_city();
+	if (units == NULL && (units = calloc(c->n_units, sizeof(*units))) == NULL)
+		abort();
+	for (size_t i = 0; i < c->n_units; i++)
+		units[i] = (struct store_unit){c->units[i].id, c->units[i].kind};
 	return units;
 }
 
@@ -141,7 +113,8 @@ static struct trec *next(struct builder *b)
 /* The units take turns, so that the city's figures are sums over many units. */
 static const char *unit(struct builder *b)
 {
-	return sample_units[b->next_unit++ % sample_unit_count].id;
+	const struct config *c = example_city();
+	return c->units[b->next_unit++ % c->n_units].id;
 }
 
 static void day_of_2019(char *buf, size_t size, int day)

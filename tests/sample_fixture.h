@@ -1,8 +1,7 @@
 /*
  * Event records that reproduce the sample report (shared/000_eee5f2eb6c33e3d2.txt, Rui'an 2019):
  * table 三 cell for cell, table 四's review group, and table 二's figures (2019 format), spread
- * over an example list of the city's units. The units are a plausible example, not an official
- * list.
+ * over the units of the example city (examples/units.conf, built into xxgkd).
  */
 #ifndef XXGK_SAMPLE_FIXTURE_H
 #define XXGK_SAMPLE_FIXTURE_H
@@ -12,14 +11,8 @@
 
 #include "testutil.h"
 
-struct sample_unit {
-	const char *id;
-	const char *name;
-	int kind; /* UnitKind value */
-};
-
-extern const struct sample_unit sample_units[];
-extern const size_t sample_unit_count;
+/* The number of the example city's units (examples/units.conf). */
+size_t sample_unit_count(void);
 
 /* The sample's table 三 as printed: rows in the 2019 layout, columns ending with 总计. */
 #define SAMPLE_T3_ROWS 23

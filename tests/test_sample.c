@@ -54,12 +54,12 @@ static int setup(void **state)
 		batch[i] = &recs[i].r;
 	fx->dir = tmpdir_make("sample");
 	fx->st = test_store_open(fx->dir, NULL);
-	assert_int_equal(store_set_units(fx->st, sample_store_units(), sample_unit_count), 0);
+	assert_int_equal(store_set_units(fx->st, sample_store_units(), sample_unit_count()), 0);
 	test_apply(fx->st, batch, n, statuses);
 	for (size_t i = 0; i < n; i++)
 		if (statuses[i].code != XXGK__V1__RECORD_STATUS__CODE__APPLIED)
 			fail_msg("sample record %s: %s", recs[i].id, statuses[i].message);
-	printf("# %zu sample records over %zu units\n", n, sample_unit_count);
+	printf("# %zu sample records over %zu units\n", n, sample_unit_count());
 	free(batch);
 	free(statuses);
 	free(recs);

@@ -1,0 +1,520 @@
+/*
+ * Ingest and query benchmark. Starts a real xxgkd on loopback TCP in a temporary directory,
+ * then in one run:
+ *  1. saturation: N DEALER publishers (threads), each keeping a window of W unacknowledged push
+ *     batches of B records of every kind with realistic ids, as fast as they are answered:
+ *     durable records/s (acknowledged means committed), acknowledgement latency p50/p99;
+ *  2. the same records applied directly with store_apply in this process, durable, in
+ *     transactions as large as the daemon's largest group commit (N x W batches): the
+ *     ceiling of the LMDB writes, and the daemon's share of it;
+ *  3. a steady load: the same publishers paced to RATE records/s in all, on a new store.
+ *  In phases 1 and 3 a reader asks the admin socket for city reports (an administrator,
+ *  every 2 ms): latency p50/p99 under that load.
+ *
+ *   bench_ingest [publishers [window [batch [batches_per_publisher [rate]]]]]
+ *   (default 8 8 500 40 25000)
+ */
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "error.h"
+#include "sched.h"
+#include "store.h"
+#include "xxgk.h"
+
+#define UNITS 41
+
+static int publishers = 8, window = 8, batch_size = 500, batches = 40, rate = 25000;
+
+struct packed {
+	uint8_t *data;
+	size_t len;
+};
+
+struct publisher {
+	pthread_t thread;
+	int index;
+	const char *endpoint;
+	struct packed *msgs; /* batches, packed Requests */
+	double *latencies;   /* ms, one per batch */
+	size_t acked_records;
+	double interval_ms; /* 0: as fast as answered; else the pace of sends */
+	int failed;
+};
+
+static atomic_int ingest_done;
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static uint64_t next_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* One record of every kind in turn, with the ids units really use. */
+struct owned {
+	Xxgk__V1__Record r;
+	union {
+		Xxgk__V1__Application app;
+		Xxgk__V1__Document doc;
+		Xxgk__V1__Case cas;
+		Xxgk__V1__Tally tally;
+	} body;
+	char unit[32], id[96], d1[11], d2[11];
+};
+
+static void make_record(struct owned *o, int publisher, size_t serial, uint64_t *rng)
+{
+	int month = 1 + (int)(next_rand(rng) % 12), day = 1 + (int)(next_rand(rng) % 28);
+	int year = 2019 + (int)(next_rand(rng) % 3);
+	memset(o, 0, sizeof(*o));
+	o->r = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
+	snprintf(o->unit, sizeof(o->unit), "unit-%02d", (int)(next_rand(rng) % UNITS));
+	snprintf(o->d1, sizeof(o->d1), "%04d-%02d-%02d", year, month, day);
+	snprintf(o->d2, sizeof(o->d2), "%04d-%02d-%02d", year, month, day < 20 ? day + 8 : 28);
+	o->r.unit = o->unit;
+	o->r.id = o->id;
+	o->r.has_revision = 1;
+	o->r.revision = 1;
+	switch (serial % 4) {
+	case 0:
+		snprintf(o->id, sizeof(o->id), "瑞政依申〔%d〕第%02d%06zu号", year, publisher,
+			 serial);
+		o->body.app = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
+		o->body.app.has_applicant = 1;
+		o->body.app.applicant = 1 + (int)(next_rand(rng) % 6);
+		o->body.app.received = o->d1;
+		if (next_rand(rng) % 10 < 8) {
+			o->body.app.concluded = o->d2;
+			o->body.app.has_outcome = 1;
+			o->body.app.outcome = 1 + (int)(next_rand(rng) % 21);
+		}
+		o->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+		o->r.application = &o->body.app;
+		break;
+	case 1:
+		snprintf(o->id, sizeof(o->id), "瑞政规〔%d〕%02d%06zu号", year, publisher, serial);
+		o->body.doc = (Xxgk__V1__Document)XXGK__V1__DOCUMENT__INIT;
+		o->body.doc.has_kind = 1;
+		o->body.doc.kind = XXGK__V1__DOCUMENT_KIND__DOCUMENT_NORMATIVE;
+		o->body.doc.made = o->d1;
+		o->body.doc.published = o->d2;
+		o->r.body_case = XXGK__V1__RECORD__BODY_DOCUMENT;
+		o->r.document = &o->body.doc;
+		break;
+	case 2:
+		snprintf(o->id, sizeof(o->id), "温政复〔%d〕%02d%06zu号", year, publisher, serial);
+		o->body.cas = (Xxgk__V1__Case)XXGK__V1__CASE__INIT;
+		o->body.cas.has_group = 1;
+		o->body.cas.group = 1 + (int)(next_rand(rng) % 3);
+		o->body.cas.filed = o->d1;
+		o->body.cas.closed = o->d2;
+		o->body.cas.has_result = 1;
+		o->body.cas.result = 1 + (int)(next_rand(rng) % 3);
+		o->r.body_case = XXGK__V1__RECORD__BODY_LEGAL_CASE;
+		o->r.legal_case = &o->body.cas;
+		break;
+	default:
+		snprintf(o->id, sizeof(o->id), "XK-%s-%02d-%06zu", o->d1, publisher, serial);
+		o->body.tally = (Xxgk__V1__Tally)XXGK__V1__TALLY__INIT;
+		o->body.tally.has_measure = 1;
+		o->body.tally.measure = 1 + (int)(next_rand(rng) % 7);
+		o->body.tally.date = o->d1;
+		o->body.tally.has_value = 1;
+		o->body.tally.value = (int64_t)(next_rand(rng) % 1000);
+		o->r.body_case = XXGK__V1__RECORD__BODY_TALLY;
+		o->r.tally = &o->body.tally;
+	}
+}
+
+/* Packs publisher p's batch b as a push Request (request_id = b + 1). */
+static struct packed pack_batch(int p, int b, struct owned *scratch)
+{
+	uint64_t rng = (uint64_t)p << 32 | (uint64_t)b;
+	Xxgk__V1__Record **ptrs = calloc((size_t)batch_size, sizeof(*ptrs));
+	for (int i = 0; i < batch_size; i++) {
+		make_record(&scratch[i], p, (size_t)b * (size_t)batch_size + (size_t)i, &rng);
+		ptrs[i] = &scratch[i].r;
+	}
+	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	push.n_records = (size_t)batch_size;
+	push.records = ptrs;
+	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
+	req.push = &push;
+	req.has_request_id = 1;
+	req.request_id = (uint64_t)b + 1;
+	struct packed out = {malloc(xxgk__v1__request__get_packed_size(&req)), 0};
+	out.len = xxgk__v1__request__pack(&req, out.data);
+	free(ptrs);
+	return out;
+}
+
+static void *publish(void *arg)
+{
+	struct publisher *p = arg;
+	void *ctx = zmq_ctx_new(), *s = zmq_socket(ctx, ZMQ_DEALER);
+	double *sent_at = calloc((size_t)batches, sizeof(*sent_at));
+	int linger = 0, next = 0, acked = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_connect(s, p->endpoint);
+	/* paced publishers start at staggered times, as independent systems would */
+	double start = now_ms() + p->interval_ms * p->index / publishers;
+	while (acked < batches) {
+		while (next < batches && next - acked < window) {
+			if (p->interval_ms > 0) {
+				/* paced: each batch leaves at its time, not earlier */
+				double due = start + next * p->interval_ms, wait = due - now_ms();
+				if (wait > 0 && acked < next)
+					break; /* wait for replies meanwhile */
+				if (wait > 0) {
+					struct timespec ts = {(time_t)(wait / 1000),
+							      (long)(fmod(wait, 1000.0) * 1e6)};
+					nanosleep(&ts, NULL);
+				}
+			}
+			sent_at[next] = now_ms();
+			if (zmq_send(s, p->msgs[next].data, p->msgs[next].len, 0) < 0)
+				goto fail;
+			next++;
+		}
+		zmq_msg_t msg;
+		zmq_msg_init(&msg);
+		zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
+		long timeout = 30000;
+		if (p->interval_ms > 0 && next < batches && acked < next) {
+			double due = start + next * p->interval_ms - now_ms();
+			timeout = due > 0 ? (long)due + 1 : 0;
+		}
+		int ready = zmq_poll(&item, 1, timeout);
+		if (ready == 0 && timeout < 30000) {
+			zmq_msg_close(&msg);
+			continue; /* time to send the next batch */
+		}
+		if (ready != 1 || zmq_msg_recv(&msg, s, 0) < 0)
+			goto fail;
+		Xxgk__V1__Reply *r =
+		    xxgk__v1__reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+		zmq_msg_close(&msg);
+		if (r == NULL || r->body_case != XXGK__V1__REPLY__BODY_PUSH || r->request_id < 1 ||
+		    r->request_id > (uint64_t)batches) {
+			fprintf(stderr, "bench: unexpected reply %p %d %llu: %s\n", (void *)r,
+				r ? (int)r->body_case : -1,
+				r ? (unsigned long long)r->request_id : 0ULL,
+				r && r->body_case == XXGK__V1__REPLY__BODY_ERROR ? r->error->message
+										 : "?");
+			goto fail;
+		}
+		for (size_t i = 0; i < r->push->n_statuses; i++)
+			if (r->push->statuses[i]->code != XXGK__V1__RECORD_STATUS__CODE__APPLIED) {
+				fprintf(stderr, "record not applied: %s\n",
+					r->push->statuses[i]->message);
+				goto fail;
+			}
+		p->latencies[acked++] = now_ms() - sent_at[r->request_id - 1];
+		p->acked_records += r->push->n_statuses;
+		xxgk__v1__reply__free_unpacked(r, NULL);
+	}
+	goto out;
+fail:
+	p->failed = 1;
+out:
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	free(sent_at);
+	return NULL;
+}
+
+struct reader {
+	const char *endpoint;
+	double *latencies;
+	size_t n, cap;
+};
+
+static void *read_reports(void *arg)
+{
+	struct reader *rd = arg;
+	struct xxgk_client *c;
+	/* an administrator's tool is interactive: a short slice, as xxgkd's admin thread has */
+	sched_hint(0, 100000);
+	if (xxgk_connect(&c, rd->endpoint))
+		return NULL;
+	for (int i = 0; !atomic_load(&ingest_done) && rd->n < rd->cap; i++) {
+		Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		Xxgk__V1__Reply *reply;
+		q.has_year = 1;
+		q.year = 2019 + (uint32_t)(i % 3);
+		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+		q.city = 1;
+		req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
+		req.report = &q;
+		double t0 = now_ms();
+		if (xxgk_call(c, &req, 10000, &reply) != 0)
+			break;
+		rd->latencies[rd->n++] = now_ms() - t0;
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+		struct timespec pause = {0, 2000000}; /* an administrator, not a flood */
+		nanosleep(&pause, NULL);
+	}
+	xxgk_close(c);
+	return NULL;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double percentile(double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), compare_double);
+	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
+	return v[i];
+}
+
+struct phase {
+	size_t records, queries;
+	double rate, ack_p50, ack_p99, query_p50, query_p99;
+};
+
+static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t size);
+
+/* Runs the publishers (paced every interval_ms, or as fast as answered) against a fresh
+ * xxgkd with a reader asking for reports meanwhile. */
+static struct phase run_phase(const char *base, const char *name, struct publisher *ps,
+			      double interval_ms)
+{
+	char dir[512], ingest[64], admin[64];
+	struct phase out = {0};
+	snprintf(dir, sizeof(dir), "%s/%s", base, name);
+	mkdir(dir, 0700);
+	pid_t pid = start_daemon(dir, ingest, admin, sizeof(ingest));
+	struct reader rd = {admin, calloc(100000, sizeof(double)), 0, 100000};
+	pthread_t reader;
+	atomic_store(&ingest_done, 0);
+	pthread_create(&reader, NULL, read_reports, &rd);
+	double t0 = now_ms();
+	for (int p = 0; p < publishers; p++) {
+		ps[p].endpoint = ingest;
+		ps[p].acked_records = 0;
+		ps[p].interval_ms = interval_ms;
+		memset(ps[p].latencies, 0, (size_t)batches * sizeof(double));
+		pthread_create(&ps[p].thread, NULL, publish, &ps[p]);
+	}
+	size_t n_lat = 0;
+	double *lat = calloc((size_t)publishers * (size_t)batches, sizeof(double));
+	int failed = 0;
+	for (int p = 0; p < publishers; p++) {
+		pthread_join(ps[p].thread, NULL);
+		out.records += ps[p].acked_records;
+		failed |= ps[p].failed;
+		for (int b = 0; b < batches && ps[p].latencies[b] > 0; b++)
+			lat[n_lat++] = ps[p].latencies[b];
+	}
+	double elapsed = now_ms() - t0;
+	atomic_store(&ingest_done, 1);
+	pthread_join(reader, NULL);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (failed) {
+		fprintf(stderr, "bench: a publisher failed; see %s/xxgkd.log\n", dir);
+		exit(1);
+	}
+	out.rate = out.records / (elapsed / 1000.0);
+	out.ack_p50 = percentile(lat, n_lat, 0.50);
+	out.ack_p99 = percentile(lat, n_lat, 0.99);
+	out.queries = rd.n;
+	out.query_p50 = percentile(rd.latencies, rd.n, 0.50);
+	out.query_p99 = percentile(rd.latencies, rd.n, 0.99);
+	free(lat);
+	free(rd.latencies);
+	return out;
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		perror("bench: free port");
+		exit(1);
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t size)
+{
+	char conf[1024], log[1024];
+	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", dir);
+	snprintf(log, sizeof(log), "%s/xxgkd.log", dir);
+	snprintf(ingest, size, "tcp://127.0.0.1:%d", free_port());
+	snprintf(admin, size, "tcp://127.0.0.1:%d", free_port());
+	FILE *f = fopen(conf, "w");
+	fprintf(f,
+		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = "
+		"tcp://127.0.0.1:%d\nlog_level = warn\n",
+		dir, ingest, admin, free_port());
+	for (int u = 0; u < UNITS; u++)
+		fprintf(f, "[unit unit-%02d]\nname = 单位%d\nkind = %s\n", u, u,
+			u == 0	? "government"
+			: u % 3 ? "department"
+				: "township");
+	fclose(f);
+	pid_t pid = fork();
+	if (pid == 0) {
+		freopen(log, "w", stderr);
+		execl(XXGKD_PATH, "xxgkd", "-f", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	/* ready when it answers */
+	struct xxgk_client *c;
+	xxgk_connect(&c, admin);
+	for (int i = 0; i < 100; i++) {
+		Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		Xxgk__V1__Reply *reply;
+		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+		req.status = &q;
+		if (xxgk_call(c, &req, 100, &reply) == 0) {
+			xxgk__v1__reply__free_unpacked(reply, NULL);
+			xxgk_close(c);
+			return pid;
+		}
+	}
+	fprintf(stderr, "bench: xxgkd did not start; see %s\n", log);
+	exit(1);
+}
+
+/* The same batches applied with store_apply in this process, durable: records/s. */
+static double direct_ceiling(const char *dir, struct publisher *ps)
+{
+	char state[512];
+	struct store *st;
+	struct store_unit units[UNITS];
+	char ids[UNITS][16];
+	snprintf(state, sizeof(state), "%s/direct", dir);
+	if (store_open(&st, state, NULL)) {
+		fprintf(stderr, "bench: cannot open %s\n", state);
+		exit(1);
+	}
+	for (int u = 0; u < UNITS; u++) {
+		snprintf(ids[u], sizeof(ids[u]), "unit-%02d", u);
+		units[u] = (struct store_unit){ids[u], u == 0 ? 1 : u % 3 ? 2 : 3};
+	}
+	store_set_units(st, units, UNITS);
+	size_t group = (size_t)publishers * (size_t)window, total = (size_t)publishers * batches;
+	struct store_status *statuses = calloc(group * (size_t)batch_size, sizeof(*statuses));
+	Xxgk__V1__Request **reqs = calloc(group, sizeof(*reqs));
+	Xxgk__V1__Record **records = calloc(group * (size_t)batch_size, sizeof(*records));
+	double t0 = now_ms();
+	size_t applied = 0;
+	/* decoding is part of it: the daemon decodes every message too */
+	for (size_t first = 0; first < total; first += group) {
+		size_t n = 0, k = 0;
+		for (; k < group && first + k < total; k++) {
+			const struct packed *m =
+			    &ps[(first + k) % publishers].msgs[(first + k) / publishers];
+			reqs[k] = xxgk__v1__request__unpack(NULL, m->len, m->data);
+			memcpy(records + n, reqs[k]->push->records,
+			       reqs[k]->push->n_records * sizeof(*records));
+			n += reqs[k]->push->n_records;
+		}
+		if (store_apply(st, records, n, statuses)) {
+			fprintf(stderr, "bench: direct store_apply failed\n");
+			exit(1);
+		}
+		applied += n;
+		for (size_t i = 0; i < k; i++)
+			xxgk__v1__request__free_unpacked(reqs[i], NULL);
+	}
+	double elapsed = now_ms() - t0;
+	free(reqs);
+	free(records);
+	store_close(st);
+	free(statuses);
+	return applied / (elapsed / 1000.0);
+}
+
+int main(int argc, char **argv)
+{
+	int *params[] = {&publishers, &window, &batch_size, &batches, &rate};
+	if (argc > 6) {
+		fprintf(stderr,
+			"usage: bench_ingest [publishers [window [batch [batches [rate]]]]]\n");
+		return 2;
+	}
+	for (int i = 1; i < argc; i++)
+		if ((*params[i - 1] = atoi(argv[i])) <= 0) {
+			fprintf(stderr, "bench_ingest: \"%s\" is not a positive number\n", argv[i]);
+			return 2;
+		}
+	char dir[] = "/tmp/xxgk-bench-XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		perror("bench: mkdtemp");
+		return 1;
+	}
+	struct publisher *ps = calloc((size_t)publishers, sizeof(*ps));
+	struct owned *scratch = calloc((size_t)batch_size, sizeof(*scratch));
+	for (int p = 0; p < publishers; p++) {
+		ps[p].index = p;
+		ps[p].msgs = calloc((size_t)batches, sizeof(*ps[p].msgs));
+		ps[p].latencies = calloc((size_t)batches, sizeof(double));
+		for (int b = 0; b < batches; b++)
+			ps[p].msgs[b] = pack_batch(p, b, scratch);
+	}
+	struct phase one = run_phase(dir, "saturation", ps, 0);
+	printf("ingest: %d publishers, window %d batches of %d records, %zu records\n", publishers,
+	       window, batch_size, one.records);
+	printf("1. saturation through xxgkd: %.0f durable records/s; acknowledgement latency p50 "
+	       "%.1f ms, p99 %.1f ms\n",
+	       one.rate, one.ack_p50, one.ack_p99);
+	printf("   report queries meanwhile: %zu, latency p50 %.2f ms, p99 %.2f ms\n", one.queries,
+	       one.query_p50, one.query_p99);
+	double ceiling = direct_ceiling(dir, ps);
+	printf("2. direct LMDB ceiling (same records, store_apply in one process, %d batches a "
+	       "transaction): %.0f records/s\n",
+	       publishers * window, ceiling);
+	printf("   xxgkd reaches %.0f%% of the direct ceiling\n", 100.0 * one.rate / ceiling);
+	double interval = 1000.0 * batch_size * publishers / rate;
+	struct phase three = run_phase(dir, "steady", ps, interval);
+	printf("3. steady load, %d publishers paced to %d records/s: %.0f durable records/s; "
+	       "acknowledgement latency p50 %.1f ms, p99 %.1f ms\n",
+	       publishers, rate, three.rate, three.ack_p50, three.ack_p99);
+	printf("   report queries meanwhile: %zu, latency p50 %.2f ms, p99 %.2f ms\n",
+	       three.queries, three.query_p50, three.query_p99);
+	char cmd[600];
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	if (getenv("XXGK_BENCH_KEEP"))
+		printf("kept %s\n", dir);
+	else if (system(cmd) != 0)
+		fprintf(stderr, "bench: could not remove %s\n", dir);
+	return 0;
+}

@@ -1,0 +1,324 @@
+#include "admin.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "error.h"
+#include "log.h"
+#include "sched.h"
+#include "wire.h"
+
+#define VERIFY_LINES_MAX 100
+#define CELLS_MAX 512
+
+struct cell_list {
+	size_t n;
+	Xxgk__V1__Cell cells[CELLS_MAX];
+	Xxgk__V1__Cell *ptrs[CELLS_MAX];
+	char keys[CELLS_MAX][96];
+};
+
+static void add_cell(void *ctx, const char *key, int64_t value)
+{
+	struct cell_list *l = ctx;
+	if (l->n == CELLS_MAX)
+		return;
+	Xxgk__V1__Cell *c = &l->cells[l->n];
+	*c = (Xxgk__V1__Cell)XXGK__V1__CELL__INIT;
+	snprintf(l->keys[l->n], sizeof(l->keys[l->n]), "%s", key);
+	c->key = l->keys[l->n];
+	c->has_value = 1;
+	c->value = value;
+	l->ptrs[l->n++] = c;
+}
+
+/* Strings collected into the arena, e.g. the silent units or verify's lines. */
+struct strings {
+	size_t n, cap, max;
+	char **v;
+	struct arena *arena;
+};
+
+static void add_string(void *ctx, const char *s)
+{
+	struct strings *l = ctx;
+	if (l->n == l->max)
+		return;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char **v = arena_alloc(l->arena, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		if (l->n)
+			memcpy(v, l->v, l->n * sizeof(*v));
+		l->v = v;
+		l->cap = cap;
+	}
+	char *copy = arena_alloc(l->arena, strlen(s) + 1);
+	if (copy) {
+		memcpy(copy, s, strlen(s) + 1);
+		l->v[l->n++] = copy;
+	}
+}
+
+static void report(struct admin *a, struct envelope *env, uint64_t id,
+		   const Xxgk__V1__ReportQuery *q)
+{
+	struct report_scope scope = {.type = SCOPE_CITY};
+	struct report r;
+	struct strings silent = {.max = SIZE_MAX, .arena = &a->arena};
+	struct cell_list *cells;
+	if (!q->has_year) {
+		wire_error(a->socket, env, id, "report: a year is required");
+		return;
+	}
+	if (q->scope_case == XXGK__V1__REPORT_QUERY__SCOPE_KIND) {
+		scope.type = SCOPE_KIND;
+		scope.kind = q->kind;
+	} else if (q->scope_case == XXGK__V1__REPORT_QUERY__SCOPE_UNIT) {
+		scope.type = SCOPE_UNIT;
+		scope.unit = q->unit;
+	}
+	int rc = store_report(a->st, (int)q->year, &scope, q->has_template_ ? q->template_ : 0, &r);
+	if (rc == XXGK_EINVAL) {
+		wire_error(a->socket, env, id,
+			   "report: want a year from 2000 to 2099, a known unit kind and template "
+			   "2019 or 2021");
+		return;
+	}
+	if (rc == XXGK_ENOTFOUND) {
+		wire_error(a->socket, env, id, "report: no unit \"%s\"", q->unit ? q->unit : "");
+		return;
+	}
+	if (rc == 0)
+		rc = store_silent_units(a->st, (int)q->year, &scope, add_string, &silent);
+	if (rc || (cells = calloc(1, sizeof(*cells))) == NULL) {
+		wire_error(a->socket, env, id, "report: %s", xxgk_strerror(rc ? rc : XXGK_ENOMEM));
+		return;
+	}
+	report_foreach_cell(&r, add_cell, cells);
+	Xxgk__V1__ReportReply body = XXGK__V1__REPORT_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.has_year = body.has_template_ = 1;
+	body.year = (uint32_t)r.year;
+	body.template_ = r.template_year;
+	body.n_cells = cells->n;
+	body.cells = cells->ptrs;
+	body.n_silent_units = silent.n;
+	body.silent_units = silent.v;
+	reply.body_case = XXGK__V1__REPLY__BODY_REPORT;
+	reply.report = &body;
+	wire_reply(a->socket, env, id, &reply);
+	free(cells);
+}
+
+static void status(struct admin *a, struct envelope *env, uint64_t id)
+{
+	struct store_stats stats;
+	int rc = store_stats(a->st, &stats);
+	if (rc) {
+		wire_error(a->socket, env, id, "status: %s", xxgk_strerror(rc));
+		return;
+	}
+	Xxgk__V1__StatusReply body = XXGK__V1__STATUS_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.has_schema_version = body.has_records = body.has_units = 1;
+	body.has_map_size = body.has_map_used = body.has_commits = 1;
+	body.has_uptime_seconds = body.has_pid = 1;
+	body.schema_version = STORE_SCHEMA_VERSION;
+	body.records = stats.records;
+	body.units = stats.units;
+	body.map_size = stats.map_size;
+	body.map_used = stats.map_used;
+	body.commits = atomic_load(a->commits);
+	body.uptime_seconds = (uint64_t)(time(NULL) - a->started);
+	body.version = (char *)XXGK_VERSION;
+	body.pid = (uint32_t)getpid();
+	reply.body_case = XXGK__V1__REPLY__BODY_STATUS;
+	reply.status = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
+static void units(struct admin *a, struct envelope *env, uint64_t id)
+{
+	pthread_mutex_lock(&a->units_lock);
+	size_t n = a->n_units;
+	Xxgk__V1__Unit *list = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*list));
+	Xxgk__V1__Unit **ptrs = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*ptrs));
+	if (list == NULL || ptrs == NULL) {
+		pthread_mutex_unlock(&a->units_lock);
+		wire_error(a->socket, env, id, "units: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		list[i] = (Xxgk__V1__Unit)XXGK__V1__UNIT__INIT;
+		list[i].id = a->units[i].id;
+		list[i].name = a->units[i].name;
+		list[i].has_kind = 1;
+		list[i].kind = a->units[i].kind;
+		ptrs[i] = &list[i];
+	}
+	Xxgk__V1__UnitsReply body = XXGK__V1__UNITS_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.n_units = n;
+	body.units = ptrs;
+	reply.body_case = XXGK__V1__REPLY__BODY_UNITS;
+	reply.units = &body;
+	wire_reply(a->socket, env, id, &reply);
+	pthread_mutex_unlock(&a->units_lock);
+}
+
+static void verify(struct admin *a, struct envelope *env, uint64_t id)
+{
+	struct strings lines = {.max = VERIFY_LINES_MAX, .arena = &a->arena};
+	size_t differences = 0;
+	int rc = store_verify(a->st, add_string, &lines, &differences);
+	if (rc) {
+		wire_error(a->socket, env, id, "verify: %s", xxgk_strerror(rc));
+		return;
+	}
+	if (differences)
+		log_error("verify found %zu differences, the first: %s", differences,
+			  lines.n ? lines.v[0] : "");
+	Xxgk__V1__VerifyReply body = XXGK__V1__VERIFY_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.has_differences = 1;
+	body.differences = differences;
+	body.n_lines = lines.n;
+	body.lines = lines.v;
+	reply.body_case = XXGK__V1__REPLY__BODY_VERIFY;
+	reply.verify = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
+static void answer(struct admin *a)
+{
+	struct envelope env;
+	Xxgk__V1__Request *req = wire_receive(a->socket, &a->arena, &env);
+	if (req == NULL)
+		return;
+	switch (req->body_case) {
+	case XXGK__V1__REQUEST__BODY_REPORT:
+		report(a, &env, req->request_id, req->report);
+		break;
+	case XXGK__V1__REQUEST__BODY_STATUS:
+		status(a, &env, req->request_id);
+		break;
+	case XXGK__V1__REQUEST__BODY_UNITS:
+		units(a, &env, req->request_id);
+		break;
+	case XXGK__V1__REQUEST__BODY_VERIFY:
+		verify(a, &env, req->request_id);
+		break;
+	default:
+		wire_error(a->socket, &env, req->request_id,
+			   "the admin socket takes report, status, units and verify; push records "
+			   "on the ingest socket");
+	}
+	envelope_close(&env);
+	arena_reset(&a->arena);
+}
+
+static void *run(void *arg)
+{
+	struct admin *a = arg;
+	/* a query is short and someone waits for it: run as soon as it arrives */
+	if (sched_hint(0, 100000))
+		log_debug("no scheduling hint for the admin thread");
+	for (;;) {
+		zmq_pollitem_t items[2] = {{a->socket, 0, ZMQ_POLLIN, 0},
+					   {a->control_peer, 0, ZMQ_POLLIN, 0}};
+		if (zmq_poll(items, 2, -1) < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			log_error("admin: poll: %s", zmq_strerror(zmq_errno()));
+			break;
+		}
+		if (items[1].revents & ZMQ_POLLIN)
+			break; /* stop */
+		for (int i = 0; i < a->batch_max && (items[0].revents & ZMQ_POLLIN); i++) {
+			int events = 0;
+			size_t len = sizeof(events);
+			answer(a);
+			zmq_getsockopt(a->socket, ZMQ_EVENTS, &events, &len);
+			if (!(events & ZMQ_POLLIN))
+				break;
+		}
+	}
+	zmq_close(a->socket);
+	zmq_close(a->control_peer);
+	return NULL;
+}
+
+int admin_set_units(struct admin *a, const struct config *cfg)
+{
+	struct unit_config *copy = malloc((cfg->n_units ? cfg->n_units : 1) * sizeof(*copy));
+	if (copy == NULL)
+		return -1;
+	memcpy(copy, cfg->units, cfg->n_units * sizeof(*copy));
+	pthread_mutex_lock(&a->units_lock);
+	free(a->units);
+	a->units = copy;
+	a->n_units = cfg->n_units;
+	a->batch_max = cfg->batch_max;
+	pthread_mutex_unlock(&a->units_lock);
+	return 0;
+}
+
+int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
+		const struct config *cfg, atomic_uint_fast64_t *commits)
+{
+	char endpoint[64];
+	sigset_t all, old;
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->units_lock, NULL);
+	a->ready = 1;
+	a->socket = socket;
+	a->st = st;
+	a->commits = commits;
+	a->started = time(NULL);
+	arena_init(&a->arena, (size_t)64 << 20);
+	snprintf(endpoint, sizeof(endpoint), "inproc://admin-control-%p", (void *)a);
+	a->control = zmq_socket(zmq, ZMQ_PAIR);
+	a->control_peer = zmq_socket(zmq, ZMQ_PAIR);
+	if (a->control == NULL || a->control_peer == NULL || zmq_bind(a->control, endpoint) ||
+	    zmq_connect(a->control_peer, endpoint) || admin_set_units(a, cfg))
+		return -1;
+	/* signals are the main loop's: the thread blocks them all */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&a->thread, NULL, run, a);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		return -1;
+	a->running = 1;
+	return 0;
+}
+
+void admin_stop(struct admin *a)
+{
+	if (!a->ready)
+		return;
+	a->ready = 0;
+	if (a->running) {
+		zmq_send(a->control, "stop", 4, 0);
+		pthread_join(a->thread, NULL);
+		a->running = 0;
+	} else {
+		if (a->socket)
+			zmq_close(a->socket);
+		if (a->control_peer)
+			zmq_close(a->control_peer);
+	}
+	if (a->control)
+		zmq_close(a->control);
+	a->socket = a->control = a->control_peer = NULL;
+	free(a->units);
+	a->units = NULL;
+	arena_free(&a->arena);
+	pthread_mutex_destroy(&a->units_lock);
+}

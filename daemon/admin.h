@@ -1,0 +1,47 @@
+/*
+ * The admin channel: report, status, units and verify, answered on a thread of its own from
+ * LMDB read transactions, so that queries neither wait for nor slow the ingest's commits.
+ */
+#ifndef XXGK_ADMIN_H
+#define XXGK_ADMIN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "arena.h"
+#include "config.h"
+#include "store.h"
+
+struct admin {
+	pthread_t thread;
+	int ready;     /* admin_start got far enough for admin_stop to clean up */
+	int running;   /* the thread runs */
+	void *socket;  /* the bound admin ROUTER, used only by the thread once it runs */
+	void *control; /* PAIR: the main thread's end sends "stop" */
+	void *control_peer;
+	struct store *st;
+	struct arena arena;
+	int batch_max;
+	time_t started;
+	atomic_uint_fast64_t *commits;
+	/* the units as configured (names for the units query), replaced on reload */
+	pthread_mutex_t units_lock;
+	struct unit_config *units;
+	size_t n_units;
+};
+
+/*
+ * Starts the thread on a bound admin socket. zmq is the daemon's context. Returns 0 or -1.
+ */
+int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
+		const struct config *cfg, atomic_uint_fast64_t *commits);
+
+/* A copy of the configuration's units, for the units query. */
+int admin_set_units(struct admin *a, const struct config *cfg);
+
+/* Stops the thread (it finishes the request in hand) and closes its sockets. */
+void admin_stop(struct admin *a);
+
+#endif
