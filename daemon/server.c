@@ -398,8 +398,10 @@ int server_start(struct server **out, const struct server_sources *sources)
 	 * with a long slice (the admin and ZeroMQ threads, started before, keep theirs). */
 	if (sched_hint(5, 20000000))
 		log_debug("no scheduling hint for the ingest thread");
-	/* ZeroMQ's I/O threads carry queries and replies: they run as soon as they wake */
-	sched_hint_threads("ZMQbg/IO", 0, 100000);
+	/* ZeroMQ's I/O threads: the ingest's (IO/0) is bulk like the loop, the admin's (IO/1)
+	 * carries queries and replies and runs as soon as it wakes */
+	sched_hint_threads("ZMQbg/IO/0", 5, 20000000);
+	sched_hint_threads("ZMQbg/IO/1", 0, 100000);
 	log_info("ready: %zu units, store in %s", s->cfg.n_units, s->cfg.state_dir);
 	*out = s;
 	return 0;
