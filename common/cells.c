@@ -53,6 +53,21 @@ const struct pro_cell_desc pro_cells[PRO_CELL_COUNT] = {
 const char *const record_kind_names[RECORD_KIND_COUNT] = {"application", "document", "case",
 							  "tally"};
 
+const char *const labels[LABEL_COUNT] = {
+#define LABEL(id, text) [LABEL_##id] = text,
+#include "cells.def"
+};
+
+const char *app_heading(int row, int template_year)
+{
+	const char *h = NULL;
+#define APP_HEADING(r, label2019, label2021)                                                       \
+	if (row == APP_ROW_##r)                                                                    \
+		h = template_year == 2019 ? label2019 : label2021;
+#include "cells.def"
+	return h && h[0] ? h : NULL;
+}
+
 unsigned cells_template_bit(int template_year)
 {
 	switch (template_year) {

@@ -49,6 +49,12 @@ enum pro_cell {
 	PRO_CELL_COUNT
 };
 
+enum label {
+#define LABEL(id, text) LABEL_##id,
+#include "cells.def"
+	LABEL_COUNT
+};
+
 enum app_source {
 	APP_SRC_RECEIVED,
 	APP_SRC_CARRIED_IN,
@@ -152,6 +158,10 @@ extern const char *const pro_flow_keys[PRO_FLOW_COUNT];
 extern const struct pro_row_desc pro_rows[PRO_ROW_COUNT];
 extern const struct pro_cell_desc pro_cells[PRO_CELL_COUNT];
 extern const char *const record_kind_names[RECORD_KIND_COUNT];
+extern const char *const labels[LABEL_COUNT];
+
+/* The heading the layout prints above app row `row` in a template, or NULL. */
+const char *app_heading(int row, int template_year);
 
 /* The template bit of a template number (2019 or 2021); 0 for anything else. */
 unsigned cells_template_bit(int template_year);

@@ -105,7 +105,8 @@ void report_assemble(struct report *out, int year, int template_year,
 	assemble_proactive(out, flows_year, flows_before);
 }
 
-void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx)
+/* Walks the template's cells in table order with their keys and where their values live. */
+static void walk(struct report *r, void (*fn)(void *, const char *, int64_t *), void *ctx)
 {
 	unsigned bit = cells_template_bit(r->template_year);
 	char key[96];
@@ -114,7 +115,7 @@ void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx)
 			continue;
 		snprintf(key, sizeof(key), "proactive.%s.%s", pro_rows[pro_cells[i].row].key,
 			 pro_cells[i].key);
-		fn(ctx, key, r->pro[i]);
+		fn(ctx, key, &r->pro[i]);
 	}
 	for (int row = 0; row < APP_ROW_COUNT; row++) {
 		if (!(app_rows[row].templates & bit))
@@ -122,14 +123,62 @@ void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx)
 		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++) {
 			snprintf(key, sizeof(key), "applications.%s.%s", app_rows[row].key,
 				 app_columns[c].key);
-			fn(ctx, key, r->app[row][c]);
+			fn(ctx, key, &r->app[row][c]);
 		}
 	}
 	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
 		for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
 			snprintf(key, sizeof(key), "reviews.%s.%s", case_groups[g].key,
 				 case_columns[c].key);
-			fn(ctx, key, r->cases[g][c]);
+			fn(ctx, key, &r->cases[g][c]);
 		}
 	}
+}
+
+struct visit {
+	report_cell_fn fn;
+	void *ctx;
+};
+
+static void visit_cell(void *ctx, const char *key, int64_t *slot)
+{
+	struct visit *v = ctx;
+	v->fn(v->ctx, key, *slot);
+}
+
+void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx)
+{
+	struct visit v = {fn, ctx};
+	/* the walk only reads through the slots it is given here */
+	walk((struct report *)r, visit_cell, &v);
+}
+
+struct fill {
+	const char *const *keys;
+	const int64_t *values;
+	size_t n, found;
+};
+
+static void fill_cell(void *ctx, const char *key, int64_t *slot)
+{
+	struct fill *f = ctx;
+	for (size_t i = 0; i < f->n; i++)
+		if (strcmp(f->keys[i], key) == 0) {
+			*slot = f->values[i];
+			f->found++;
+			return;
+		}
+}
+
+int report_from_cells(struct report *r, int year, int template_year, const char *const *keys,
+		      const int64_t *values, size_t n)
+{
+	struct fill f = {keys, values, n, 0};
+	memset(r, 0, sizeof(*r));
+	r->year = year;
+	r->template_year = template_year;
+	if (!cells_template_bit(template_year))
+		return -1;
+	walk(r, fill_cell, &f);
+	return f.found == n ? 0 : -1;
 }

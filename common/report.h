@@ -32,4 +32,11 @@ typedef void (*report_cell_fn)(void *ctx, const char *key, int64_t value);
  */
 void report_foreach_cell(const struct report *r, report_cell_fn fn, void *ctx);
 
+/*
+ * The inverse: a report of year and template_year (2019 or 2021) whose cells are keys[i] =
+ * values[i]; cells not named are 0. Returns 0, or -1 when a key is no cell of the template.
+ */
+int report_from_cells(struct report *r, int year, int template_year, const char *const *keys,
+		      const int64_t *values, size_t n);
+
 #endif

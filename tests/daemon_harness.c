@@ -362,3 +362,47 @@ void daemon_check_verify(struct daemon *d)
 			 reply->verify->n_lines ? reply->verify->lines[0] : "");
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 }
+
+void daemon_setup_units_file(struct daemon *d, const char *tag, const char *units_file)
+{
+	struct city none = {0};
+	char extra[600];
+	snprintf(extra, sizeof(extra), "units_file = %s\n", units_file);
+	daemon_setup(d, tag, &none, extra);
+}
+
+static char *slurp(FILE *f)
+{
+	long n;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	char *s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	s[fread(s, 1, (size_t)n, f)] = '\0';
+	fclose(f);
+	return s;
+}
+
+int run_program(const char *const *argv, char **out, char **err)
+{
+	FILE *o = tmpfile(), *e = tmpfile();
+	assert_non_null(o);
+	assert_non_null(e);
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDONLY);
+		dup2(null, 0);
+		dup2(fileno(o), 1);
+		dup2(fileno(e), 2);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	*out = slurp(o);
+	*err = slurp(e);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}

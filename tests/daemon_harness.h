@@ -78,3 +78,12 @@ size_t daemon_check_model(struct daemon *d, const struct city *c, const struct m
 
 /* Asks the daemon to verify; fails the test unless it finds no difference. */
 void daemon_check_verify(struct daemon *d);
+
+/* Like daemon_setup, with the units of a units file instead of a city. */
+void daemon_setup_units_file(struct daemon *d, const char *tag, const char *units_file);
+
+/*
+ * Runs a program with args (argv[0] is its path), stdin from /dev/null; returns its exit status
+ * and what it wrote to stdout and stderr (malloc'd, NUL-terminated).
+ */
+int run_program(const char *const *argv, char **out, char **err);

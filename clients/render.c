@@ -1,0 +1,633 @@
+#include "render.h"
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- what every layout shares ---- */
+
+/* Columns a terminal gives a UTF-8 string: CJK and fullwidth forms take two. */
+static int display_width(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int w = 0;
+	while (*p) {
+		unsigned cp;
+		int n;
+		if (*p < 0x80)
+			cp = *p, n = 1;
+		else if ((*p & 0xe0) == 0xc0)
+			cp = *p & 0x1f, n = 2;
+		else if ((*p & 0xf0) == 0xe0)
+			cp = *p & 0x0f, n = 3;
+		else
+			cp = *p & 0x07, n = 4;
+		for (int i = 1; i < n && p[i]; i++)
+			cp = (cp << 6) | (p[i] & 0x3f);
+		p += n;
+		int wide = (cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0xa4cf) ||
+			   (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) ||
+			   (cp >= 0xfe30 && cp <= 0xfe4f) || (cp >= 0xff00 && cp <= 0xff60) ||
+			   (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x20000 && cp <= 0x3fffd);
+		w += wide ? 2 : 1;
+	}
+	return w;
+}
+
+static void pad(FILE *out, int n)
+{
+	for (int i = 0; i < n; i++)
+		fputc(' ', out);
+}
+
+/* s in width columns: left-aligned, or right-aligned */
+static void cell_left(FILE *out, const char *s, int width)
+{
+	fputs(s, out);
+	pad(out, width - display_width(s));
+}
+
+static void cell_right(FILE *out, const char *s, int width)
+{
+	pad(out, width - display_width(s));
+	fputs(s, out);
+}
+
+/* A value as printed: amounts (fen) in 万元 with four decimals, rounded to the yuan. */
+static void format_value(char *buf, size_t size, int64_t v, int is_money)
+{
+	if (!is_money) {
+		snprintf(buf, size, "%lld", (long long)v);
+		return;
+	}
+	uint64_t a = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	a = (a + 50) / 100; /* yuan */
+	snprintf(buf, size, "%s%llu.%04llu", v < 0 && a ? "-" : "", (unsigned long long)(a / 10000),
+		 (unsigned long long)(a % 10000));
+}
+
+static const char *pro_row_label(int row, int t)
+{
+	return t == 2019 ? pro_rows[row].label2019 : pro_rows[row].label2021;
+}
+
+static const char *pro_cell_label(int cell, int t)
+{
+	return t == 2019 ? pro_cells[cell].label2019 : pro_cells[cell].label2021;
+}
+
+static const char *app_row_label(int row, int t)
+{
+	return t == 2019 ? app_rows[row].label2019 : app_rows[row].label2021;
+}
+
+/* A money column's header says its unit. */
+static void pro_header(char *buf, size_t size, int cell, int t)
+{
+	const char *label = pro_cell_label(cell, t);
+	if (pro_cells[cell].is_money && strstr(label, labels[LABEL_AMOUNT_UNIT]) == NULL)
+		snprintf(buf, size, "%s（%s）", label, labels[LABEL_AMOUNT_UNIT]);
+	else
+		snprintf(buf, size, "%s", label);
+}
+
+/* The cells of a table 二 row in the template, in order; returns how many. */
+static int pro_row_cells(int row, unsigned bit, int *cells)
+{
+	int n = 0;
+	for (int i = 0; i < PRO_CELL_COUNT; i++)
+		if ((int)pro_cells[i].row == row && (pro_cells[i].templates & bit))
+			cells[n++] = i;
+	return n;
+}
+
+/* The rows of table 二 come in groups of one 条例 item: [first, end) in pro_rows. */
+static int pro_group_end(int first, unsigned bit)
+{
+	int end = first + 1;
+	while (end < PRO_ROW_COUNT && (!(pro_rows[end].templates & bit) ||
+				       strcmp(pro_rows[end].item, pro_rows[first].item) == 0))
+		end++;
+	return end;
+}
+
+/* How far the official layout indents a row of table 三, read from its label. */
+static int app_indent(const char *label)
+{
+	if (strncmp(label, "（", strlen("（")) == 0)
+		return 2;
+	if (label[0] >= '0' && label[0] <= '9')
+		return 4;
+	return 0;
+}
+
+static const char *title_format(void)
+{
+	return "%d年%s政府信息公开工作年度报告统计表（%d年格式）";
+}
+
+static const char *case_group_title(int g)
+{
+	/* the litigation groups sit under 行政诉讼 */
+	return g == CASE_GROUP_REVIEW ? NULL : labels[LABEL_LITIGATION];
+}
+
+/* ---- text ---- */
+
+static void text_proactive(FILE *out, const struct report *r)
+{
+	int t = r->template_year;
+	unsigned bit = cells_template_bit(t);
+	char buf[128];
+	fprintf(out, "%s\n", labels[LABEL_TABLE_PROACTIVE]);
+	for (int first = 0; first < PRO_ROW_COUNT;) {
+		if (!(pro_rows[first].templates & bit)) {
+			first++;
+			continue;
+		}
+		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
+		int label_w = display_width(labels[LABEL_CONTENT]), w[8];
+		for (int row = first; row < end; row++)
+			if ((pro_rows[row].templates & bit) &&
+			    display_width(pro_row_label(row, t)) > label_w)
+				label_w = display_width(pro_row_label(row, t));
+		fprintf(out, "\n%s\n", pro_rows[first].item);
+		cell_left(out, labels[LABEL_CONTENT], label_w);
+		for (int i = 0; i < n; i++) {
+			pro_header(buf, sizeof(buf), cells[i], t);
+			w[i] = display_width(buf) > 12 ? display_width(buf) : 12;
+			pad(out, 2);
+			cell_right(out, buf, w[i]);
+		}
+		fputc('\n', out);
+		for (int row = first; row < end; row++) {
+			int rc[8];
+			if (!(pro_rows[row].templates & bit))
+				continue;
+			pro_row_cells(row, bit, rc);
+			cell_left(out, pro_row_label(row, t), label_w);
+			for (int i = 0; i < n; i++) {
+				format_value(buf, sizeof(buf), r->pro[rc[i]],
+					     pro_cells[rc[i]].is_money);
+				pad(out, 2);
+				cell_right(out, buf, w[i]);
+			}
+			fputc('\n', out);
+		}
+		first = end;
+	}
+}
+
+static void text_applications(FILE *out, const struct report *r)
+{
+	int t = r->template_year, label_w = 0, w[APP_COLUMNS_WITH_TOTAL];
+	unsigned bit = cells_template_bit(t);
+	char buf[64];
+	for (int row = 0; row < APP_ROW_COUNT; row++) {
+		const char *h = app_heading(row, t);
+		if (!(app_rows[row].templates & bit))
+			continue;
+		int lw = app_indent(app_row_label(row, t)) + display_width(app_row_label(row, t));
+		if (lw > label_w)
+			label_w = lw;
+		if (h && display_width(h) + app_indent(h) > label_w)
+			label_w = display_width(h) + app_indent(h);
+	}
+	for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+		w[c] = display_width(app_columns[c].label) > 6 ? display_width(app_columns[c].label)
+							       : 6;
+	fprintf(out, "%s\n（%s）\n\n", labels[LABEL_TABLE_APPLICATIONS],
+		labels[LABEL_BALANCE_NOTE]);
+	/* two header lines: 自然人 | 法人或其他组织 over five columns | 总计 */
+	cell_left(out, labels[LABEL_APPLICANTS], label_w);
+	pad(out, 2);
+	cell_right(out, app_columns[0].label, w[0]);
+	pad(out, 2);
+	int span = 0;
+	for (int c = 1; c < APP_COLUMN_COUNT; c++)
+		span += w[c] + 2;
+	cell_left(out, labels[LABEL_LEGAL_PERSONS], span - 2);
+	pad(out, 2);
+	cell_right(out, app_columns[APP_COL_TOTAL].label, w[APP_COL_TOTAL]);
+	fputc('\n', out);
+	pad(out, label_w + 2 + w[0]);
+	for (int c = 1; c < APP_COLUMN_COUNT; c++) {
+		pad(out, 2);
+		cell_right(out, app_columns[c].label, w[c]);
+	}
+	fputc('\n', out);
+	for (int row = 0; row < APP_ROW_COUNT; row++) {
+		const char *label = app_row_label(row, t), *h = app_heading(row, t);
+		if (!(app_rows[row].templates & bit))
+			continue;
+		if (h) {
+			pad(out, app_indent(h));
+			fprintf(out, "%s\n", h);
+		}
+		pad(out, app_indent(label));
+		cell_left(out, label, label_w - app_indent(label));
+		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++) {
+			format_value(buf, sizeof(buf), r->app[row][c], 0);
+			pad(out, 2);
+			cell_right(out, buf, w[c]);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void text_reviews(FILE *out, const struct report *r)
+{
+	char label[128], buf[32];
+	int label_w = 0, w = 8;
+	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
+		snprintf(label, sizeof(label), "%s%s%s",
+			 case_group_title(g) ? case_group_title(g) : "",
+			 case_group_title(g) ? "：" : "", case_groups[g].label);
+		if (display_width(label) > label_w)
+			label_w = display_width(label);
+	}
+	fprintf(out, "%s\n\n", labels[LABEL_TABLE_REVIEWS]);
+	pad(out, label_w);
+	for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
+		pad(out, 2);
+		cell_right(out, case_columns[c].label, w);
+	}
+	fputc('\n', out);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
+		snprintf(label, sizeof(label), "%s%s%s",
+			 case_group_title(g) ? case_group_title(g) : "",
+			 case_group_title(g) ? "：" : "", case_groups[g].label);
+		cell_left(out, label, label_w);
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
+			format_value(buf, sizeof(buf), r->cases[g][c], 0);
+			pad(out, 2);
+			cell_right(out, buf, w);
+		}
+		fputc('\n', out);
+	}
+}
+
+static void silent_line(FILE *out, const struct render_meta *m, const char *separator)
+{
+	fprintf(out, "%s（%zu）：", labels[LABEL_SILENT_UNITS], m->n_silent);
+	if (m->n_silent == 0)
+		fputs("无", out);
+	for (size_t i = 0; i < m->n_silent; i++)
+		fprintf(out, "%s%s", i ? separator : "", m->silent_names[i]);
+	fputc('\n', out);
+}
+
+static void render_text(FILE *out, const struct report *r, const struct render_meta *m)
+{
+	fprintf(out, title_format(), r->year, m->scope_name, r->template_year);
+	fputs("\n\n", out);
+	text_proactive(out, r);
+	fputc('\n', out);
+	text_applications(out, r);
+	fputc('\n', out);
+	text_reviews(out, r);
+	fputc('\n', out);
+	silent_line(out, m, "、");
+}
+
+/* ---- markdown ---- */
+
+#define IDEOGRAPHIC_SPACE "\u3000"
+
+static void md_indent(FILE *out, int n)
+{
+	for (int i = 0; i < n / 2; i++)
+		fputs(IDEOGRAPHIC_SPACE, out);
+}
+
+static void render_markdown(FILE *out, const struct report *r, const struct render_meta *m)
+{
+	int t = r->template_year;
+	unsigned bit = cells_template_bit(t);
+	char buf[128];
+	fputs("# ", out);
+	fprintf(out, title_format(), r->year, m->scope_name, t);
+	fprintf(out, "\n\n## %s\n", labels[LABEL_TABLE_PROACTIVE]);
+	for (int first = 0; first < PRO_ROW_COUNT;) {
+		if (!(pro_rows[first].templates & bit)) {
+			first++;
+			continue;
+		}
+		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
+		fprintf(out, "\n### %s\n\n| %s |", pro_rows[first].item, labels[LABEL_CONTENT]);
+		for (int i = 0; i < n; i++) {
+			pro_header(buf, sizeof(buf), cells[i], t);
+			fprintf(out, " %s |", buf);
+		}
+		fputs("\n|---|", out);
+		for (int i = 0; i < n; i++)
+			fputs("---:|", out);
+		fputc('\n', out);
+		for (int row = first; row < end; row++) {
+			int rc[8];
+			if (!(pro_rows[row].templates & bit))
+				continue;
+			pro_row_cells(row, bit, rc);
+			fprintf(out, "| %s |", pro_row_label(row, t));
+			for (int i = 0; i < n; i++) {
+				format_value(buf, sizeof(buf), r->pro[rc[i]],
+					     pro_cells[rc[i]].is_money);
+				fprintf(out, " %s |", buf);
+			}
+			fputc('\n', out);
+		}
+		first = end;
+	}
+	fprintf(out, "\n## %s\n\n（%s）\n\n| %s |", labels[LABEL_TABLE_APPLICATIONS],
+		labels[LABEL_BALANCE_NOTE], labels[LABEL_APPLICANTS]);
+	for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+		fprintf(out, c >= 1 && c < APP_COLUMN_COUNT ? " %s：%s |" : " %s%s |",
+			c >= 1 && c < APP_COLUMN_COUNT ? labels[LABEL_LEGAL_PERSONS] : "",
+			app_columns[c].label);
+	fputs("\n|---|", out);
+	for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+		fputs("---:|", out);
+	fputc('\n', out);
+	for (int row = 0; row < APP_ROW_COUNT; row++) {
+		const char *label = app_row_label(row, t), *h = app_heading(row, t);
+		if (!(app_rows[row].templates & bit))
+			continue;
+		if (h) {
+			fputs("| ", out);
+			md_indent(out, app_indent(h));
+			fprintf(out, "%s |", h);
+			for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+				fputs("  |", out);
+			fputc('\n', out);
+		}
+		fputs("| ", out);
+		md_indent(out, app_indent(label));
+		fprintf(out, "%s |", label);
+		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+			fprintf(out, " %lld |", (long long)r->app[row][c]);
+		fputc('\n', out);
+	}
+	fprintf(out, "\n## %s\n\n|", labels[LABEL_TABLE_REVIEWS]);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++)
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			fprintf(out, " %s%s%s：%s |",
+				case_group_title(g) ? case_group_title(g) : "",
+				case_group_title(g) ? " " : "", case_groups[g].label,
+				case_columns[c].label);
+	fputs("\n|", out);
+	for (int i = 0; i < CASE_GROUP_COUNT * CASE_COLUMN_COUNT; i++)
+		fputs("---:|", out);
+	fputs("\n|", out);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++)
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			fprintf(out, " %lld |", (long long)r->cases[g][c]);
+	fputs("\n\n", out);
+	silent_line(out, m, "、");
+}
+
+/* ---- html ---- */
+
+static void html_text(FILE *out, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '&')
+			fputs("&amp;", out);
+		else if (*s == '<')
+			fputs("&lt;", out);
+		else if (*s == '>')
+			fputs("&gt;", out);
+		else if (*s == '"')
+			fputs("&quot;", out);
+		else
+			fputc(*s, out);
+	}
+}
+
+static void html_th(FILE *out, const char *attrs, const char *text)
+{
+	fprintf(out, "<th%s%s>", attrs[0] ? " " : "", attrs);
+	html_text(out, text);
+	fputs("</th>", out);
+}
+
+static void render_html(FILE *out, const struct report *r, const struct render_meta *m)
+{
+	int t = r->template_year;
+	unsigned bit = cells_template_bit(t);
+	char title[256], buf[128];
+	snprintf(title, sizeof(title), title_format(), r->year, m->scope_name, t);
+	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
+	      out);
+	html_text(out, title);
+	fputs(
+	    "</title>\n<style>table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid "
+	    "#444;padding:2px 8px}td{text-align:right}td.label,th.label{text-align:left}</style>\n"
+	    "</head>\n<body>\n<h1>",
+	    out);
+	html_text(out, title);
+	fputs("</h1>\n<h2>", out);
+	html_text(out, labels[LABEL_TABLE_PROACTIVE]);
+	fputs("</h2>\n<table>\n", out);
+	for (int first = 0; first < PRO_ROW_COUNT;) {
+		if (!(pro_rows[first].templates & bit)) {
+			first++;
+			continue;
+		}
+		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
+		char span[64];
+		snprintf(span, sizeof(span), "class=\"label\" colspan=\"%d\"", n + 1);
+		fputs("<tr>", out);
+		html_th(out, span, pro_rows[first].item);
+		fputs("</tr>\n<tr>", out);
+		html_th(out, "class=\"label\"", labels[LABEL_CONTENT]);
+		for (int i = 0; i < n; i++) {
+			pro_header(buf, sizeof(buf), cells[i], t);
+			html_th(out, "", buf);
+		}
+		fputs("</tr>\n", out);
+		for (int row = first; row < end; row++) {
+			int rc[8];
+			if (!(pro_rows[row].templates & bit))
+				continue;
+			pro_row_cells(row, bit, rc);
+			fputs("<tr><td class=\"label\">", out);
+			html_text(out, pro_row_label(row, t));
+			fputs("</td>", out);
+			for (int i = 0; i < n; i++) {
+				format_value(buf, sizeof(buf), r->pro[rc[i]],
+					     pro_cells[rc[i]].is_money);
+				fprintf(out, "<td>%s</td>", buf);
+			}
+			fputs("</tr>\n", out);
+		}
+		first = end;
+	}
+	fputs("</table>\n<h2>", out);
+	html_text(out, labels[LABEL_TABLE_APPLICATIONS]);
+	fputs("</h2>\n<table>\n<tr>", out);
+	snprintf(buf, sizeof(buf), "（%s）", labels[LABEL_BALANCE_NOTE]);
+	html_th(out, "class=\"label\" rowspan=\"3\"", buf);
+	html_th(out, "colspan=\"7\"", labels[LABEL_APPLICANTS]);
+	fputs("</tr>\n<tr>", out);
+	html_th(out, "rowspan=\"2\"", app_columns[0].label);
+	html_th(out, "colspan=\"5\"", labels[LABEL_LEGAL_PERSONS]);
+	html_th(out, "rowspan=\"2\"", app_columns[APP_COL_TOTAL].label);
+	fputs("</tr>\n<tr>", out);
+	for (int c = 1; c < APP_COLUMN_COUNT; c++)
+		html_th(out, "", app_columns[c].label);
+	fputs("</tr>\n", out);
+	for (int row = 0; row < APP_ROW_COUNT; row++) {
+		const char *label = app_row_label(row, t), *h = app_heading(row, t);
+		if (!(app_rows[row].templates & bit))
+			continue;
+		if (h) {
+			fprintf(
+			    out,
+			    "<tr><th class=\"label\" colspan=\"8\" style=\"padding-left:%dem\">",
+			    app_indent(h) / 2);
+			html_text(out, h);
+			fputs("</th></tr>\n", out);
+		}
+		fprintf(out, "<tr><td class=\"label\" style=\"padding-left:%dem\">",
+			app_indent(label) / 2);
+		html_text(out, label);
+		fputs("</td>", out);
+		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+			fprintf(out, "<td>%lld</td>", (long long)r->app[row][c]);
+		fputs("</tr>\n", out);
+	}
+	fputs("</table>\n<h2>", out);
+	html_text(out, labels[LABEL_TABLE_REVIEWS]);
+	fputs("</h2>\n<table>\n<tr>", out);
+	html_th(out, "colspan=\"5\" rowspan=\"2\"", case_groups[CASE_GROUP_REVIEW].label);
+	html_th(out, "colspan=\"10\"", labels[LABEL_LITIGATION]);
+	fputs("</tr>\n<tr>", out);
+	for (int g = 1; g < CASE_GROUP_COUNT; g++)
+		html_th(out, "colspan=\"5\"", case_groups[g].label);
+	fputs("</tr>\n<tr>", out);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++)
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			html_th(out, "", case_columns[c].label);
+	fputs("</tr>\n<tr>", out);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++)
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			fprintf(out, "<td>%lld</td>", (long long)r->cases[g][c]);
+	fputs("</tr>\n</table>\n<p>", out);
+	fprintf(out, "%s（%zu）：", labels[LABEL_SILENT_UNITS], m->n_silent);
+	if (m->n_silent == 0)
+		fputs("无", out);
+	for (size_t i = 0; i < m->n_silent; i++) {
+		fputs(i ? "、" : "", out);
+		html_text(out, m->silent_names[i]);
+	}
+	fputs("</p>\n</body>\n</html>\n", out);
+}
+
+/* ---- csv and json ---- */
+
+static void csv_field(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void csv_line(FILE *out, const char *table, const char *row, const char *col,
+		     const char *row_label, const char *col_label, int64_t value)
+{
+	fprintf(out, "%s.%s.%s,", table, row, col);
+	csv_field(out, row_label);
+	fputc(',', out);
+	csv_field(out, col_label);
+	fprintf(out, ",%lld\n", (long long)value);
+}
+
+static void render_csv(FILE *out, const struct report *r)
+{
+	int t = r->template_year;
+	unsigned bit = cells_template_bit(t);
+	char group[96];
+	fputs("key,row,column,value\n", out);
+	for (int i = 0; i < PRO_CELL_COUNT; i++)
+		if (pro_cells[i].templates & bit)
+			csv_line(out, "proactive", pro_rows[pro_cells[i].row].key, pro_cells[i].key,
+				 pro_row_label(pro_cells[i].row, t), pro_cell_label(i, t),
+				 r->pro[i]);
+	for (int row = 0; row < APP_ROW_COUNT; row++)
+		if (app_rows[row].templates & bit)
+			for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
+				csv_line(out, "applications", app_rows[row].key, app_columns[c].key,
+					 app_row_label(row, t), app_columns[c].label,
+					 r->app[row][c]);
+	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
+		snprintf(group, sizeof(group), "%s%s",
+			 case_group_title(g) ? case_group_title(g) : "", case_groups[g].label);
+		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
+			csv_line(out, "reviews", case_groups[g].key, case_columns[c].key, group,
+				 case_columns[c].label, r->cases[g][c]);
+	}
+}
+
+static void add_json_cell(void *ctx, const char *key, int64_t value)
+{
+	json_object_set_new(ctx, key, json_integer(value));
+}
+
+static int render_json(FILE *out, const struct report *r, const struct render_meta *m)
+{
+	json_t *root = json_object(), *cells = json_object(), *silent = json_array();
+	json_object_set_new(root, "year", json_integer(r->year));
+	json_object_set_new(root, "template", json_integer(r->template_year));
+	json_object_set_new(root, "scope", json_string(m->scope));
+	json_object_set_new(root, "scope_name", json_string(m->scope_name));
+	report_foreach_cell(r, add_json_cell, cells);
+	json_object_set_new(root, "cells", cells);
+	for (size_t i = 0; i < m->n_silent; i++)
+		json_array_append_new(silent, json_pack("{s:s,s:s}", "id", m->silent_ids[i], "name",
+							m->silent_names[i]));
+	json_object_set_new(root, "silent_units", silent);
+	int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', out);
+	json_decref(root);
+	return rc;
+}
+
+int render_format_parse(const char *s, enum render_format *out)
+{
+	static const char *const names[] = {"text", "markdown", "csv", "json", "html"};
+	for (int i = 0; i < 5; i++)
+		if (strcmp(s, names[i]) == 0) {
+			*out = (enum render_format)i;
+			return 0;
+		}
+	return -1;
+}
+
+int render_report(FILE *out, enum render_format f, const struct report *r,
+		  const struct render_meta *m)
+{
+	int rc = 0;
+	switch (f) {
+	case RENDER_TEXT:
+		render_text(out, r, m);
+		break;
+	case RENDER_MARKDOWN:
+		render_markdown(out, r, m);
+		break;
+	case RENDER_CSV:
+		render_csv(out, r);
+		break;
+	case RENDER_JSON:
+		rc = render_json(out, r, m);
+		break;
+	case RENDER_HTML:
+		render_html(out, r, m);
+		break;
+	}
+	return rc || ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,400 @@
+/*
+ * xxgkctl: the administrator's tool for a running xxgkd.
+ *
+ *   xxgkctl [--admin EP] [--timeout MS] status | units | verify
+ *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
+ *           [--format text|markdown|csv|json|html]
+ *   xxgkctl [--publish EP] watch [--unit U] [--count N]
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "error.h"
+#include "render.h"
+#include "xxgk.h"
+
+struct options {
+	const char *admin, *publish, *command, *unit, *kind;
+	int timeout_ms, year, template_year, count;
+	enum render_format format;
+	int has_year, has_template, has_format, has_count;
+};
+
+static void usage(FILE *to)
+{
+	fputs(
+	    "usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
+	    "  status                      the daemon's figures\n"
+	    "  units                       the units of the city\n"
+	    "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
+	    "         [--format text|markdown|csv|json|html]\n"
+	    "                              the report of a year (default: the city, the\n"
+	    "                              year's template, text)\n"
+	    "  verify                      recompute every counter from the records\n"
+	    "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
+	    "                              live changes as they commit\n"
+	    "defaults: --admin tcp://127.0.0.1:7411 --publish tcp://127.0.0.1:7412 --timeout 5000\n"
+	    "KIND: government, department, township, functional_zone\n",
+	    to);
+}
+
+static int fail_usage(const char *fmt, const char *arg)
+{
+	fputs("xxgkctl: ", stderr);
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	usage(stderr);
+	return 2;
+}
+
+static int number(const char *s, int min, int max, int *out)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (*s == '\0' || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (int)v;
+	return 0;
+}
+
+static const char *const kind_names[] = {NULL, "government", "department", "township",
+					 "functional_zone"};
+static const int kind_labels[] = {0, LABEL_KIND_GOVERNMENT, LABEL_KIND_DEPARTMENT,
+				  LABEL_KIND_TOWNSHIP, LABEL_KIND_FUNCTIONAL_ZONE};
+
+static int kind_of(const char *s)
+{
+	for (int k = 1; k <= 4; k++)
+		if (strcmp(s, kind_names[k]) == 0)
+			return k;
+	return 0;
+}
+
+/* One admin call; prints why and returns NULL when there is no usable answer. */
+static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, int body_case)
+{
+	struct xxgk_client *c;
+	Xxgk__V1__Reply *reply = NULL;
+	int rc = xxgk_connect(&c, o->admin);
+	if (rc) {
+		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->admin, xxgk_strerror(rc));
+		return NULL;
+	}
+	rc = xxgk_call(c, req, o->timeout_ms, &reply);
+	xxgk_close(c);
+	if (rc == XXGK_ETIMEDOUT) {
+		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+			o->admin, o->timeout_ms);
+		return NULL;
+	}
+	if (rc) {
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->admin, xxgk_strerror(rc));
+		return NULL;
+	}
+	if (reply->body_case == XXGK__V1__REPLY__BODY_ERROR) {
+		fprintf(stderr, "xxgkctl: %s\n",
+			reply->error->message ? reply->error->message : "");
+	} else if ((int)reply->body_case == body_case) {
+		return reply;
+	} else {
+		fprintf(stderr, "xxgkctl: unexpected answer from %s\n", o->admin);
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return NULL;
+}
+
+static Xxgk__V1__Reply *call_units(const struct options *o)
+{
+	Xxgk__V1__UnitsQuery q = XXGK__V1__UNITS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_UNITS;
+	req.units = &q;
+	return call(o, &req, XXGK__V1__REPLY__BODY_UNITS);
+}
+
+static int cmd_status(const struct options *o)
+{
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_STATUS);
+	if (reply == NULL)
+		return 1;
+	const Xxgk__V1__StatusReply *s = reply->status;
+	printf("version: %s\npid: %u\nuptime: %llu s\nrecords: %llu\nunits: %llu\ncommits: %llu\n"
+	       "map: %llu of %llu bytes used\nschema: %u\n",
+	       s->version ? s->version : "?", s->pid, (unsigned long long)s->uptime_seconds,
+	       (unsigned long long)s->records, (unsigned long long)s->units,
+	       (unsigned long long)s->commits, (unsigned long long)s->map_used,
+	       (unsigned long long)s->map_size, s->schema_version);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_units(const struct options *o)
+{
+	Xxgk__V1__Reply *reply = call_units(o);
+	if (reply == NULL)
+		return 1;
+	for (size_t i = 0; i < reply->units->n_units; i++) {
+		const Xxgk__V1__Unit *u = reply->units->units[i];
+		int k = u->kind >= 1 && u->kind <= 4 ? u->kind : 0;
+		printf("%-28s %-16s %s\n", u->id, k ? kind_names[k] : "unknown", u->name);
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_verify(const struct options *o)
+{
+	Xxgk__V1__VerifyQuery q = XXGK__V1__VERIFY_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_VERIFY;
+	req.verify = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_VERIFY);
+	if (reply == NULL)
+		return 1;
+	uint64_t n = reply->verify->differences;
+	printf("verify: %llu difference%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+	for (size_t i = 0; i < reply->verify->n_lines; i++)
+		printf("  %s\n", reply->verify->lines[i]);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return n ? 1 : 0;
+}
+
+static const char *unit_name(const Xxgk__V1__UnitsReply *units, const char *id)
+{
+	for (size_t i = 0; i < units->n_units; i++)
+		if (strcmp(units->units[i]->id, id) == 0)
+			return units->units[i]->name;
+	return id;
+}
+
+static int cmd_report(const struct options *o)
+{
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	char scope[128];
+	int kind = 0, rc = 1;
+	q.has_year = 1;
+	q.year = (uint32_t)o->year;
+	q.has_template_ = o->has_template;
+	q.template_ = o->template_year;
+	if (o->unit) {
+		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_UNIT;
+		q.unit = (char *)o->unit;
+		snprintf(scope, sizeof(scope), "unit:%s", o->unit);
+	} else if (o->kind) {
+		kind = kind_of(o->kind);
+		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_KIND;
+		q.kind = kind;
+		snprintf(scope, sizeof(scope), "kind:%s", o->kind);
+	} else {
+		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+		q.city = 1;
+		snprintf(scope, sizeof(scope), "city");
+	}
+	req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
+	req.report = &q;
+	Xxgk__V1__Reply *units = call_units(o);
+	Xxgk__V1__Reply *reply = units ? call(o, &req, XXGK__V1__REPLY__BODY_REPORT) : NULL;
+	if (reply) {
+		const Xxgk__V1__ReportReply *r = reply->report;
+		const char **keys = calloc(r->n_cells + 1, sizeof(*keys));
+		int64_t *values = calloc(r->n_cells + 1, sizeof(*values));
+		const char **names = calloc(r->n_silent_units + 1, sizeof(*names));
+		struct report report;
+		for (size_t i = 0; i < r->n_cells && keys && values; i++) {
+			keys[i] = r->cells[i]->key ? r->cells[i]->key : "";
+			values[i] = r->cells[i]->value;
+		}
+		for (size_t i = 0; i < r->n_silent_units && names; i++)
+			names[i] = unit_name(units->units, r->silent_units[i]);
+		if (keys == NULL || values == NULL || names == NULL) {
+			fputs("xxgkctl: out of memory\n", stderr);
+		} else if (report_from_cells(&report, (int)r->year, r->template_, keys, values,
+					     r->n_cells)) {
+			fputs("xxgkctl: the daemon's report has cells this xxgkctl does not know "
+			      "(another version?)\n",
+			      stderr);
+		} else {
+			struct render_meta m = {scope,
+						o->unit ? unit_name(units->units, o->unit)
+						: kind	? labels[kind_labels[kind]]
+							: labels[LABEL_CITY],
+						names, (const char *const *)r->silent_units,
+						r->n_silent_units};
+			rc = render_report(stdout, o->format, &report, &m) ? 1 : 0;
+			if (rc)
+				fputs("xxgkctl: cannot write the report\n", stderr);
+		}
+		free(keys);
+		free(values);
+		free(names);
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+	}
+	if (units)
+		xxgk__v1__reply__free_unpacked(units, NULL);
+	return rc;
+}
+
+static volatile sig_atomic_t stop;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int cmd_watch(const struct options *o)
+{
+	void *ctx = zmq_ctx_new(), *sub = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
+	const char *topic = o->unit ? o->unit : "";
+	int seen = 0, linger = 0;
+	if (sub == NULL || zmq_connect(sub, o->publish) != 0) {
+		fprintf(stderr, "xxgkctl: cannot connect to %s\n", o->publish);
+		return 1;
+	}
+	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	fprintf(stderr, "xxgkctl: watching %s%s%s (Ctrl-C stops)\n", o->publish,
+		o->unit ? " for " : "", o->unit ? o->unit : "");
+	while (!stop && (!o->has_count || seen < o->count)) {
+		zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&item, 1, 200) <= 0)
+			continue;
+		zmq_msg_t t, m;
+		zmq_msg_init(&t);
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&t, sub, 0) >= 0 && zmq_msg_more(&t) &&
+		    zmq_msg_recv(&m, sub, 0) >= 0) {
+			Xxgk__V1__Changes *c =
+			    xxgk__v1__changes__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+			for (size_t i = 0; c && i < c->n_changes; i++)
+				printf("%u %s %s %+lld\n", c->changes[i]->year, c->unit,
+				       c->changes[i]->key, (long long)c->changes[i]->delta);
+			if (c)
+				xxgk__v1__changes__free_unpacked(c, NULL);
+			fflush(stdout);
+			seen++;
+		}
+		zmq_msg_close(&t);
+		zmq_msg_close(&m);
+	}
+	zmq_close(sub);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option long_options[] = {{"admin", required_argument, NULL, 'a'},
+						     {"publish", required_argument, NULL, 'p'},
+						     {"timeout", required_argument, NULL, 't'},
+						     {"year", required_argument, NULL, 'y'},
+						     {"unit", required_argument, NULL, 'u'},
+						     {"kind", required_argument, NULL, 'k'},
+						     {"template", required_argument, NULL, 'T'},
+						     {"format", required_argument, NULL, 'f'},
+						     {"count", required_argument, NULL, 'n'},
+						     {"help", no_argument, NULL, 'h'},
+						     {NULL, 0, NULL, 0}};
+	struct options o = {.admin = "tcp://127.0.0.1:7411",
+			    .publish = "tcp://127.0.0.1:7412",
+			    .timeout_ms = 5000,
+			    .format = RENDER_TEXT};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+		switch (opt) {
+		case 'a':
+			o.admin = optarg;
+			break;
+		case 'p':
+			o.publish = optarg;
+			break;
+		case 't':
+			if (number(optarg, 1, 3600000, &o.timeout_ms))
+				return fail_usage("--timeout: want milliseconds, not \"%s\"",
+						  optarg);
+			break;
+		case 'y':
+			if (number(optarg, 2000, 2099, &o.year))
+				return fail_usage(
+				    "--year: want a year from 2000 to 2099, not \"%s\"", optarg);
+			o.has_year = 1;
+			break;
+		case 'u':
+			o.unit = optarg;
+			break;
+		case 'k':
+			if (!kind_of(optarg))
+				return fail_usage(
+				    "--kind: want government, department, township or "
+				    "functional_zone, not \"%s\"",
+				    optarg);
+			o.kind = optarg;
+			break;
+		case 'T':
+			if (number(optarg, 2019, 2021, &o.template_year) || o.template_year == 2020)
+				return fail_usage("--template: want 2019 or 2021, not \"%s\"",
+						  optarg);
+			o.has_template = 1;
+			break;
+		case 'f':
+			if (render_format_parse(optarg, &o.format))
+				return fail_usage(
+				    "--format: want text, markdown, csv, json or html, not \"%s\"",
+				    optarg);
+			o.has_format = 1;
+			break;
+		case 'n':
+			if (number(optarg, 1, 1 << 30, &o.count))
+				return fail_usage("--count: want a positive number, not \"%s\"",
+						  optarg);
+			o.has_count = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind >= argc)
+		return fail_usage("%s", "a command is required");
+	if (optind + 1 < argc)
+		return fail_usage("unexpected argument \"%s\"", argv[optind + 1]);
+	o.command = argv[optind];
+	int is_report = strcmp(o.command, "report") == 0,
+	    is_watch = strcmp(o.command, "watch") == 0;
+	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format))
+		return fail_usage("--year, --kind, --template and --format go with report, not %s",
+				  o.command);
+	if (!is_report && !is_watch && o.unit)
+		return fail_usage("--unit goes with report or watch, not %s", o.command);
+	if (!is_watch && o.has_count)
+		return fail_usage("--count goes with watch, not %s", o.command);
+	if (is_report && !o.has_year)
+		return fail_usage("%s", "report: --year is required");
+	if (o.unit && o.kind)
+		return fail_usage("%s", "report: --unit and --kind exclude each other");
+	if (strcmp(o.command, "status") == 0)
+		return cmd_status(&o);
+	if (strcmp(o.command, "units") == 0)
+		return cmd_units(&o);
+	if (strcmp(o.command, "verify") == 0)
+		return cmd_verify(&o);
+	if (is_report)
+		return cmd_report(&o);
+	if (is_watch)
+		return cmd_watch(&o);
+	return fail_usage("unknown command \"%s\"", o.command);
+}
