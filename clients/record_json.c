@@ -191,3 +191,58 @@ Xxgk__V1__Record *record_from_json(const char *text, size_t len, char *err, size
 	json_decref(root);
 	return r;
 }
+
+static json_t *message_to_json(const ProtobufCMessage *m)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	json_t *obj = json_object();
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *at = (const char *)m + f->offset;
+		json_t *v = NULL;
+		if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
+			if (*(const uint32_t *)((const char *)m + f->quantifier_offset) != f->id)
+				continue;
+		} else if (f->type != PROTOBUF_C_TYPE_STRING &&
+			   f->type != PROTOBUF_C_TYPE_MESSAGE &&
+			   !*(const protobuf_c_boolean *)((const char *)m + f->quantifier_offset)) {
+			continue;
+		}
+		switch (f->type) {
+		case PROTOBUF_C_TYPE_STRING:
+			if (*(char *const *)at)
+				v = json_string(*(char *const *)at);
+			break;
+		case PROTOBUF_C_TYPE_BOOL:
+			v = json_boolean(*(const protobuf_c_boolean *)at);
+			break;
+		case PROTOBUF_C_TYPE_UINT64:
+		case PROTOBUF_C_TYPE_SINT64:
+			v = json_integer(*(const int64_t *)at);
+			break;
+		case PROTOBUF_C_TYPE_ENUM: {
+			const ProtobufCEnumValue *ev =
+			    protobuf_c_enum_descriptor_get_value(f->descriptor, *(const int *)at);
+			v = ev ? json_string(ev->name) : json_integer(*(const int *)at);
+			break;
+		}
+		case PROTOBUF_C_TYPE_MESSAGE:
+			if (*(ProtobufCMessage *const *)at)
+				v = message_to_json(*(ProtobufCMessage *const *)at);
+			break;
+		default:
+			break;
+		}
+		if (v)
+			json_object_set_new(obj, f->name, v);
+	}
+	return obj;
+}
+
+char *record_to_json(const Xxgk__V1__Record *r)
+{
+	json_t *obj = message_to_json(&r->base);
+	char *s = json_dumps(obj, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(obj);
+	return s;
+}

@@ -17,6 +17,9 @@
  */
 Xxgk__V1__Record *record_from_json(const char *text, size_t len, char *err, size_t err_size);
 
+/* A record as one line of JSON (no newline), under the .proto's field names; free() it. */
+char *record_to_json(const Xxgk__V1__Record *r);
+
 /* The same from a parsed JSON object. */
 typedef struct json_t json_t;
 Xxgk__V1__Record *record_from_json_value(const json_t *obj, char *err, size_t err_size);
