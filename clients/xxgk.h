@@ -46,4 +46,43 @@ int xxgk_push(struct xxgk_client *c, Xxgk__V1__Record *const *records, size_t n,
 /* The daemon's message for the last XXGK_EINVAL, or "". */
 const char *xxgk_last_error(const struct xxgk_client *c);
 
+/*
+ * The durable outbox: records a unit's system submits are kept in an LMDB environment in a
+ * directory of its own until xxgkd has acknowledged them, so that a record accepted by
+ * xxgk_submit survives a crash of the sender and is sent until it is acknowledged.
+ */
+struct xxgk_outbox;
+
+/*
+ * Opens (creating it if needed) the outbox in directory dir, for the ingest endpoint.
+ * Records left by an earlier run are sent by the next flush. Returns 0 or a XXGK_E* code.
+ */
+int xxgk_outbox_open(struct xxgk_outbox **out, const char *dir, const char *endpoint);
+
+/* Closes the outbox; what is not yet acknowledged stays in it. */
+void xxgk_outbox_close(struct xxgk_outbox *o);
+
+/*
+ * Stores n records durably (one fsync'd transaction), in order. When it returns 0 they will be
+ * sent, whatever happens to this process. XXGK_EINVAL: a record cannot be packed (nothing was
+ * stored).
+ */
+int xxgk_submit(struct xxgk_outbox *o, Xxgk__V1__Record *const *records, size_t n);
+
+/* Called by xxgk_flush for a record the daemon rejected (it leaves the outbox). */
+typedef void (*xxgk_rejection_fn)(void *ctx, const Xxgk__V1__Record *r, int reason,
+				  const char *message);
+
+/*
+ * Sends what is waiting, oldest first, in batches, until the outbox is empty or timeout_ms has
+ * passed; a batch without an answer is sent again after a growing pause (100 ms doubling to
+ * 2 s), and ZeroMQ reconnects on its own. A record leaves the outbox only once acknowledged
+ * (applied, duplicate, stale, or rejected: then reject is called, when not NULL). Returns 0 when
+ * the outbox is empty, XXGK_ETIMEDOUT when records remain, or another XXGK_E* code.
+ */
+int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, void *ctx);
+
+/* How many records wait in the outbox, or a negative XXGK_E* code. */
+long long xxgk_pending(struct xxgk_outbox *o);
+
 #endif

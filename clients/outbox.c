@@ -1,0 +1,214 @@
+#include <errno.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "error.h"
+#include "xxgk.h"
+
+#define OUTBOX_BATCH 500
+#define OUTBOX_MAP_SIZE ((size_t)1 << 30) /* sparse: grows on disk only with what waits */
+
+/* One database: big-endian sequence number -> packed Record, oldest first. */
+struct xxgk_outbox {
+	MDB_env *env;
+	MDB_dbi dbi;
+	uint64_t next;
+	struct xxgk_client *client;
+};
+
+static void put_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int xxgk_outbox_open(struct xxgk_outbox **out, const char *dir, const char *endpoint)
+{
+	struct xxgk_outbox *o = calloc(1, sizeof(*o));
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+	if (o == NULL)
+		return XXGK_ENOMEM;
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		free(o);
+		return xxgk_error_from_errno(errno);
+	}
+	if ((rc = mdb_env_create(&o->env)) == 0 &&
+	    (rc = mdb_env_set_mapsize(o->env, OUTBOX_MAP_SIZE)) == 0 &&
+	    (rc = mdb_env_open(o->env, dir, MDB_NOTLS, 0600)) == 0 &&
+	    (rc = mdb_txn_begin(o->env, NULL, 0, &txn)) == 0) {
+		if ((rc = mdb_dbi_open(txn, NULL, 0, &o->dbi)) == 0 &&
+		    (rc = mdb_cursor_open(txn, o->dbi, &cur)) == 0) {
+			/* the next number follows the newest record left waiting */
+			rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+			o->next = rc == 0 && k.mv_size == 8 ? get_be64(k.mv_data) + 1 : 1;
+			rc = rc == MDB_NOTFOUND ? 0 : rc;
+			mdb_cursor_close(cur);
+		}
+		rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
+	}
+	if (rc == 0)
+		rc = xxgk_connect(&o->client, endpoint) ? EINVAL : 0;
+	if (rc) {
+		xxgk_outbox_close(o);
+		return xxgk_error_from_mdb(rc);
+	}
+	*out = o;
+	return 0;
+}
+
+void xxgk_outbox_close(struct xxgk_outbox *o)
+{
+	if (o == NULL)
+		return;
+	xxgk_close(o->client);
+	if (o->env)
+		mdb_env_close(o->env);
+	free(o);
+}
+
+int xxgk_submit(struct xxgk_outbox *o, Xxgk__V1__Record *const *records, size_t n)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(o->env, NULL, 0, &txn);
+	uint64_t next = o->next;
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint8_t key[8];
+		size_t len = xxgk__v1__record__get_packed_size(records[i]);
+		MDB_val k = {sizeof(key), key}, v = {len, NULL};
+		put_be64(key, next++);
+		/* pack straight into the page LMDB reserves for it */
+		if ((rc = mdb_put(txn, o->dbi, &k, &v, MDB_RESERVE)) == 0)
+			xxgk__v1__record__pack(records[i], v.mv_data);
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return xxgk_error_from_mdb(rc);
+	}
+	if ((rc = mdb_txn_commit(txn)))
+		return xxgk_error_from_mdb(rc);
+	o->next = next;
+	return 0;
+}
+
+long long xxgk_pending(struct xxgk_outbox *o)
+{
+	MDB_txn *txn;
+	MDB_stat st;
+	int rc = mdb_txn_begin(o->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	rc = mdb_stat(txn, o->dbi, &st);
+	mdb_txn_abort(txn);
+	return rc ? xxgk_error_from_mdb(rc) : (long long)st.ms_entries;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The oldest records waiting (at most OUTBOX_BATCH), decoded; returns how many. */
+static int oldest(struct xxgk_outbox *o, Xxgk__V1__Record **records, uint64_t *keys, size_t *n)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_txn_begin(o->env, NULL, MDB_RDONLY, &txn);
+	*n = 0;
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	if ((rc = mdb_cursor_open(txn, o->dbi, &cur)) == 0) {
+		for (int op = MDB_FIRST;
+		     *n < OUTBOX_BATCH && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+		     op = MDB_NEXT) {
+			Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v.mv_size, v.mv_data);
+			if (r == NULL || k.mv_size != 8) {
+				if (r)
+					xxgk__v1__record__free_unpacked(r, NULL);
+				rc = MDB_CORRUPTED;
+				break;
+			}
+			keys[*n] = get_be64(k.mv_data);
+			records[(*n)++] = r;
+		}
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? 0 : xxgk_error_from_mdb(rc);
+}
+
+static int forget(struct xxgk_outbox *o, const uint64_t *keys, size_t n)
+{
+	MDB_txn *txn;
+	int rc = mdb_txn_begin(o->env, NULL, 0, &txn);
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		uint8_t key[8];
+		MDB_val k = {sizeof(key), key};
+		put_be64(key, keys[i]);
+		rc = mdb_del(txn, o->dbi, &k, NULL);
+		rc = rc == MDB_NOTFOUND ? 0 : rc;
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return xxgk_error_from_mdb(rc);
+	}
+	return xxgk_error_from_mdb(mdb_txn_commit(txn));
+}
+
+int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, void *ctx)
+{
+	Xxgk__V1__Record *records[OUTBOX_BATCH];
+	uint64_t keys[OUTBOX_BATCH];
+	int statuses[OUTBOX_BATCH], reasons[OUTBOX_BATCH], pause = 100, rc = 0;
+	const char *messages[OUTBOX_BATCH];
+	int64_t deadline = now_ms() + timeout_ms;
+	for (;;) {
+		size_t n;
+		if ((rc = oldest(o, records, keys, &n)) || n == 0)
+			return rc;
+		int64_t left = deadline - now_ms();
+		rc = left <= 0 ? XXGK_ETIMEDOUT
+			       : xxgk_push(o->client, records, n, statuses, reasons, messages,
+					   (int)(left < 2000 ? left : 2000));
+		if (rc == 0) {
+			for (size_t i = 0; i < n; i++)
+				if (statuses[i] == XXGK__V1__RECORD_STATUS__CODE__REJECTED &&
+				    reject)
+					reject(ctx, records[i], reasons[i], messages[i]);
+			rc = forget(o, keys, n);
+			pause = 100;
+		}
+		for (size_t i = 0; i < n; i++)
+			xxgk__v1__record__free_unpacked(records[i], NULL);
+		if (rc == 0)
+			continue;
+		if (rc != XXGK_ETIMEDOUT && rc != XXGK_EINVAL && rc != XXGK_ENET)
+			return rc;
+		/* no answer, or an error reply (the daemon could not store it): wait, resend */
+		left = deadline - now_ms();
+		if (left <= 0)
+			return XXGK_ETIMEDOUT;
+		int64_t ms = pause < left ? pause : left;
+		struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+		nanosleep(&ts, NULL);
+		pause = pause < 1000 ? pause * 2 : 2000;
+	}
+}

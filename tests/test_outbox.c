@@ -1,0 +1,170 @@
+/*
+ * The durable outbox: a sender submits a stream of records through libxxgk's outbox and flushes
+ * it, and is killed with SIGKILL mid-stream several times; each new sender opens the same outbox
+ * and goes on from what it had submitted. Afterwards the daemon's every cell equals the expected
+ * figures and verify passes: nothing submitted was lost, nothing counted twice.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon_harness.h"
+#include "error.h"
+#include "stream.h"
+
+#define RECORDS 6000
+#define CHUNK 100
+
+/* The sender: submits entries from first on in chunks, flushing after each, and reports on fd
+ * how far its submissions are durable. */
+static void sender(const struct stream *s, const char *outbox, const char *endpoint, size_t first,
+		   int fd)
+{
+	struct xxgk_outbox *o;
+	if (xxgk_outbox_open(&o, outbox, endpoint))
+		_exit(3);
+	for (size_t i = first; i < s->n_entries; i += CHUNK) {
+		size_t n = s->n_entries - i < CHUNK ? s->n_entries - i : CHUNK;
+		if (xxgk_submit(o, s->entries + i, n))
+			_exit(4);
+		uint64_t done = i + n;
+		if (write(fd, &done, sizeof(done)) != sizeof(done))
+			_exit(5);
+		if (xxgk_flush(o, 60000, NULL, NULL))
+			_exit(6);
+	}
+	xxgk_outbox_close(o);
+	_exit(0);
+}
+
+static void test_kill_the_sender(void **state)
+{
+	(void)state;
+	uint64_t seed = test_seed(2021);
+	struct rng rng = {seed};
+	struct city city;
+	struct stream s;
+	struct daemon d;
+	char outbox[600];
+	size_t submitted = 0;
+	int kills = 0;
+	city_make(&city, 8);
+	stream_make(&s, &city, RECORDS, 2018, 2021, seed);
+	daemon_setup(&d, "outbox", &city, NULL);
+	daemon_start(&d);
+	snprintf(outbox, sizeof(outbox), "%s/outbox", d.dir);
+
+	for (;;) {
+		int fds[2];
+		assert_int_equal(pipe(fds), 0);
+		pid_t pid = fork();
+		if (pid == 0) {
+			close(fds[0]);
+			sender(&s, outbox, d.ingest, submitted, fds[1]);
+		}
+		close(fds[1]);
+		if (kills < 5) {
+			struct timespec t = {0, (long)(20 + rng_below(&rng, 60)) * 1000000L};
+			nanosleep(&t, NULL);
+			kill(pid, SIGKILL);
+		}
+		int status;
+		assert_int_equal(waitpid(pid, &status, 0), pid);
+		uint64_t done;
+		while (read(fds[0], &done, sizeof(done)) == sizeof(done))
+			submitted = (size_t)done;
+		close(fds[0]);
+		if (WIFSIGNALED(status)) {
+			kills++;
+			continue;
+		}
+		if (WEXITSTATUS(status) != 0)
+			fail_msg("the sender failed with exit %d", WEXITSTATUS(status));
+		break;
+	}
+	printf("# %d kills of the sender; %zu entries submitted\n", kills, s.n_entries);
+	assert_true(kills >= 3);
+	assert_int_equal(submitted, s.n_entries);
+
+	/* the outbox is empty, and the daemon has exactly the stream's outcome */
+	struct xxgk_outbox *o;
+	assert_int_equal(xxgk_outbox_open(&o, outbox, d.ingest), 0);
+	assert_int_equal(xxgk_pending(o), 0);
+	xxgk_outbox_close(o);
+	size_t reports = daemon_check_model(&d, &city, s.model, s.n_records, 2017, 2022);
+	printf("# %zu reports equal the model cell for cell\n", reports);
+	daemon_check_verify(&d);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	stream_free(&s);
+	city_free(&city);
+}
+
+static void count_rejection(void *ctx, const Xxgk__V1__Record *r, int reason, const char *message)
+{
+	int *rejected = ctx;
+	assert_string_equal(r->id, "away-2");
+	assert_int_equal(reason, XXGK__V1__RECORD_STATUS__REASON__INVALID);
+	assert_non_null(strstr(message, "concluded before received"));
+	(*rejected)++;
+}
+
+/* A daemon that is away: submissions wait in the outbox, then go once it is back. */
+static void test_daemon_away(void **state)
+{
+	(void)state;
+	struct city city;
+	struct daemon d;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	char outbox[600];
+	city_make(&city, 2);
+	daemon_setup(&d, "outbox-away", &city, NULL);
+	snprintf(outbox, sizeof(outbox), "%s/outbox", d.dir);
+	struct xxgk_outbox *o;
+	assert_int_equal(xxgk_outbox_open(&o, outbox, d.ingest), 0);
+	trec_application(&t, "u001", "away-1", 1, 1, "2020-01-02", NULL, 0);
+	assert_int_equal(xxgk_submit(o, &r, 1), 0);
+	trec_application(&t, "u001", "away-2", 1, 1, "2020-01-03", "2020-01-02", 1);
+	assert_int_equal(xxgk_submit(o, &r, 1), 0); /* invalid: the daemon will reject it */
+	assert_int_equal(xxgk_flush(o, 300, NULL, NULL), XXGK_ETIMEDOUT);
+	assert_int_equal(xxgk_pending(o), 2);
+	xxgk_outbox_close(o);
+
+	daemon_start(&d);
+	int rejected = 0;
+	assert_int_equal(xxgk_outbox_open(&o, outbox, d.ingest), 0);
+	assert_int_equal(xxgk_flush(o, 10000, count_rejection, &rejected), 0);
+	assert_int_equal(rejected, 1);
+	assert_int_equal(xxgk_pending(o), 0);
+	xxgk_outbox_close(o);
+	struct cell_values cells;
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	daemon_report(&d, 2020, &q, &cells);
+	for (size_t i = 0; i < cells.n; i++)
+		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
+			assert_int_equal(cells.values[i], 1);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_kill_the_sender),
+	    cmocka_unit_test(test_daemon_away),
+	};
+	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
+}
