@@ -18,6 +18,11 @@ struct xxgk_client {
 
 int xxgk_connect(struct xxgk_client **out, const char *endpoint)
 {
+	return xxgk_connect_keys(out, endpoint, NULL);
+}
+
+int xxgk_connect_keys(struct xxgk_client **out, const char *endpoint, const struct xxgk_keys *keys)
+{
 	struct xxgk_client *c = calloc(1, sizeof(*c));
 	int linger = 0, hwm = 1000;
 	if (c == NULL)
@@ -31,6 +36,12 @@ int xxgk_connect(struct xxgk_client **out, const char *endpoint)
 	}
 	zmq_setsockopt(c->socket, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(c->socket, ZMQ_SNDHWM, &hwm, sizeof(hwm));
+	if (keys && (zmq_setsockopt(c->socket, ZMQ_CURVE_SERVERKEY, keys->server_public, 40) ||
+		     zmq_setsockopt(c->socket, ZMQ_CURVE_PUBLICKEY, keys->public_key, 40) ||
+		     zmq_setsockopt(c->socket, ZMQ_CURVE_SECRETKEY, keys->secret_key, 40))) {
+		xxgk_close(c);
+		return XXGK_EINVAL;
+	}
 	if (zmq_connect(c->socket, endpoint) != 0) {
 		xxgk_close(c);
 		return XXGK_EINVAL;

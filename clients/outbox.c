@@ -35,6 +35,12 @@ static uint64_t get_be64(const uint8_t *p)
 
 int xxgk_outbox_open(struct xxgk_outbox **out, const char *dir, const char *endpoint)
 {
+	return xxgk_outbox_open_keys(out, dir, endpoint, NULL);
+}
+
+int xxgk_outbox_open_keys(struct xxgk_outbox **out, const char *dir, const char *endpoint,
+			  const struct xxgk_keys *keys)
+{
 	struct xxgk_outbox *o = calloc(1, sizeof(*o));
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -61,7 +67,7 @@ int xxgk_outbox_open(struct xxgk_outbox **out, const char *dir, const char *endp
 		rc = rc ? (mdb_txn_abort(txn), rc) : mdb_txn_commit(txn);
 	}
 	if (rc == 0)
-		rc = xxgk_connect(&o->client, endpoint) ? EINVAL : 0;
+		rc = xxgk_connect_keys(&o->client, endpoint, keys) ? EINVAL : 0;
 	if (rc) {
 		xxgk_outbox_close(o);
 		return xxgk_error_from_mdb(rc);

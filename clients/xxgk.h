@@ -23,6 +23,16 @@ struct xxgk_client;
  */
 int xxgk_connect(struct xxgk_client **out, const char *endpoint);
 
+/* CurveZMQ keys, each 40 characters of Z85 (see keyfile.h for the files they come in). */
+struct xxgk_keys {
+	const char *server_public; /* the daemon's public key */
+	const char *public_key;	   /* this client's keypair */
+	const char *secret_key;
+};
+
+/* xxgk_connect over CurveZMQ with keys (NULL: without). */
+int xxgk_connect_keys(struct xxgk_client **out, const char *endpoint, const struct xxgk_keys *keys);
+
 /* Closes the connection, dropping anything not yet sent. */
 void xxgk_close(struct xxgk_client *c);
 
@@ -58,6 +68,10 @@ struct xxgk_outbox;
  * Records left by an earlier run are sent by the next flush. Returns 0 or a XXGK_E* code.
  */
 int xxgk_outbox_open(struct xxgk_outbox **out, const char *dir, const char *endpoint);
+
+/* xxgk_outbox_open over CurveZMQ with keys (NULL: without). */
+int xxgk_outbox_open_keys(struct xxgk_outbox **out, const char *dir, const char *endpoint,
+			  const struct xxgk_keys *keys);
 
 /* Closes the outbox; what is not yet acknowledged stays in it. */
 void xxgk_outbox_close(struct xxgk_outbox *o);

@@ -201,6 +201,19 @@ static void answer(struct admin *a)
 	Xxgk__V1__Request *req = wire_receive(a->socket, &a->arena, &env);
 	if (req == NULL)
 		return;
+	int allowed = !a->secure;
+	pthread_mutex_lock(&a->units_lock);
+	for (size_t i = 0; i < a->n_clients && !allowed; i++)
+		allowed = a->clients[i].admin && strcmp(a->clients[i].name, env.principal) == 0;
+	pthread_mutex_unlock(&a->units_lock);
+	if (!allowed) {
+		log_info("admin: refused a request from \"%s\", not an admin key", env.principal);
+		wire_error(a->socket, &env, req->request_id,
+			   "forbidden: the key of \"%s\" is not an admin key", env.principal);
+		envelope_close(&env);
+		arena_reset(&a->arena);
+		return;
+	}
 	switch (req->body_case) {
 	case XXGK__V1__REQUEST__BODY_REPORT:
 		report(a, &env, req->request_id, req->report);
@@ -257,20 +270,30 @@ static void *run(void *arg)
 int admin_set_units(struct admin *a, const struct config *cfg)
 {
 	struct unit_config *copy = malloc((cfg->n_units ? cfg->n_units : 1) * sizeof(*copy));
-	if (copy == NULL)
+	struct client_config *clients =
+	    malloc((cfg->n_clients ? cfg->n_clients : 1) * sizeof(*clients));
+	if (copy == NULL || clients == NULL) {
+		free(copy);
+		free(clients);
 		return -1;
+	}
 	memcpy(copy, cfg->units, cfg->n_units * sizeof(*copy));
+	if (cfg->n_clients)
+		memcpy(clients, cfg->clients, cfg->n_clients * sizeof(*clients));
 	pthread_mutex_lock(&a->units_lock);
 	free(a->units);
 	a->units = copy;
 	a->n_units = cfg->n_units;
+	free(a->clients);
+	a->clients = clients;
+	a->n_clients = cfg->n_clients;
 	a->batch_max = cfg->batch_max;
 	pthread_mutex_unlock(&a->units_lock);
 	return 0;
 }
 
 int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
-		const struct config *cfg, atomic_uint_fast64_t *commits)
+		const struct config *cfg, atomic_uint_fast64_t *commits, int secure)
 {
 	char endpoint[64];
 	sigset_t all, old;
@@ -278,6 +301,7 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	pthread_mutex_init(&a->units_lock, NULL);
 	a->ready = 1;
 	a->socket = socket;
+	a->secure = secure;
 	a->st = st;
 	a->commits = commits;
 	a->started = time(NULL);
@@ -319,6 +343,8 @@ void admin_stop(struct admin *a)
 	a->socket = a->control = a->control_peer = NULL;
 	free(a->units);
 	a->units = NULL;
+	free(a->clients);
+	a->clients = NULL;
 	arena_free(&a->arena);
 	pthread_mutex_destroy(&a->units_lock);
 }

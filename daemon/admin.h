@@ -30,13 +30,17 @@ struct admin {
 	pthread_mutex_t units_lock;
 	struct unit_config *units;
 	size_t n_units;
+	/* with keys on a network endpoint, only admin keys may ask */
+	int secure;
+	struct client_config *clients;
+	size_t n_clients;
 };
 
 /*
  * Starts the thread on a bound admin socket. zmq is the daemon's context. Returns 0 or -1.
  */
 int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
-		const struct config *cfg, atomic_uint_fast64_t *commits);
+		const struct config *cfg, atomic_uint_fast64_t *commits, int secure);
 
 /* A copy of the configuration's units, for the units query. */
 int admin_set_units(struct admin *a, const struct config *cfg);

@@ -44,6 +44,38 @@ void config_free(struct config *c)
 	free(c->units);
 	c->units = NULL;
 	c->n_units = 0;
+	free(c->clients);
+	c->clients = NULL;
+	c->n_clients = 0;
+}
+
+int client_may_write(const struct client_config *c, const char *unit)
+{
+	size_t len = strlen(unit);
+	for (const char *p = c->units; *p;) {
+		size_t n = strcspn(p, " ");
+		if (n == len && strncmp(p, unit, len) == 0)
+			return 1;
+		p += n;
+		p += strspn(p, " ");
+	}
+	return 0;
+}
+
+const struct client_config *client_named(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_clients; i++)
+		if (strcmp(c->clients[i].name, name) == 0)
+			return &c->clients[i];
+	return NULL;
+}
+
+const struct client_config *config_client_by_key(const struct config *c, const char *z85)
+{
+	for (size_t i = 0; i < c->n_clients; i++)
+		if (strcmp(c->clients[i].public_key, z85) == 0)
+			return &c->clients[i];
+	return NULL;
 }
 
 struct parse {
@@ -131,6 +163,14 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 			c->max_message_size = (int)v;
 		return ok;
 	}
+	if (strcmp(name, "secret_key") == 0)
+		return set_string(p, c->secret_key, sizeof(c->secret_key), name, value);
+	if (strcmp(name, "insecure") == 0) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail(p, "insecure: want yes or no, not \"%s\"", value);
+		c->insecure = strcmp(value, "yes") == 0;
+		return 1;
+	}
 	if (strcmp(name, "map_size") == 0) {
 		if ((ok = set_int(p, name, value, 1 << 20, 1LL << 40, &v)))
 			c->map_size = v;
@@ -199,6 +239,55 @@ static int unit_key(struct parse *p, const char *id, const char *name, const cha
 	return fail(p, "unknown key \"%s\" in [unit %s]", name, id);
 }
 
+/* A [client NAME] section: public_key or key_file, units, admin. */
+static int client_key(struct parse *p, const char *name_, const char *key, const char *value,
+		      int new_section)
+{
+	struct config *c = p->c;
+	struct client_config *cl = c->n_clients ? &c->clients[c->n_clients - 1] : NULL;
+	if (new_section) {
+		if (!unit_id_valid(name_))
+			return fail(p, "[client %s]: a client name is 1 to %d of A-Z a-z 0-9 . _ -",
+				    name_, RECORD_UNIT_MAX);
+		for (size_t i = 0; i < c->n_clients; i++)
+			if (strcmp(c->clients[i].name, name_) == 0)
+				return fail(p, "[client %s]: defined twice", name_);
+		cl = realloc(c->clients, (c->n_clients + 1) * sizeof(*cl));
+		if (cl == NULL)
+			return fail(p, "out of memory");
+		c->clients = cl;
+		cl = &c->clients[c->n_clients++];
+		memset(cl, 0, sizeof(*cl));
+		memcpy(cl->name, name_, strlen(name_) + 1);
+	}
+	if (cl == NULL || strcmp(cl->name, name_) != 0)
+		return fail(p, "[client %s]: not a valid client", name_);
+	if (strcmp(key, "public_key") == 0) {
+		if (!key_z85_valid(value))
+			return fail(p, "[client %s] public_key: want a 40-character Z85 key",
+				    name_);
+		memcpy(cl->public_key, value, KEY_Z85_LEN + 1);
+		return 1;
+	}
+	if (strcmp(key, "key_file") == 0) {
+		struct keypair k;
+		char err[CONFIG_ERROR_MAX];
+		if (keyfile_read(value, 0, &k, err, sizeof(err)))
+			return fail(p, "[client %s] key_file: %s", name_, err);
+		memcpy(cl->public_key, k.public_key, KEY_Z85_LEN + 1);
+		return 1;
+	}
+	if (strcmp(key, "units") == 0)
+		return set_string(p, cl->units, sizeof(cl->units), "units", value);
+	if (strcmp(key, "admin") == 0) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail(p, "[client %s] admin: want yes or no", name_);
+		cl->admin = strcmp(value, "yes") == 0;
+		return 1;
+	}
+	return fail(p, "unknown key \"%s\" in [client %s]", key, name_);
+}
+
 static int handle(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
@@ -206,6 +295,8 @@ static int handle(void *user, const char *section, const char *name, const char 
 	snprintf(p->section, sizeof(p->section), "%s", section);
 	if (strncmp(section, "unit ", 5) == 0)
 		return unit_key(p, section + 5, name, value, new_section);
+	if (strncmp(section, "client ", 7) == 0 && !p->units_only)
+		return client_key(p, section + 7, name, value, new_section);
 	if (strcmp(section, "xxgkd") == 0 && !p->units_only)
 		return daemon_key(p, name, value);
 	if (section[0] == '\0')
@@ -249,6 +340,52 @@ static int check_units(const struct config *c, const char *name, char *err, size
 	return 0;
 }
 
+/* Clients need the server's key, and each names units of the city or is an admin. */
+static int check_security(struct config *c, const char *name, char *err, size_t err_size)
+{
+	if (c->secret_key[0] == '\0') {
+		if (c->n_clients == 0)
+			return 0;
+		snprintf(err, err_size, "%s: [client] sections need secret_key in [xxgkd]", name);
+		return -1;
+	}
+	if (c->n_clients == 0) {
+		snprintf(err, err_size,
+			 "%s: secret_key without [client NAME] sections: nobody could "
+			 "connect",
+			 name);
+		return -1;
+	}
+	if (keyfile_read(c->secret_key, 1, &c->server_key, err, err_size))
+		return -1;
+	for (size_t i = 0; i < c->n_clients; i++) {
+		const struct client_config *cl = &c->clients[i];
+		char unit[RECORD_UNIT_MAX + 1];
+		if (cl->public_key[0] == '\0') {
+			snprintf(err, err_size, "%s: [client %s]: missing public_key or key_file",
+				 name, cl->name);
+			return -1;
+		}
+		if (cl->units[0] == '\0' && !cl->admin) {
+			snprintf(err, err_size, "%s: [client %s]: give it units, or admin = yes",
+				 name, cl->name);
+			return -1;
+		}
+		for (const char *p = cl->units; *p;) {
+			size_t n = strcspn(p, " ");
+			snprintf(unit, sizeof(unit), "%.*s", (int)(n < sizeof(unit) ? n : 0), p);
+			if (find_unit(c, unit) == NULL) {
+				snprintf(err, err_size, "%s: [client %s]: unknown unit \"%.*s\"",
+					 name, cl->name, (int)n, p);
+				return -1;
+			}
+			p += n;
+			p += strspn(p, " ");
+		}
+	}
+	return 0;
+}
+
 int config_load(struct config *c, const char *path, const char *units_path, char *err,
 		size_t err_size)
 {
@@ -274,7 +411,9 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 	if (units_path || c->n_units == 0) {
 		/* the units come from one place: the units file, or the example city */
 		struct parse u = {.c = c, .units_only = 1};
-		config_free(c);
+		free(c->units);
+		c->units = NULL;
+		c->n_units = 0;
 		if (units_path && units_path != c->units_file)
 			snprintf(c->units_file, sizeof(c->units_file), "%s", units_path);
 		if (parse(&u, units_path ? units_path : "<example city>",
@@ -282,11 +421,11 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 			goto fail;
 		if (check_units(c, units_path ? units_path : "<example city>", err, err_size))
 			goto fail;
-		return 0;
-	}
-	if (check_units(c, path, err, err_size))
+	} else if (check_units(c, path, err, err_size)) {
 		goto fail;
-	return 0;
+	}
+	if (check_security(c, path ? path : "<defaults>", err, err_size) == 0)
+		return 0;
 fail:
 	config_free(c);
 	return -1;

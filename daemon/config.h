@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <stddef.h>
 
+#include "keyfile.h"
 #include "log.h"
 #include "record.h"
 
@@ -20,6 +21,14 @@ struct unit_config {
 	char id[RECORD_UNIT_MAX + 1];
 	char name[CONFIG_UNIT_NAME_MAX];
 	int kind; /* UnitKind value */
+};
+
+/* A client key: who may connect, the units it may write, whether it may administer. */
+struct client_config {
+	char name[RECORD_UNIT_MAX + 1];
+	char public_key[KEY_Z85_LEN + 1];
+	char units[1024]; /* unit ids, separated by spaces */
+	int admin;
 };
 
 struct config {
@@ -35,7 +44,22 @@ struct config {
 	enum log_level log_level;
 	struct unit_config *units;
 	size_t n_units;
+	/* CurveZMQ: on when secret_key names the server's key file */
+	char secret_key[PATH_MAX];
+	struct keypair server_key;
+	int insecure; /* without keys, may bind non-loopback endpoints (warned at every start) */
+	struct client_config *clients;
+	size_t n_clients;
 };
+
+/* Whether the client may write unit id. */
+int client_may_write(const struct client_config *c, const char *unit);
+
+/* The client of a name (a ZAP User-Id), or NULL. */
+const struct client_config *client_named(const struct config *c, const char *name);
+
+/* The client of a Z85 public key, or NULL. */
+const struct client_config *config_client_by_key(const struct config *c, const char *z85);
 
 /* The built-in defaults (the embedded default uses them as they are). */
 void config_defaults(struct config *c);

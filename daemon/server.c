@@ -9,6 +9,7 @@
 #include <time.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -46,7 +47,14 @@ struct server {
 	size_t n_pushes, cap_pushes;
 	Xxgk__V1__Record **records;
 	struct store_status *statuses;
+	unsigned char *forbidden;   /* records the sender's key may not write */
+	Xxgk__V1__Record **allowed; /* the others, handed to the store */
+	size_t *allowed_at;	    /* where each of them sits in records */
+	struct store_status *allowed_statuses;
 	size_t n_records, cap_records;
+	int secure; /* CurveZMQ with a ZAP handler */
+	void *zap;
+	struct zsock zap_watch;
 	atomic_uint_fast64_t commits;
 	int stopping;
 };
@@ -71,7 +79,19 @@ static int reserve(struct server *s, size_t pushes, size_t records)
 		struct store_status *st = realloc(s->statuses, cap * sizeof(*st));
 		if (st)
 			s->statuses = st;
-		if (r == NULL || st == NULL)
+		unsigned char *f = realloc(s->forbidden, cap);
+		if (f)
+			s->forbidden = f;
+		Xxgk__V1__Record **a = realloc(s->allowed, cap * sizeof(*a));
+		if (a)
+			s->allowed = a;
+		size_t *at = realloc(s->allowed_at, cap * sizeof(*at));
+		if (at)
+			s->allowed_at = at;
+		struct store_status *as = realloc(s->allowed_statuses, cap * sizeof(*as));
+		if (as)
+			s->allowed_statuses = as;
+		if (r == NULL || st == NULL || f == NULL || a == NULL || at == NULL || as == NULL)
 			return -1;
 		s->cap_records = cap;
 	}
@@ -200,8 +220,25 @@ static void take_push(struct server *s)
 	} else {
 		s->pushes[s->n_pushes++] =
 		    (struct pending_push){env, id, s->n_records, req->push->n_records};
-		memcpy(s->records + s->n_records, req->push->records,
-		       req->push->n_records * sizeof(*s->records));
+		const struct client_config *cl =
+		    s->secure ? client_named(&s->cfg, env.principal) : NULL;
+		for (size_t i = 0; i < req->push->n_records; i++) {
+			Xxgk__V1__Record *r = req->push->records[i];
+			size_t at = s->n_records + i;
+			s->records[at] = r;
+			/* with keys, a sender writes only its own units; unknown units and bad
+			 * records are the store's to reject, with their own reasons */
+			s->forbidden[at] =
+			    s->secure && r->unit && (cl == NULL || !client_may_write(cl, r->unit));
+			if (s->forbidden[at]) {
+				struct store_status *st = &s->statuses[at];
+				st->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
+				st->reason = XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN;
+				snprintf(st->message, sizeof(st->message),
+					 "unit: the key of \"%.40s\" may not write unit \"%.40s\"",
+					 env.principal, r->unit);
+			}
+		}
 		s->n_records += req->push->n_records;
 		return;
 	}
@@ -220,7 +257,15 @@ static void on_ingest(void *arg)
 	       zsock_readable(&s->ingest_watch))
 		take_push(s);
 	if (s->n_pushes) {
-		int rc = store_apply(s->st, s->records, s->n_records, s->statuses);
+		size_t m = 0;
+		for (size_t i = 0; i < s->n_records; i++)
+			if (!s->forbidden[i]) {
+				s->allowed[m] = s->records[i];
+				s->allowed_at[m++] = i;
+			}
+		int rc = store_apply(s->st, s->allowed, m, s->allowed_statuses);
+		for (size_t j = 0; rc == 0 && j < m; j++)
+			s->statuses[s->allowed_at[j]] = s->allowed_statuses[j];
 		if (rc)
 			log_error("a batch of %zu records from %zu pushes was not stored: %s",
 				  s->n_records, s->n_pushes, xxgk_strerror(rc));
@@ -234,6 +279,100 @@ static void on_ingest(void *arg)
 	arena_reset(&s->arena);
 	if (!s->stopping)
 		zsock_rearm(&s->ingest_watch);
+}
+
+/* ---- CurveZMQ: the ZAP handler ---- */
+
+/*
+ * ZeroMQ asks inproc://zeromq.zap.01 about every CURVE handshake: frames version, request id,
+ * domain, address, routing id, mechanism, client public key. A key of a configured client is
+ * let in with the client's name as User-Id; any other is refused. Keys are read from the
+ * configuration in force, so a key removed by SIGHUP is refused from then on.
+ */
+static void on_zap(void *arg)
+{
+	struct server *s = arg;
+	for (int n = 0; n < 64 && zsock_readable(&s->zap_watch); n++) {
+		zmq_msg_t frames[8];
+		int count = 0, more = 1;
+		while (more && count < 8) {
+			zmq_msg_init(&frames[count]);
+			if (zmq_msg_recv(&frames[count], s->zap, ZMQ_DONTWAIT) < 0) {
+				zmq_msg_close(&frames[count]);
+				break;
+			}
+			more = zmq_msg_more(&frames[count++]);
+		}
+		while (more) { /* more frames than ZAP has: drop them */
+			zmq_msg_t extra;
+			zmq_msg_init(&extra);
+			more = zmq_msg_recv(&extra, s->zap, 0) >= 0 && zmq_msg_more(&extra);
+			zmq_msg_close(&extra);
+		}
+		if (count < 2) {
+			for (int i = 0; i < count; i++)
+				zmq_msg_close(&frames[i]);
+			continue;
+		}
+		const struct client_config *cl = NULL;
+		char z85[KEY_Z85_LEN + 1] = "";
+		if (count >= 7 && zmq_msg_size(&frames[5]) == 5 &&
+		    memcmp(zmq_msg_data(&frames[5]), "CURVE", 5) == 0 &&
+		    zmq_msg_size(&frames[6]) == 32 &&
+		    zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32))
+			cl = config_client_by_key(&s->cfg, z85);
+		if (cl == NULL)
+			log_info("refused a connection with an unknown key %s",
+				 z85[0] ? z85 : "(none)");
+		const char *status = cl ? "200" : "400", *text = cl ? "OK" : "unknown key";
+		const char *user = cl ? cl->name : "";
+		/* the reply: version, request id, status code, status text, user id, metadata */
+		zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
+		zmq_send(s->zap, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), ZMQ_SNDMORE);
+		zmq_send(s->zap, status, 3, ZMQ_SNDMORE);
+		zmq_send(s->zap, text, strlen(text), ZMQ_SNDMORE);
+		zmq_send(s->zap, user, strlen(user), ZMQ_SNDMORE);
+		zmq_send(s->zap, "", 0, 0);
+		for (int i = 0; i < count; i++)
+			zmq_msg_close(&frames[i]);
+	}
+	zsock_rearm(&s->zap_watch);
+}
+
+/*
+ * Without keys, only loopback and local endpoints may be bound, unless insecure = yes. What
+ * is no network transport at all is left for zmq_bind to refuse.
+ */
+static int endpoint_is_local(const char *ep)
+{
+	static const char *const network[] = {"tcp://", "ws://",   "wss://",  "udp://",
+					      "pgm://", "epgm://", "tipc://", "vmci://"};
+	int is_network = 0;
+	for (size_t i = 0; i < sizeof(network) / sizeof(network[0]); i++)
+		is_network |= strncmp(ep, network[i], strlen(network[i])) == 0;
+	return !is_network || strncmp(ep, "tcp://127.", 10) == 0 ||
+	       strncmp(ep, "tcp://localhost:", 16) == 0 || strncmp(ep, "tcp://[::1]:", 12) == 0;
+}
+
+static int check_exposure(const struct config *c)
+{
+	const char *eps[3] = {c->ingest, c->admin, c->publish};
+	if (c->secret_key[0])
+		return 0;
+	for (int i = 0; i < 3; i++) {
+		if (endpoint_is_local(eps[i]))
+			continue;
+		if (!c->insecure) {
+			log_error("refusing to bind %s without keys: configure secret_key and "
+				  "[client] sections, or set insecure = yes",
+				  eps[i]);
+			return -1;
+		}
+		log_warn("INSECURE: %s is bound without keys (insecure = yes): anyone who reaches "
+			 "it may write any unit",
+			 eps[i]);
+	}
+	return 0;
 }
 
 /* ---- configuration and signals ---- */
@@ -285,6 +424,11 @@ static void reload(struct server *s)
 	snprintf(c.admin, sizeof(c.admin), "%s", s->cfg.admin);
 	snprintf(c.publish, sizeof(c.publish), "%s", s->cfg.publish);
 	snprintf(c.state_dir, sizeof(c.state_dir), "%s", s->cfg.state_dir);
+	/* the sockets' CurveZMQ setting is fixed when they are bound */
+	if (strcmp(c.secret_key, s->cfg.secret_key))
+		log_warn("reload: secret_key changes only at a restart");
+	memcpy(c.secret_key, s->cfg.secret_key, sizeof(c.secret_key));
+	c.server_key = s->cfg.server_key;
 	config_free(&s->cfg);
 	s->cfg = c;
 	if (admin_set_units(&s->admin, &s->cfg))
@@ -331,12 +475,24 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof(timeout));
 	if (type == ZMQ_ROUTER)
 		zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	/* with keys every TCP endpoint is a CURVE server; a local ipc:// socket is guarded by
+	 * its file's permissions instead */
+	if (s->secure && strncmp(endpoint, "ipc://", 6) != 0) {
+		zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "xxgk", 4);
+		zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
+		zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->cfg.server_key.secret_key,
+			       KEY_Z85_LEN);
+	}
 	if (zmq_bind(sock, endpoint) != 0) {
 		log_error("%s: cannot bind %s: %s", what, endpoint, zmq_strerror(zmq_errno()));
 		zmq_close(sock);
 		return NULL;
 	}
-	log_info("%s on %s", what, endpoint);
+	/* a local socket: the owner and the group only */
+	if (strncmp(endpoint, "ipc://", 6) == 0 && chmod(endpoint + 6, 0660) != 0)
+		log_warn("%s: cannot restrict %s to owner and group", what, endpoint + 6);
+	log_info("%s on %s%s", what, endpoint,
+		 s->secure && strncmp(endpoint, "ipc://", 6) ? " (CurveZMQ)" : "");
 	return sock;
 }
 
@@ -373,12 +529,27 @@ int server_start(struct server **out, const struct server_sources *sources)
 		log_error("cannot create the event loop or the ZeroMQ context");
 		goto fail;
 	}
+	if (check_exposure(&s->cfg))
+		goto fail;
+	s->secure = s->cfg.secret_key[0] != '\0';
+	if (s->secure) {
+		/* the ZAP handler first: with no handler, CURVE would let every key in */
+		s->zap = zmq_socket(s->zmq, ZMQ_REP);
+		if (s->zap == NULL || zmq_bind(s->zap, "inproc://zeromq.zap.01") != 0 ||
+		    zsock_watch(&s->zap_watch, s->base, s->zap, on_zap, s) != 0) {
+			log_error("cannot start the ZAP handler: %s; refusing to start without "
+				  "authentication",
+				  zmq_strerror(zmq_errno()));
+			goto fail;
+		}
+	}
 	void *admin;
 	if (!(s->ingest = make_socket(s, ZMQ_ROUTER, s->cfg.ingest, "ingest", 1)) ||
 	    !(s->publish = make_socket(s, ZMQ_PUB, s->cfg.publish, "live changes", 1)) ||
 	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2)))
 		goto fail;
-	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits)) {
+	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits,
+			s->secure && strncmp(s->cfg.admin, "ipc://", 6) != 0)) {
 		log_error("cannot start the admin thread");
 		goto fail;
 	}
@@ -426,7 +597,10 @@ void server_free(struct server *s)
 	if (s == NULL)
 		return;
 	zsock_unwatch(&s->ingest_watch);
+	zsock_unwatch(&s->zap_watch);
 	admin_stop(&s->admin);
+	if (s->zap)
+		zmq_close(s->zap);
 	for (int i = 0; i < 3; i++)
 		if (s->signals[i])
 			event_free(s->signals[i]);
@@ -444,5 +618,9 @@ void server_free(struct server *s)
 	free(s->pushes);
 	free(s->records);
 	free(s->statuses);
+	free(s->forbidden);
+	free(s->allowed);
+	free(s->allowed_at);
+	free(s->allowed_statuses);
 	free(s);
 }

@@ -61,6 +61,7 @@ Xxgk__V1__Request *wire_receive(void *socket, struct arena *arena, struct envelo
 
 	zmq_msg_init(&env->routing);
 	env->delimiter = 0;
+	env->principal[0] = '\0';
 	if (zmq_msg_recv(&env->routing, socket, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&env->routing);
 		return NULL;
@@ -80,6 +81,9 @@ Xxgk__V1__Request *wire_receive(void *socket, struct arena *arena, struct envelo
 			continue;
 		}
 		if (frames == 1 && !more) {
+			const char *user = zmq_msg_gets(&part, "User-Id");
+			if (user)
+				snprintf(env->principal, sizeof(env->principal), "%s", user);
 			req = xxgk__v1__request__unpack(&arena->allocator, zmq_msg_size(&part),
 							zmq_msg_data(&part));
 			if (req == NULL)

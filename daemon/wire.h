@@ -15,6 +15,7 @@
 struct envelope {
 	zmq_msg_t routing;
 	int delimiter;
+	char principal[65]; /* the client's name from CurveZMQ (ZAP User-Id), or "" */
 };
 
 /*
