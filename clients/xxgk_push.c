@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "keyfile.h"
 #include "record.h"
 #include "record_csv.h"
 #include "record_json.h"
@@ -124,7 +125,7 @@ static int read_file(struct input *in, const char *file, enum format format)
 static void usage(FILE *to)
 {
 	fputs("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] "
-	      "[--format jsonl|csv] [FILE...]\n"
+	      "[--format jsonl|csv] [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"
 	      "  reads JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) or CSV (see the\n"
 	      "  README for the column layouts; *.csv files are CSV) from FILEs or stdin (-)\n"
 	      "defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500\n",
@@ -146,8 +147,11 @@ int main(int argc, char **argv)
 	static const struct option options[] = {
 	    {"ingest", required_argument, NULL, 'i'}, {"timeout", required_argument, NULL, 't'},
 	    {"batch", required_argument, NULL, 'b'},  {"format", required_argument, NULL, 'f'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0}};
-	const char *endpoint = "tcp://127.0.0.1:7410";
+	    {"help", no_argument, NULL, 'h'},	      {"server-key", required_argument, NULL, 'S'},
+	    {"key", required_argument, NULL, 'K'},    {NULL, 0, NULL, 0}};
+	const char *endpoint = "tcp://127.0.0.1:7410", *server_key = NULL, *key = NULL;
+	struct keypair server, client;
+	struct xxgk_keys keys;
 	int timeout_ms = 10000, batch = 500, opt;
 	enum format format = FORMAT_BY_NAME;
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
@@ -182,6 +186,12 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			server_key = optarg;
+			break;
+		case 'K':
+			key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -189,6 +199,19 @@ int main(int argc, char **argv)
 			usage(stderr);
 			return 2;
 		}
+	}
+	if (!server_key != !key) {
+		fprintf(stderr, "xxgk-push: --server-key and --key go together\n");
+		return 2;
+	}
+	if (key) {
+		char err[600];
+		if (keyfile_read(server_key, 0, &server, err, sizeof(err)) ||
+		    keyfile_read(key, 1, &client, err, sizeof(err))) {
+			fprintf(stderr, "xxgk-push: %s\n", err);
+			return 1;
+		}
+		keys = (struct xxgk_keys){server.public_key, client.public_key, client.secret_key};
 	}
 	struct input in = {0};
 	if (optind == argc && read_file(&in, "-", format))
@@ -202,7 +225,9 @@ int main(int argc, char **argv)
 	int *statuses = calloc((size_t)batch, sizeof(int)),
 	    *reasons = calloc((size_t)batch, sizeof(int));
 	const char **messages = calloc((size_t)batch, sizeof(char *));
-	int rc = statuses && reasons && messages ? xxgk_connect(&c, endpoint) : XXGK_ENOMEM;
+	int rc = statuses && reasons && messages
+		     ? xxgk_connect_keys(&c, endpoint, key ? &keys : NULL)
+		     : XXGK_ENOMEM;
 	int progress = isatty(2) && in.n > (size_t)batch;
 	while (rc == 0 && sent < in.n) {
 		size_t k = in.n - sent < (size_t)batch ? in.n - sent : (size_t)batch;

@@ -14,11 +14,15 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "keyfile.h"
 #include "render.h"
 #include "xxgk.h"
 
 struct options {
-	const char *admin, *publish, *command, *unit, *kind;
+	const char *admin, *publish, *command, *unit, *kind, *server_key, *key;
+	struct keypair server, client;
+	struct xxgk_keys keys;
+	int has_keys;
 	int timeout_ms, year, template_year, count;
 	enum render_format format;
 	int has_year, has_template, has_format, has_count;
@@ -37,6 +41,9 @@ static void usage(FILE *to)
 	    "  verify                      recompute every counter from the records\n"
 	    "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
 	    "                              live changes as they commit\n"
+	    "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
+	    "                              NAME.secret (secret, mode 0600)\n"
+	    "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
 	    "defaults: --admin tcp://127.0.0.1:7411 --publish tcp://127.0.0.1:7412 --timeout 5000\n"
 	    "KIND: government, department, township, functional_zone\n",
 	    to);
@@ -79,7 +86,7 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 {
 	struct xxgk_client *c;
 	Xxgk__V1__Reply *reply = NULL;
-	int rc = xxgk_connect(&c, o->admin);
+	int rc = xxgk_connect_keys(&c, o->admin, o->has_keys ? &o->keys : NULL);
 	if (rc) {
 		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->admin, xxgk_strerror(rc));
 		return NULL;
@@ -256,6 +263,13 @@ static int cmd_watch(const struct options *o)
 	void *ctx = zmq_ctx_new(), *sub = ctx ? zmq_socket(ctx, ZMQ_SUB) : NULL;
 	const char *topic = o->unit ? o->unit : "";
 	int seen = 0, linger = 0;
+	if (sub && o->has_keys &&
+	    (zmq_setsockopt(sub, ZMQ_CURVE_SERVERKEY, o->keys.server_public, 40) ||
+	     zmq_setsockopt(sub, ZMQ_CURVE_PUBLICKEY, o->keys.public_key, 40) ||
+	     zmq_setsockopt(sub, ZMQ_CURVE_SECRETKEY, o->keys.secret_key, 40))) {
+		fprintf(stderr, "xxgkctl: cannot use the keys\n");
+		return 1;
+	}
 	if (sub == NULL || zmq_connect(sub, o->publish) != 0) {
 		fprintf(stderr, "xxgkctl: cannot connect to %s\n", o->publish);
 		return 1;
@@ -305,6 +319,8 @@ int main(int argc, char **argv)
 						     {"format", required_argument, NULL, 'f'},
 						     {"count", required_argument, NULL, 'n'},
 						     {"help", no_argument, NULL, 'h'},
+						     {"server-key", required_argument, NULL, 'S'},
+						     {"key", required_argument, NULL, 'K'},
 						     {NULL, 0, NULL, 0}};
 	struct options o = {.admin = "tcp://127.0.0.1:7411",
 			    .publish = "tcp://127.0.0.1:7412",
@@ -360,6 +376,12 @@ int main(int argc, char **argv)
 						  optarg);
 			o.has_count = 1;
 			break;
+		case 'S':
+			o.server_key = optarg;
+			break;
+		case 'K':
+			o.key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -370,9 +392,34 @@ int main(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return fail_usage("%s", "a command is required");
+	o.command = argv[optind];
+	if (strcmp(o.command, "keygen") == 0) {
+		char err[600];
+		if (optind + 2 != argc)
+			return fail_usage("%s", "keygen: one NAME is required");
+		if (keyfile_generate(argv[optind + 1], err, sizeof(err))) {
+			fprintf(stderr, "xxgkctl: keygen: %s\n", err);
+			return 1;
+		}
+		printf("wrote %s.key (public) and %s.secret (secret, mode 0600)\n",
+		       argv[optind + 1], argv[optind + 1]);
+		return 0;
+	}
 	if (optind + 1 < argc)
 		return fail_usage("unexpected argument \"%s\"", argv[optind + 1]);
-	o.command = argv[optind];
+	if (!o.server_key != !o.key)
+		return fail_usage("%s", "--server-key and --key go together");
+	if (o.key) {
+		char err[600];
+		if (keyfile_read(o.server_key, 0, &o.server, err, sizeof(err)) ||
+		    keyfile_read(o.key, 1, &o.client, err, sizeof(err))) {
+			fprintf(stderr, "xxgkctl: %s\n", err);
+			return 1;
+		}
+		o.keys = (struct xxgk_keys){o.server.public_key, o.client.public_key,
+					    o.client.secret_key};
+		o.has_keys = 1;
+	}
 	int is_report = strcmp(o.command, "report") == 0,
 	    is_watch = strcmp(o.command, "watch") == 0;
 	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format))

@@ -68,6 +68,26 @@ void daemon_start(struct daemon *d)
 		_exit(127);
 	}
 	d->pid = pid;
+	if (d->ready_by_log) {
+		for (int i = 0; i < 200; i++) {
+			char line[1024];
+			int status, ready = 0;
+			FILE *f = fopen(d->log, "r");
+			while (f && !ready && fgets(line, sizeof(line), f))
+				ready = strstr(line, "xxgkd[info]: ready") != NULL;
+			if (f)
+				fclose(f);
+			if (ready)
+				return;
+			if (waitpid(pid, &status, WNOHANG) == pid) {
+				daemon_print_log(d);
+				fail_msg("xxgkd exited at start (status %d)", status);
+			}
+			usleep(50000);
+		}
+		daemon_print_log(d);
+		fail_msg("xxgkd did not log that it is ready within 10 s");
+	}
 	/* ready when it answers */
 	struct xxgk_client *c;
 	assert_int_equal(xxgk_connect(&c, d->admin), 0);

@@ -15,6 +15,7 @@ struct daemon {
 	char config[512], log[512], state[512];
 	char ingest[256], admin[256], publish[256];
 	pid_t pid;
+	int ready_by_log; /* wait for the "ready" log line, not for a status answer */
 };
 
 /* Writes the configuration: the city's units, and extra lines for [xxgkd] (may be NULL). */
