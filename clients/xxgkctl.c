@@ -30,23 +30,24 @@ struct options {
 
 static void usage(FILE *to)
 {
-	fputs(
-	    "usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
-	    "  status                      the daemon's figures\n"
-	    "  units                       the units of the city\n"
-	    "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	    "         [--format text|markdown|csv|json|html]\n"
-	    "                              the report of a year (default: the city, the\n"
-	    "                              year's template, text)\n"
-	    "  verify                      recompute every counter from the records\n"
-	    "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
-	    "                              live changes as they commit\n"
-	    "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
-	    "                              NAME.secret (secret, mode 0600)\n"
-	    "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
-	    "defaults: --admin tcp://127.0.0.1:7411 --publish tcp://127.0.0.1:7412 --timeout 5000\n"
-	    "KIND: government, department, township, functional_zone\n",
-	    to);
+	fputs("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
+	      "  status                      the daemon's figures\n"
+	      "  units                       the units of the city\n"
+	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
+	      "         [--format text|markdown|csv|json|html]\n"
+	      "                              the report of a year (default: the city, the\n"
+	      "                              year's template, text)\n"
+	      "  verify                      recompute every counter from the records\n"
+	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
+	      "                              live changes as they commit\n"
+	      "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
+	      "                              NAME.secret (secret, mode 0600)\n"
+	      "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
+	      "defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same "
+	      "directory)\n"
+	      "          --publish tcp://127.0.0.1:7412 --timeout 5000\n"
+	      "KIND: government, department, township, functional_zone\n",
+	      to);
 }
 
 static int fail_usage(const char *fmt, const char *arg)
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
 						     {"server-key", required_argument, NULL, 'S'},
 						     {"key", required_argument, NULL, 'K'},
 						     {NULL, 0, NULL, 0}};
-	struct options o = {.admin = "tcp://127.0.0.1:7411",
+	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
 			    .publish = "tcp://127.0.0.1:7412",
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};

@@ -30,7 +30,7 @@ void config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->state_dir, sizeof(c->state_dir), "xxgk-state");
 	snprintf(c->ingest, sizeof(c->ingest), "tcp://127.0.0.1:7410");
-	snprintf(c->admin, sizeof(c->admin), "tcp://127.0.0.1:7411");
+	/* admin: "" means a local socket in the state directory, decided once that is known */
 	snprintf(c->publish, sizeof(c->publish), "tcp://127.0.0.1:7412");
 	c->batch_max = 256;
 	c->batch_records_max = 10000;

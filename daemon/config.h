@@ -35,7 +35,7 @@ struct config {
 	char state_dir[PATH_MAX];
 	char units_file[PATH_MAX]; /* "" when units are in the configuration or embedded */
 	char ingest[CONFIG_ENDPOINT_MAX];
-	char admin[CONFIG_ENDPOINT_MAX];
+	char admin[CONFIG_ENDPOINT_MAX]; /* "": ipc://STATE_DIR/admin.sock */
 	char publish[CONFIG_ENDPOINT_MAX];
 	int batch_max;	       /* push messages drained into one write transaction */
 	int batch_records_max; /* records in one push message */

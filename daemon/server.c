@@ -22,6 +22,7 @@
 #include "store.h"
 #include "xxgk.pb-c.h"
 #include "wire.h"
+#include "zap.h"
 #include "zsock.h"
 
 /* A push waiting for the group commit. */
@@ -314,13 +315,15 @@ static void on_zap(void *arg)
 				zmq_msg_close(&frames[i]);
 			continue;
 		}
-		const struct client_config *cl = NULL;
-		char z85[KEY_Z85_LEN + 1] = "";
-		if (count >= 7 && zmq_msg_size(&frames[5]) == 5 &&
-		    memcmp(zmq_msg_data(&frames[5]), "CURVE", 5) == 0 &&
-		    zmq_msg_size(&frames[6]) == 32 &&
-		    zmq_z85_encode(z85, zmq_msg_data(&frames[6]), 32))
-			cl = config_client_by_key(&s->cfg, z85);
+		const void *data[8];
+		size_t sizes[8];
+		char z85[KEY_Z85_LEN + 1];
+		for (int i = 0; i < count; i++) {
+			data[i] = zmq_msg_data(&frames[i]);
+			sizes[i] = zmq_msg_size(&frames[i]);
+		}
+		const struct client_config *cl =
+		    zap_decide(&s->cfg, data, sizes, (size_t)count, z85);
 		if (cl == NULL)
 			log_info("refused a connection with an unknown key %s",
 				 z85[0] ? z85 : "(none)");
@@ -398,6 +401,14 @@ static int load_config(struct server *s, struct config *c)
 	}
 	if (s->sources.state_dir)
 		snprintf(c->state_dir, sizeof(c->state_dir), "%s", s->sources.state_dir);
+	/* by default the admin channel is a local socket, owner and group only */
+	if (c->admin[0] == '\0' &&
+	    (size_t)snprintf(c->admin, sizeof(c->admin), "ipc://%s/admin.sock", c->state_dir) >=
+		sizeof(c->admin)) {
+		log_error("state_dir too long for the admin socket's path; set admin");
+		config_free(c);
+		return -1;
+	}
 	return 0;
 }
 
