@@ -19,6 +19,7 @@
 #include "cells.h"
 #include "error.h"
 #include "log.h"
+#include "notify.h"
 #include "store.h"
 #include "xxgk.pb-c.h"
 #include "wire.h"
@@ -37,6 +38,7 @@ struct server {
 	struct config cfg;
 	struct event_base *base;
 	struct event *signals[3];
+	struct event *watchdog;
 	void *zmq;
 	void *ingest, *publish;
 	struct zsock ingest_watch;
@@ -412,7 +414,23 @@ static int load_config(struct server *s, struct config *c)
 	return 0;
 }
 
+static void reload_config(struct server *s);
+
+/* systemd is told a reload is under way, and when it is over (whether it took or not) */
 static void reload(struct server *s)
+{
+	char state[64];
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	snprintf(state, sizeof(state), "RELOADING=1\nMONOTONIC_USEC=%llu",
+		 (unsigned long long)now.tv_sec * 1000000ULL +
+		     (unsigned long long)now.tv_nsec / 1000);
+	notify(state);
+	reload_config(s);
+	notify("READY=1");
+}
+
+static void reload_config(struct server *s)
 {
 	struct config c;
 	log_info("SIGHUP: reloading the configuration");
@@ -459,6 +477,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 	/* Signals run between callbacks, so no transaction is ever in flight here: the last one
 	 * was committed and acknowledged before this ran. */
 	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	notify("STOPPING=1");
 	s->stopping = 1;
 	event_base_loopbreak(s->base);
 }
@@ -505,6 +524,12 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	log_info("%s on %s%s", what, endpoint,
 		 s->secure && strncmp(endpoint, "ipc://", 6) ? " (CurveZMQ)" : "");
 	return sock;
+}
+
+static void feed_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	notify("WATCHDOG=1");
 }
 
 int server_start(struct server **out, const struct server_sources *sources)
@@ -584,7 +609,19 @@ int server_start(struct server **out, const struct server_sources *sources)
 	 * carries queries and replies and runs as soon as it wakes */
 	sched_hint_threads("ZMQbg/IO/0", 5, 20000000);
 	sched_hint_threads("ZMQbg/IO/1", 0, 100000);
+	/* the watchdog is fed from the loop: a loop that hangs stops feeding it */
+	uint64_t usec = notify_watchdog_usec();
+	if (usec) {
+		struct timeval half = {(time_t)(usec / 2 / 1000000),
+				       (suseconds_t)(usec / 2 % 1000000)};
+		s->watchdog = event_new(s->base, -1, EV_PERSIST, feed_watchdog, s);
+		if (s->watchdog == NULL || event_add(s->watchdog, &half)) {
+			log_error("cannot start the watchdog timer");
+			goto fail;
+		}
+	}
 	log_info("ready: %zu units, store in %s", s->cfg.n_units, s->cfg.state_dir);
+	notify("READY=1\nSTATUS=ready");
 	*out = s;
 	return 0;
 fail:
@@ -615,6 +652,8 @@ void server_free(struct server *s)
 	for (int i = 0; i < 3; i++)
 		if (s->signals[i])
 			event_free(s->signals[i]);
+	if (s->watchdog)
+		event_free(s->watchdog);
 	if (s->ingest)
 		zmq_close(s->ingest);
 	if (s->publish)
