@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "error.h"
@@ -40,6 +41,8 @@ static void usage(FILE *to)
 	      "  verify                      recompute every counter from the records\n"
 	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
 	      "                              live changes as they commit\n"
+	      "  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
+	      "                              daemon's machine (a directory it may write)\n"
 	      "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
 	      "                              NAME.secret (secret, mode 0600)\n"
 	      "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
@@ -173,6 +176,33 @@ static int cmd_verify(const struct options *o)
 		printf("  %s\n", reply->verify->lines[i]);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return n ? 1 : 0;
+}
+
+static int cmd_backup(const struct options *o, const char *dir)
+{
+	char path[4096];
+	Xxgk__V1__BackupQuery q = XXGK__V1__BACKUP_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	/* the daemon resolves nothing: a relative directory is this shell's */
+	if (dir[0] != '/') {
+		if (getcwd(path, sizeof(path)) == NULL ||
+		    strlen(path) + 1 + strlen(dir) + 1 > sizeof(path)) {
+			fprintf(stderr, "xxgkctl: backup: cannot make %s absolute\n", dir);
+			return 1;
+		}
+		strcat(path, "/");
+		strcat(path, dir);
+		dir = path;
+	}
+	q.dir = (char *)dir;
+	req.body_case = XXGK__V1__REQUEST__BODY_BACKUP;
+	req.backup = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_BACKUP);
+	if (reply == NULL)
+		return 1;
+	printf("backup: %llu bytes in %s\n", (unsigned long long)reply->backup->bytes, dir);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
 }
 
 static const char *unit_name(const Xxgk__V1__UnitsReply *units, const char *id)
@@ -406,6 +436,12 @@ int main(int argc, char **argv)
 		       argv[optind + 1], argv[optind + 1]);
 		return 0;
 	}
+	const char *backup_dir = NULL;
+	if (strcmp(o.command, "backup") == 0) {
+		if (optind + 2 != argc)
+			return fail_usage("%s", "backup: one DIR is required");
+		backup_dir = argv[++optind];
+	}
 	if (optind + 1 < argc)
 		return fail_usage("unexpected argument \"%s\"", argv[optind + 1]);
 	if (!o.server_key != !o.key)
@@ -444,5 +480,7 @@ int main(int argc, char **argv)
 		return cmd_report(&o);
 	if (is_watch)
 		return cmd_watch(&o);
+	if (backup_dir)
+		return cmd_backup(&o, backup_dir);
 	return fail_usage("unknown command \"%s\"", o.command);
 }

@@ -195,6 +195,35 @@ static void verify(struct admin *a, struct envelope *env, uint64_t id)
 	wire_reply(a->socket, env, id, &reply);
 }
 
+static void backup(struct admin *a, struct envelope *env, uint64_t id,
+		   const Xxgk__V1__BackupQuery *q)
+{
+	uint64_t bytes = 0;
+	if (q->dir == NULL || q->dir[0] != '/') {
+		wire_error(a->socket, env, id,
+			   "backup: want an absolute directory on the daemon's "
+			   "machine");
+		return;
+	}
+	int rc = store_backup(a->st, q->dir, &bytes);
+	if (rc == XXGK_EINVAL) {
+		wire_error(a->socket, env, id, "backup: %s holds a store already", q->dir);
+		return;
+	}
+	if (rc) {
+		wire_error(a->socket, env, id, "backup to %s: %s", q->dir, xxgk_strerror(rc));
+		return;
+	}
+	log_info("backup: %llu bytes to %s", (unsigned long long)bytes, q->dir);
+	Xxgk__V1__BackupReply body = XXGK__V1__BACKUP_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.has_bytes = 1;
+	body.bytes = bytes;
+	reply.body_case = XXGK__V1__REPLY__BODY_BACKUP;
+	reply.backup = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
 static void answer(struct admin *a)
 {
 	struct envelope env;
@@ -227,10 +256,14 @@ static void answer(struct admin *a)
 	case XXGK__V1__REQUEST__BODY_VERIFY:
 		verify(a, &env, req->request_id);
 		break;
+	case XXGK__V1__REQUEST__BODY_BACKUP:
+		backup(a, &env, req->request_id, req->backup);
+		break;
 	default:
-		wire_error(a->socket, &env, req->request_id,
-			   "the admin socket takes report, status, units and verify; push records "
-			   "on the ingest socket");
+		wire_error(
+		    a->socket, &env, req->request_id,
+		    "the admin socket takes report, status, units, verify and backup; push records "
+		    "on the ingest socket");
 	}
 	envelope_close(&env);
 	arena_reset(&a->arena);

@@ -1043,6 +1043,27 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx)
 	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
+int store_backup(struct store *st, const char *dir, uint64_t *bytes)
+{
+	char path[4096];
+	struct stat sb;
+	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
+		return xxgk_error_from_errno(errno);
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) == 0)
+		return XXGK_EINVAL;
+	/* shared, like a read transaction: the map must not be resized under the copy */
+	pthread_rwlock_rdlock(&st->lock);
+	int rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
+	pthread_rwlock_unlock(&st->lock);
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	if (stat(path, &sb) != 0)
+		return xxgk_error_from_errno(errno);
+	*bytes = (uint64_t)sb.st_size;
+	return 0;
+}
+
 int store_stats(struct store *st, struct store_stats *out)
 {
 	MDB_txn *txn;

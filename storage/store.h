@@ -114,6 +114,13 @@ int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx);
 typedef int (*store_record_fn)(void *ctx, const char *unit, const Xxgk__V1__Record *r);
 int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
 
+/*
+ * Copies the store, compacted, into directory dir (created if missing; it must not hold a
+ * store already) from one read transaction: a consistent, committed state, while writes go on.
+ * Sets *bytes to the copy's size. Returns 0, XXGK_EINVAL if dir holds a store, or an error.
+ */
+int store_backup(struct store *st, const char *dir, uint64_t *bytes);
+
 struct store_stats {
 	uint64_t records; /* stored records, tombstones included */
 	uint64_t units;	  /* units listed now */
