@@ -142,6 +142,8 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 		return set_string(p, c->admin, sizeof(c->admin), name, value);
 	if (strcmp(name, "publish") == 0)
 		return set_string(p, c->publish, sizeof(c->publish), name, value);
+	if (strcmp(name, "http") == 0)
+		return set_string(p, c->http, sizeof(c->http), name, value);
 	if (strcmp(name, "log_level") == 0) {
 		if (log_level_parse(value, &c->log_level))
 			return fail(p, "log_level: want error, warn, info or debug, not \"%s\"",

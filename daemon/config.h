@@ -37,10 +37,11 @@ struct config {
 	char ingest[CONFIG_ENDPOINT_MAX];
 	char admin[CONFIG_ENDPOINT_MAX]; /* "": ipc://STATE_DIR/admin.sock */
 	char publish[CONFIG_ENDPOINT_MAX];
-	int batch_max;	       /* push messages drained into one write transaction */
-	int batch_records_max; /* records in one push message */
-	int max_message_size;  /* bytes; larger messages are dropped by ZeroMQ */
-	long long map_size;    /* initial LMDB map size, bytes */
+	char http[CONFIG_ENDPOINT_MAX]; /* host:port of /metrics and /healthz; "" for none */
+	int batch_max;			/* push messages drained into one write transaction */
+	int batch_records_max;		/* records in one push message */
+	int max_message_size;		/* bytes; larger messages are dropped by ZeroMQ */
+	long long map_size;		/* initial LMDB map size, bytes */
 	enum log_level log_level;
 	struct unit_config *units;
 	size_t n_units;

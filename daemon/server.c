@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <event2/event.h>
+#include <event2/http.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "cells.h"
 #include "error.h"
 #include "log.h"
+#include "metrics.h"
 #include "notify.h"
 #include "store.h"
 #include "xxgk.pb-c.h"
@@ -39,6 +41,11 @@ struct server {
 	struct event_base *base;
 	struct event *signals[3];
 	struct event *watchdog;
+	struct event *readers; /* clears stale LMDB readers now and then */
+	struct metrics metrics;
+	struct evhttp *http;
+	void *monitor; /* ingest's connection events */
+	struct zsock monitor_watch;
 	void *zmq;
 	void *ingest, *publish;
 	struct zsock ingest_watch;
@@ -266,9 +273,19 @@ static void on_ingest(void *arg)
 				s->allowed[m] = s->records[i];
 				s->allowed_at[m++] = i;
 			}
+		struct timespec t0, t1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		int rc = store_apply(s->st, s->allowed, m, s->allowed_statuses);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 		for (size_t j = 0; rc == 0 && j < m; j++)
 			s->statuses[s->allowed_at[j]] = s->allowed_statuses[j];
+		s->metrics.pushes += s->n_pushes;
+		if (rc)
+			s->metrics.failed_commits++;
+		else
+			metrics_commit(&s->metrics, s->st, s->records, s->statuses, s->n_records,
+				       (double)(t1.tv_sec - t0.tv_sec) +
+					   (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 		if (rc)
 			log_error("a batch of %zu records from %zu pushes was not stored: %s",
 				  s->n_records, s->n_pushes, xxgk_strerror(rc));
@@ -526,6 +543,38 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	return sock;
 }
 
+/* Counts the ingest socket's peers from ZeroMQ's monitor events. */
+static void on_monitor(void *arg)
+{
+	struct server *s = arg;
+	for (int n = 0; n < 64 && zsock_readable(&s->monitor_watch); n++) {
+		zmq_msg_t event, address;
+		zmq_msg_init(&event);
+		zmq_msg_init(&address);
+		if (zmq_msg_recv(&event, s->monitor, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&event) &&
+		    zmq_msg_recv(&address, s->monitor, 0) >= 0 && zmq_msg_size(&event) >= 2) {
+			uint16_t code;
+			memcpy(&code, zmq_msg_data(&event), sizeof(code));
+			if (code == ZMQ_EVENT_ACCEPTED)
+				s->metrics.peers++;
+			else if (code == ZMQ_EVENT_DISCONNECTED && s->metrics.peers > 0)
+				s->metrics.peers--;
+		}
+		zmq_msg_close(&event);
+		zmq_msg_close(&address);
+	}
+	zsock_rearm(&s->monitor_watch);
+}
+
+static void clear_readers(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *s = arg;
+	(void)fd, (void)what;
+	int dead = store_clear_stale_readers(s->st);
+	if (dead)
+		log_info("cleared %d stale LMDB readers of dead processes", dead);
+}
+
 static void feed_watchdog(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd, (void)what, (void)arg;
@@ -609,6 +658,24 @@ int server_start(struct server **out, const struct server_sources *sources)
 	 * carries queries and replies and runs as soon as it wakes */
 	sched_hint_threads("ZMQbg/IO/0", 5, 20000000);
 	sched_hint_threads("ZMQbg/IO/1", 0, 100000);
+	if (s->cfg.http[0] &&
+	    (s->http = metrics_serve(s->base, s->cfg.http, &s->metrics, s->st)) == NULL)
+		goto fail;
+	char monitor[64];
+	snprintf(monitor, sizeof(monitor), "inproc://ingest-monitor-%p", (void *)s);
+	if (zmq_socket_monitor(s->ingest, monitor, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) ||
+	    (s->monitor = zmq_socket(s->zmq, ZMQ_PAIR)) == NULL ||
+	    zmq_connect(s->monitor, monitor) ||
+	    zsock_watch(&s->monitor_watch, s->base, s->monitor, on_monitor, s)) {
+		log_error("cannot monitor the ingest socket");
+		goto fail;
+	}
+	struct timeval minute = {60, 0};
+	s->readers = event_new(s->base, -1, EV_PERSIST, clear_readers, s);
+	if (s->readers == NULL || event_add(s->readers, &minute)) {
+		log_error("cannot start the reader check");
+		goto fail;
+	}
 	/* the watchdog is fed from the loop: a loop that hangs stops feeding it */
 	uint64_t usec = notify_watchdog_usec();
 	if (usec) {
@@ -654,6 +721,14 @@ void server_free(struct server *s)
 			event_free(s->signals[i]);
 	if (s->watchdog)
 		event_free(s->watchdog);
+	if (s->readers)
+		event_free(s->readers);
+	zsock_unwatch(&s->monitor_watch);
+	if (s->monitor)
+		zmq_close(s->monitor);
+	if (s->http)
+		evhttp_free(s->http);
+	metrics_free(&s->metrics);
 	if (s->ingest)
 		zmq_close(s->ingest);
 	if (s->publish)

@@ -814,6 +814,17 @@ const struct delta_list *store_changes(const struct store *st)
 	return &st->deltas;
 }
 
+uint32_t store_unit_number(const struct store *st, const char *id)
+{
+	const struct unit_entry *u = id ? unit_find(st, id) : NULL;
+	return u ? u->number : 0;
+}
+
+uint32_t store_unit_numbers(const struct store *st)
+{
+	return st->n_numbers ? (uint32_t)(st->n_numbers - 1) : 0;
+}
+
 const char *store_unit_id(const struct store *st, uint32_t number)
 {
 	const struct unit_entry *u = unit_by_number(st, number);
@@ -1043,6 +1054,12 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx)
 	return u.stopped ? u.stopped : xxgk_error_from_mdb(rc);
 }
 
+int store_clear_stale_readers(struct store *st)
+{
+	int dead = 0;
+	return mdb_reader_check(st->env, &dead) ? 0 : dead;
+}
+
 int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 {
 	char path[4096];
@@ -1081,6 +1098,7 @@ int store_stats(struct store *st, struct store_stats *out)
 		out->records = stat.ms_entries;
 		out->map_size = info.me_mapsize;
 		out->map_used = (uint64_t)(info.me_last_pgno + 1) * env_stat.ms_psize;
+		out->readers = info.me_numreaders;
 		out->units = 0;
 		for (size_t i = 0; i < st->n_units; i++)
 			out->units += st->units[i].listed != 0;

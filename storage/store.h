@@ -76,6 +76,10 @@ const struct delta_list *store_changes(const struct store *st);
 /* The id of a unit by its number (the scope_id of a unit's counter_key), or NULL. */
 const char *store_unit_id(const struct store *st, uint32_t number);
 
+/* The number of a unit by its id (0 if none), and the highest number in use. Writer only. */
+uint32_t store_unit_number(const struct store *st, const char *id);
+uint32_t store_unit_numbers(const struct store *st);
+
 struct report_scope {
 	enum scope_type type;
 	int kind;	  /* UnitKind value, for SCOPE_KIND */
@@ -121,11 +125,15 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
  */
 int store_backup(struct store *st, const char *dir, uint64_t *bytes);
 
+/* Frees reader slots left by dead processes (LMDB's mdb_reader_check); returns how many. */
+int store_clear_stale_readers(struct store *st);
+
 struct store_stats {
 	uint64_t records; /* stored records, tombstones included */
 	uint64_t units;	  /* units listed now */
 	uint64_t map_size;
 	uint64_t map_used;
+	uint64_t readers; /* LMDB reader slots in use */
 };
 int store_stats(struct store *st, struct store_stats *out);
 

@@ -1,0 +1,142 @@
+/*
+ * /metrics and /healthz on loopback HTTP: scraped before and after pushes, the counters move as
+ * they should (applied, duplicate, commits, the commit histogram, stored records, the unit's
+ * last record time), and anything else is 404.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon_harness.h"
+
+static int port;
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* GET path; returns the whole response (status line, headers, body), malloc'd. */
+static char *get(const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char request[256];
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(request, sizeof(request),
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+	assert_true(write(fd, request, strlen(request)) == (ssize_t)strlen(request));
+	size_t n = 0, cap = 1 << 16;
+	char *out = malloc(cap);
+	ssize_t r;
+	while ((r = read(fd, out + n, cap - n - 1)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+static long long metric(const char *page, const char *name)
+{
+	char want[256];
+	snprintf(want, sizeof(want), "\n%s ", name);
+	const char *p = strstr(page, want);
+	if (p == NULL)
+		return -1;
+	return strtoll(p + strlen(want), NULL, 10);
+}
+
+static void push3(struct daemon *d, int statuses_want)
+{
+	struct trec t[3];
+	Xxgk__V1__Record *r[3] = {&t[0].r, &t[1].r, &t[2].r};
+	int statuses[3];
+	struct xxgk_client *c;
+	trec_application(&t[0], "u001", "m1", 1, 1, "2021-03-01", NULL, 0);
+	trec_document(&t[1], "u002", "m2", 1, 2, "2021-03-01", "2021-03-02", NULL);
+	trec_tally(&t[2], "u001", "m3", 1, 3, "2021-12-31", 9);
+	assert_int_equal(xxgk_connect(&c, d->ingest), 0);
+	assert_int_equal(xxgk_push(c, r, 3, statuses, NULL, NULL, 10000), 0);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(statuses[i], statuses_want);
+	xxgk_close(c);
+}
+
+static void test_metrics_move(void **state)
+{
+	(void)state;
+	struct city city;
+	struct daemon d;
+	char extra[64];
+	city_make(&city, 3);
+	port = free_port();
+	snprintf(extra, sizeof(extra), "http = 127.0.0.1:%d\n", port);
+	daemon_setup(&d, "metrics", &city, extra);
+	daemon_start(&d);
+
+	char *page = get("/healthz");
+	assert_non_null(strstr(page, " 200 "));
+	assert_non_null(strstr(page, "\r\n\r\nok\n"));
+	free(page);
+
+	page = get("/metrics");
+	assert_non_null(strstr(page, " 200 "));
+	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 0);
+	assert_int_equal(metric(page, "xxgk_stored_records"), 0);
+	long long commits = metric(page, "xxgk_commits_total");
+	assert_true(metric(page, "xxgk_map_size_bytes") > 0);
+	assert_null(strstr(page, "xxgk_unit_last_record_timestamp_seconds{unit=\"u001\"}"));
+	free(page);
+
+	push3(&d, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	page = get("/metrics");
+	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 3);
+	assert_int_equal(metric(page, "xxgk_applied_records_total{kind=\"document\"}"), 1);
+	assert_int_equal(metric(page, "xxgk_stored_records"), 3);
+	assert_int_equal(metric(page, "xxgk_pushes_total"), 1);
+	assert_int_equal(metric(page, "xxgk_commits_total"), commits + 1);
+	assert_int_equal(metric(page, "xxgk_commit_seconds_count"), commits + 1);
+	assert_true(metric(page, "xxgk_unit_last_record_timestamp_seconds{unit=\"u001\"}") >
+		    1700000000);
+	assert_true(metric(page, "xxgk_readers") >= 0);
+	assert_true(metric(page, "xxgk_connected_peers") >= 0);
+	free(page);
+
+	push3(&d, XXGK__V1__RECORD_STATUS__CODE__DUPLICATE);
+	page = get("/metrics");
+	assert_int_equal(metric(page, "xxgk_records_total{status=\"duplicate\"}"), 3);
+	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 3);
+	free(page);
+
+	page = get("/nope");
+	assert_non_null(strstr(page, " 404 "));
+	free(page);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_metrics_move),
+	};
+	return cmocka_run_group_tests_name("daemon_metrics", tests, NULL, NULL);
+}
