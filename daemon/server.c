@@ -597,7 +597,14 @@ int server_start(struct server **out, const struct server_sources *sources)
 	}
 	log_set_level(s->cfg.log_level);
 	struct store_options opt = {.map_size = (size_t)s->cfg.map_size};
-	if ((rc = store_open(&s->st, s->cfg.state_dir, &opt))) {
+	if ((rc = store_open(&s->st, s->cfg.state_dir, &opt)) == XXGK_ESCHEMA) {
+		log_error(
+		    "the store in %s was written by another schema version than this xxgkd's "
+		    "(%d): refusing to start; run the xxgkd that wrote it, or restore a backup "
+		    "made by this version",
+		    s->cfg.state_dir, STORE_SCHEMA_VERSION);
+		goto fail;
+	} else if (rc) {
 		log_error("cannot open the store in %s: %s", s->cfg.state_dir, xxgk_strerror(rc));
 		goto fail;
 	}

@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <lmdb.h>
+
 #include "daemon_harness.h"
 #include "error.h"
 
@@ -189,6 +191,39 @@ static void test_bad_starts(void **state)
 	tmpdir_remove(dir);
 }
 
+/* A store of another schema version: xxgkd says so and does not start. */
+static void test_refuses_other_schema(void **state)
+{
+	(void)state;
+	struct city city;
+	struct daemon d;
+	char *out, *err;
+	city_make(&city, 2);
+	daemon_setup(&d, "daemon-schema", &city, NULL);
+	daemon_start(&d);
+	daemon_stop(&d);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t newer[4] = {0, 0, 0, STORE_SCHEMA_VERSION + 1};
+	MDB_val k = {14, "schema_version"}, v = {4, newer};
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 4), 0);
+	assert_int_equal(mdb_env_open(env, d.state, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &dbi), 0);
+	assert_int_equal(mdb_put(txn, dbi, &k, &v, 0), 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+	const char *argv[] = {XXGKD_PATH, "-f", "-c", d.config, NULL};
+	assert_int_equal(run_program(argv, &out, &err), 1);
+	assert_non_null(strstr(err, "was written by another schema version than this xxgkd's"));
+	free(out);
+	free(err);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
 static void test_detaches_when_ready(void **state)
 {
 	(void)state;
@@ -225,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_sighup_reloads_units),
 	    cmocka_unit_test(test_bad_starts),
 	    cmocka_unit_test(test_detaches_when_ready),
+	    cmocka_unit_test(test_refuses_other_schema),
 	};
 	return cmocka_run_group_tests_name("daemon_reload", tests, NULL, NULL);
 }
