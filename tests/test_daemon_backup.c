@@ -16,6 +16,42 @@
 #include "daemon_harness.h"
 #include "stream.h"
 
+/* The final store's revision of each record, by the stream's record number. */
+struct revisions {
+	uint64_t *of;
+	size_t n, seen, ahead;
+};
+
+static size_t record_number(const char *id)
+{
+	size_t len = strlen(id), j = 0;
+	if (len >= 6)
+		sscanf(id + len - 6, "%6zu", &j);
+	return j;
+}
+
+static int note_final(void *ctx, const char *unit, const Xxgk__V1__Record *r)
+{
+	struct revisions *rv = ctx;
+	(void)unit;
+	size_t j = record_number(r->id);
+	if (j < rv->n)
+		rv->of[j] = r->revision;
+	return 0;
+}
+
+/* A backup record must be in the final store at the same or a later revision. */
+static int check_backup(void *ctx, const char *unit, const Xxgk__V1__Record *r)
+{
+	struct revisions *rv = ctx;
+	(void)unit;
+	size_t j = record_number(r->id);
+	rv->seen++;
+	if (j >= rv->n || rv->of[j] == 0 || rv->of[j] < r->revision)
+		rv->ahead++;
+	return 0;
+}
+
 static void test_backup_during_ingest(void **state)
 {
 	(void)state;
@@ -53,6 +89,21 @@ static void test_backup_during_ingest(void **state)
 	printf("# the backup holds %llu of %zu records\n", (unsigned long long)stats.records,
 	       s.n_records);
 	assert_true(stats.records <= s.n_records);
+	/* nothing in it that the daemon did not commit: every record is in the final store at
+	 * the same or a later revision */
+	struct revisions rv = {calloc(s.n_records, sizeof(uint64_t)), s.n_records, 0, 0};
+	struct store *final;
+	daemon_stop(&d);
+	assert_int_equal(store_open(&final, d.state, NULL), 0);
+	assert_int_equal(store_foreach_record(final, note_final, &rv), 0);
+	store_close(final);
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	assert_int_equal(store_foreach_record(st, check_backup, &rv), 0);
+	store_close(st);
+	assert_int_equal(rv.seen, stats.records);
+	assert_int_equal(rv.ahead, 0);
+	free(rv.of);
+	daemon_start(&d);
 
 	/* never over an existing store */
 	rc = run_program(argv, &out, &err);
