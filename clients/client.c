@@ -7,6 +7,7 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "keyfile.h"
 
 struct xxgk_client {
 	void *zmq;
@@ -15,6 +16,20 @@ struct xxgk_client {
 	Xxgk__V1__Reply *last; /* the last push reply, which holds the messages handed out */
 	char error[256];
 };
+
+int xxgk_keys_from_files(struct xxgk_keys *keys, char storage[3][41], const char *server_key_file,
+			 const char *secret_key_file, char *err, size_t err_size)
+{
+	struct keypair server, client;
+	if (keyfile_read(server_key_file, 0, &server, err, err_size) ||
+	    keyfile_read(secret_key_file, 1, &client, err, err_size))
+		return -1;
+	memcpy(storage[0], server.public_key, sizeof(storage[0]));
+	memcpy(storage[1], client.public_key, sizeof(storage[1]));
+	memcpy(storage[2], client.secret_key, sizeof(storage[2]));
+	*keys = (struct xxgk_keys){storage[0], storage[1], storage[2]};
+	return 0;
+}
 
 int xxgk_connect(struct xxgk_client **out, const char *endpoint)
 {

@@ -30,6 +30,14 @@ struct xxgk_keys {
 	const char *secret_key;
 };
 
+/*
+ * Fills keys from the daemon's public key file (NAME.key) and this client's secret key file
+ * (NAME.secret, which must not be readable by others); the strings live in storage. Returns 0,
+ * or -1 with "FILE: reason" in err.
+ */
+int xxgk_keys_from_files(struct xxgk_keys *keys, char storage[3][41], const char *server_key_file,
+			 const char *secret_key_file, char *err, size_t err_size);
+
 /* xxgk_connect over CurveZMQ with keys (NULL: without). */
 int xxgk_connect_keys(struct xxgk_client **out, const char *endpoint, const struct xxgk_keys *keys);
 

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "error.h"
-#include "keyfile.h"
 #include "record.h"
 #include "record_csv.h"
 #include "record_json.h"
@@ -150,7 +149,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},	      {"server-key", required_argument, NULL, 'S'},
 	    {"key", required_argument, NULL, 'K'},    {NULL, 0, NULL, 0}};
 	const char *endpoint = "tcp://127.0.0.1:7410", *server_key = NULL, *key = NULL;
-	struct keypair server, client;
+	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int timeout_ms = 10000, batch = 500, opt;
 	enum format format = FORMAT_BY_NAME;
@@ -206,12 +205,10 @@ int main(int argc, char **argv)
 	}
 	if (key) {
 		char err[600];
-		if (keyfile_read(server_key, 0, &server, err, sizeof(err)) ||
-		    keyfile_read(key, 1, &client, err, sizeof(err))) {
+		if (xxgk_keys_from_files(&keys, key_storage, server_key, key, err, sizeof(err))) {
 			fprintf(stderr, "xxgk-push: %s\n", err);
 			return 1;
 		}
-		keys = (struct xxgk_keys){server.public_key, client.public_key, client.secret_key};
 	}
 	struct input in = {0};
 	if (optind == argc && read_file(&in, "-", format))

@@ -21,7 +21,7 @@
 
 struct options {
 	const char *admin, *publish, *command, *unit, *kind, *server_key, *key;
-	struct keypair server, client;
+	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
 	int timeout_ms, year, template_year, count;
@@ -448,13 +448,11 @@ int main(int argc, char **argv)
 		return fail_usage("%s", "--server-key and --key go together");
 	if (o.key) {
 		char err[600];
-		if (keyfile_read(o.server_key, 0, &o.server, err, sizeof(err)) ||
-		    keyfile_read(o.key, 1, &o.client, err, sizeof(err))) {
+		if (xxgk_keys_from_files(&o.keys, o.key_storage, o.server_key, o.key, err,
+					 sizeof(err))) {
 			fprintf(stderr, "xxgkctl: %s\n", err);
 			return 1;
 		}
-		o.keys = (struct xxgk_keys){o.server.public_key, o.client.public_key,
-					    o.client.secret_key};
 		o.has_keys = 1;
 	}
 	int is_report = strcmp(o.command, "report") == 0,

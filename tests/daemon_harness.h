@@ -18,6 +18,9 @@ struct daemon {
 	int ready_by_log; /* wait for the "ready" log line, not for a status answer */
 };
 
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int free_port(void);
+
 /* Writes the configuration: the city's units, and extra lines for [xxgkd] (may be NULL). */
 void daemon_setup(struct daemon *d, const char *tag, const struct city *c, const char *extra);
 

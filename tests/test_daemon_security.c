@@ -25,18 +25,6 @@ static struct daemon d;
 static struct keypair server, dept, county, boss, rogue;
 static char tcp_ingest[64], tcp_admin[64], tcp_publish[64];
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	assert_true(fd >= 0);
-	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static void make_key(const char *name, struct keypair *out)
 {
 	char path[600], err[600];
