@@ -112,6 +112,47 @@ static int pro_group_end(int first, unsigned bit)
 	return end;
 }
 
+/* Table 二 as the layouts print it: one group per 条例 item, its column headers, its rows. */
+struct pro_group {
+	const char *item;
+	int n_cols, n_rows;
+	char headers[8][128];
+	const char *labels[PRO_ROW_COUNT];
+	char values[PRO_ROW_COUNT][8][32];
+};
+
+/* Fills groups (PRO_ROW_COUNT at most) for the report's template; returns how many. */
+static int pro_groups(const struct report *r, struct pro_group *groups)
+{
+	int t = r->template_year, n = 0;
+	unsigned bit = cells_template_bit(t);
+	for (int first = 0; first < PRO_ROW_COUNT;) {
+		if (!(pro_rows[first].templates & bit)) {
+			first++;
+			continue;
+		}
+		struct pro_group *g = &groups[n++];
+		int end = pro_group_end(first, bit), cells[8];
+		g->item = pro_rows[first].item;
+		g->n_cols = pro_row_cells(first, bit, cells);
+		g->n_rows = 0;
+		for (int i = 0; i < g->n_cols; i++)
+			pro_header(g->headers[i], sizeof(g->headers[i]), cells[i], t);
+		for (int row = first; row < end; row++) {
+			if (!(pro_rows[row].templates & bit))
+				continue;
+			pro_row_cells(row, bit, cells);
+			g->labels[g->n_rows] = pro_row_label(row, t);
+			for (int i = 0; i < g->n_cols; i++)
+				format_value(g->values[g->n_rows][i], sizeof(g->values[0][0]),
+					     r->pro[cells[i]], pro_cells[cells[i]].is_money);
+			g->n_rows++;
+		}
+		first = end;
+	}
+	return n;
+}
+
 /* How far the official layout indents a row of table 三, read from its label. */
 static int app_indent(const char *label)
 {
@@ -137,45 +178,32 @@ static const char *case_group_title(int g)
 
 static void text_proactive(FILE *out, const struct report *r)
 {
-	int t = r->template_year;
-	unsigned bit = cells_template_bit(t);
-	char buf[128];
+	struct pro_group groups[PRO_ROW_COUNT];
+	int n = pro_groups(r, groups);
 	fprintf(out, "%s\n", labels[LABEL_TABLE_PROACTIVE]);
-	for (int first = 0; first < PRO_ROW_COUNT;) {
-		if (!(pro_rows[first].templates & bit)) {
-			first++;
-			continue;
-		}
-		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
+	for (int k = 0; k < n; k++) {
+		const struct pro_group *g = &groups[k];
 		int label_w = display_width(labels[LABEL_CONTENT]), w[8];
-		for (int row = first; row < end; row++)
-			if ((pro_rows[row].templates & bit) &&
-			    display_width(pro_row_label(row, t)) > label_w)
-				label_w = display_width(pro_row_label(row, t));
-		fprintf(out, "\n%s\n", pro_rows[first].item);
+		for (int row = 0; row < g->n_rows; row++)
+			if (display_width(g->labels[row]) > label_w)
+				label_w = display_width(g->labels[row]);
+		fprintf(out, "\n%s\n", g->item);
 		cell_left(out, labels[LABEL_CONTENT], label_w);
-		for (int i = 0; i < n; i++) {
-			pro_header(buf, sizeof(buf), cells[i], t);
-			w[i] = display_width(buf) > 12 ? display_width(buf) : 12;
+		for (int i = 0; i < g->n_cols; i++) {
+			w[i] =
+			    display_width(g->headers[i]) > 12 ? display_width(g->headers[i]) : 12;
 			pad(out, 2);
-			cell_right(out, buf, w[i]);
+			cell_right(out, g->headers[i], w[i]);
 		}
 		fputc('\n', out);
-		for (int row = first; row < end; row++) {
-			int rc[8];
-			if (!(pro_rows[row].templates & bit))
-				continue;
-			pro_row_cells(row, bit, rc);
-			cell_left(out, pro_row_label(row, t), label_w);
-			for (int i = 0; i < n; i++) {
-				format_value(buf, sizeof(buf), r->pro[rc[i]],
-					     pro_cells[rc[i]].is_money);
+		for (int row = 0; row < g->n_rows; row++) {
+			cell_left(out, g->labels[row], label_w);
+			for (int i = 0; i < g->n_cols; i++) {
 				pad(out, 2);
-				cell_right(out, buf, w[i]);
+				cell_right(out, g->values[row][i], w[i]);
 			}
 			fputc('\n', out);
 		}
-		first = end;
 	}
 }
 
@@ -305,39 +333,26 @@ static void render_markdown(FILE *out, const struct report *r, const struct rend
 {
 	int t = r->template_year;
 	unsigned bit = cells_template_bit(t);
-	char buf[128];
 	fputs("# ", out);
 	fprintf(out, title_format(), r->year, m->scope_name, t);
 	fprintf(out, "\n\n## %s\n", labels[LABEL_TABLE_PROACTIVE]);
-	for (int first = 0; first < PRO_ROW_COUNT;) {
-		if (!(pro_rows[first].templates & bit)) {
-			first++;
-			continue;
-		}
-		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
-		fprintf(out, "\n### %s\n\n| %s |", pro_rows[first].item, labels[LABEL_CONTENT]);
-		for (int i = 0; i < n; i++) {
-			pro_header(buf, sizeof(buf), cells[i], t);
-			fprintf(out, " %s |", buf);
-		}
+	struct pro_group groups[PRO_ROW_COUNT];
+	int n_groups = pro_groups(r, groups);
+	for (int k = 0; k < n_groups; k++) {
+		const struct pro_group *g = &groups[k];
+		fprintf(out, "\n### %s\n\n| %s |", g->item, labels[LABEL_CONTENT]);
+		for (int i = 0; i < g->n_cols; i++)
+			fprintf(out, " %s |", g->headers[i]);
 		fputs("\n|---|", out);
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < g->n_cols; i++)
 			fputs("---:|", out);
 		fputc('\n', out);
-		for (int row = first; row < end; row++) {
-			int rc[8];
-			if (!(pro_rows[row].templates & bit))
-				continue;
-			pro_row_cells(row, bit, rc);
-			fprintf(out, "| %s |", pro_row_label(row, t));
-			for (int i = 0; i < n; i++) {
-				format_value(buf, sizeof(buf), r->pro[rc[i]],
-					     pro_cells[rc[i]].is_money);
-				fprintf(out, " %s |", buf);
-			}
+		for (int row = 0; row < g->n_rows; row++) {
+			fprintf(out, "| %s |", g->labels[row]);
+			for (int i = 0; i < g->n_cols; i++)
+				fprintf(out, " %s |", g->values[row][i]);
 			fputc('\n', out);
 		}
-		first = end;
 	}
 	fprintf(out, "\n## %s\n\n（%s）\n\n| %s |", labels[LABEL_TABLE_APPLICATIONS],
 		labels[LABEL_BALANCE_NOTE], labels[LABEL_APPLICANTS]);
@@ -429,39 +444,27 @@ static void render_html(FILE *out, const struct report *r, const struct render_m
 	fputs("</h1>\n<h2>", out);
 	html_text(out, labels[LABEL_TABLE_PROACTIVE]);
 	fputs("</h2>\n<table>\n", out);
-	for (int first = 0; first < PRO_ROW_COUNT;) {
-		if (!(pro_rows[first].templates & bit)) {
-			first++;
-			continue;
-		}
-		int end = pro_group_end(first, bit), cells[8], n = pro_row_cells(first, bit, cells);
+	struct pro_group groups[PRO_ROW_COUNT];
+	int n_groups = pro_groups(r, groups);
+	for (int k = 0; k < n_groups; k++) {
+		const struct pro_group *g = &groups[k];
 		char span[64];
-		snprintf(span, sizeof(span), "class=\"label\" colspan=\"%d\"", n + 1);
+		snprintf(span, sizeof(span), "class=\"label\" colspan=\"%d\"", g->n_cols + 1);
 		fputs("<tr>", out);
-		html_th(out, span, pro_rows[first].item);
+		html_th(out, span, g->item);
 		fputs("</tr>\n<tr>", out);
 		html_th(out, "class=\"label\"", labels[LABEL_CONTENT]);
-		for (int i = 0; i < n; i++) {
-			pro_header(buf, sizeof(buf), cells[i], t);
-			html_th(out, "", buf);
-		}
+		for (int i = 0; i < g->n_cols; i++)
+			html_th(out, "", g->headers[i]);
 		fputs("</tr>\n", out);
-		for (int row = first; row < end; row++) {
-			int rc[8];
-			if (!(pro_rows[row].templates & bit))
-				continue;
-			pro_row_cells(row, bit, rc);
+		for (int row = 0; row < g->n_rows; row++) {
 			fputs("<tr><td class=\"label\">", out);
-			html_text(out, pro_row_label(row, t));
+			html_text(out, g->labels[row]);
 			fputs("</td>", out);
-			for (int i = 0; i < n; i++) {
-				format_value(buf, sizeof(buf), r->pro[rc[i]],
-					     pro_cells[rc[i]].is_money);
-				fprintf(out, "<td>%s</td>", buf);
-			}
+			for (int i = 0; i < g->n_cols; i++)
+				fprintf(out, "<td>%s</td>", g->values[row][i]);
 			fputs("</tr>\n", out);
 		}
-		first = end;
 	}
 	fputs("</table>\n<h2>", out);
 	html_text(out, labels[LABEL_TABLE_APPLICATIONS]);
