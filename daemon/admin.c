@@ -4,12 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 #include <zmq.h>
 
 #include "error.h"
 #include "log.h"
-#include "sched.h"
+#include "scheduling.h"
 #include "wire.h"
 
 #define VERIFY_LINES_MAX 100
@@ -254,10 +255,15 @@ static void answer(struct admin *a)
 		units(a, &env, req->request_id);
 		break;
 	case XXGK__V1__REQUEST__BODY_VERIFY:
+		/* reads the whole store: at normal priority, not ahead of the ingest */
+		sched_set_role(0, SCHED_ROLE_LONG);
 		verify(a, &env, req->request_id);
+		sched_set_role(0, SCHED_ROLE_QUERY);
 		break;
 	case XXGK__V1__REQUEST__BODY_BACKUP:
+		sched_set_role(0, SCHED_ROLE_LONG);
 		backup(a, &env, req->request_id, req->backup);
+		sched_set_role(0, SCHED_ROLE_QUERY);
 		break;
 	default:
 		wire_error(
@@ -272,9 +278,13 @@ static void answer(struct admin *a)
 static void *run(void *arg)
 {
 	struct admin *a = arg;
+	prctl(PR_SET_NAME, "xxgkd-admin"); /* as top -H and ps -L show it */
 	/* a query is short and someone waits for it: run as soon as it arrives */
-	if (sched_hint(0, 100000))
-		log_debug("no scheduling hint for the admin thread");
+	if (sched_set_role(0, SCHED_ROLE_QUERY) == 1 && a->io_realtime)
+		log_info("admin queries run at real-time priority 1");
+	else
+		log_info("admin queries run at normal priority (real-time priority needs "
+			 "RLIMIT_RTPRIO 1, e.g. LimitRTPRIO=1 in the unit, or CAP_SYS_NICE)");
 	for (;;) {
 		zmq_pollitem_t items[2] = {{a->socket, 0, ZMQ_POLLIN, 0},
 					   {a->control_peer, 0, ZMQ_POLLIN, 0}};
@@ -345,6 +355,9 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	if (a->control == NULL || a->control_peer == NULL || zmq_bind(a->control, endpoint) ||
 	    zmq_connect(a->control_peer, endpoint) || admin_set_units(a, cfg))
 		return -1;
+	/* the admin socket's ZeroMQ I/O thread (see make_socket's affinity) carries the
+	 * queries and their replies */
+	a->io_realtime = sched_set_role_threads("ZMQbg/IO/1", SCHED_ROLE_QUERY, 1000) > 0;
 	/* signals are the main loop's: the thread blocks them all */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

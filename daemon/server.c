@@ -15,7 +15,7 @@
 #include <zmq.h>
 
 #include "admin.h"
-#include "sched.h"
+#include "scheduling.h"
 #include "arena.h"
 #include "cells.h"
 #include "error.h"
@@ -657,14 +657,13 @@ int server_start(struct server **out, const struct server_sources *sources)
 			goto fail;
 		}
 	}
-	/* Bulk ingest yields to interactive queries: the loop thread runs a little nicer and
-	 * with a long slice (the admin and ZeroMQ threads, started before, keep theirs). */
-	if (sched_hint(5, 20000000))
+	/* Bulk ingest yields to queries (see sched.h): the loop thread and the ingest's ZeroMQ
+	 * I/O thread (IO/0) are bulk; the admin thread and its I/O thread (IO/1) scheduled
+	 * themselves when they started. */
+	if (sched_set_role(0, SCHED_ROLE_BULK) < 0)
 		log_debug("no scheduling hint for the ingest thread");
-	/* ZeroMQ's I/O threads: the ingest's (IO/0) is bulk like the loop, the admin's (IO/1)
-	 * carries queries and replies and runs as soon as it wakes */
-	sched_hint_threads("ZMQbg/IO/0", 5, 20000000);
-	sched_hint_threads("ZMQbg/IO/1", 0, 100000);
+	if (sched_set_role_threads("ZMQbg/IO/0", SCHED_ROLE_BULK, 1000) < 0)
+		log_debug("no scheduling hint for the ingest's I/O thread");
 	if (s->cfg.http[0] &&
 	    (s->http = metrics_serve(s->base, s->cfg.http, &s->metrics, s->st)) == NULL)
 		goto fail;

@@ -66,6 +66,18 @@ void daemon_print_log(struct daemon *d)
 	fclose(f);
 }
 
+int daemon_log_says(struct daemon *d, const char *text)
+{
+	char line[1024];
+	int found = 0;
+	FILE *f = fopen(d->log, "r");
+	while (f && !found && fgets(line, sizeof(line), f))
+		found = strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return found;
+}
+
 void daemon_start(struct daemon *d)
 {
 	pid_t pid = fork();

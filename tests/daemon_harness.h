@@ -52,6 +52,9 @@ void report_cells(const struct report *r, struct cell_values *out);
 /* Prints the daemon's log to stderr (for a failing test). */
 void daemon_print_log(struct daemon *d);
 
+/* Whether a line of the daemon's log contains text. */
+int daemon_log_says(struct daemon *d, const char *text);
+
 #endif
 
 /* Publishers: threads, each with its own connection, pushing batches of the entries. */

@@ -60,18 +60,6 @@ static void hup_until(struct daemon *d, const char *unit, int want)
 	fail_msg("after SIGHUP, pushing to %s never gave status %d", unit, want);
 }
 
-static int log_says(struct daemon *d, const char *text)
-{
-	char line[1024];
-	int found = 0;
-	FILE *f = fopen(d->log, "r");
-	while (f && !found && fgets(line, sizeof(line), f))
-		found = strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
-	return found;
-}
-
 static void test_sighup_reloads_units(void **state)
 {
 	(void)state;
@@ -100,12 +88,12 @@ static void test_sighup_reloads_units(void **state)
 	/* a broken file: the configuration in force stays, and the log says why */
 	rewrite_units(&d, "[unit u000]\nname = a\nkind = castle\n");
 	assert_int_equal(kill(d.pid, SIGHUP), 0);
-	for (int i = 0; i < 100 && !log_says(&d, "reload failed"); i++) {
+	for (int i = 0; i < 100 && !daemon_log_says(&d, "reload failed"); i++) {
 		struct timespec ms = {0, 50000000};
 		nanosleep(&ms, NULL);
 	}
-	assert_true(log_says(&d, "reload failed"));
-	assert_true(log_says(&d, "xxgkd.conf:8: [unit u000] kind: want government"));
+	assert_true(daemon_log_says(&d, "reload failed"));
+	assert_true(daemon_log_says(&d, "xxgkd.conf:8: [unit u000] kind: want government"));
 	assert_int_equal(push_one(&d, "new-town", "c"), XXGK__V1__RECORD_STATUS__CODE__APPLIED);
 	daemon_check_verify(&d);
 	daemon_stop(&d);
