@@ -131,8 +131,9 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The oldest records waiting (at most OUTBOX_BATCH), decoded; returns how many. */
-static int oldest(struct xxgk_outbox *o, Xxgk__V1__Record **records, uint64_t *keys, size_t *n)
+/* The oldest records waiting (at most limit), decoded, into records and their keys. */
+static int oldest(struct xxgk_outbox *o, Xxgk__V1__Record **records, uint64_t *keys, size_t *n,
+		  size_t limit)
 {
 	MDB_txn *txn;
 	MDB_cursor *cur;
@@ -142,8 +143,7 @@ static int oldest(struct xxgk_outbox *o, Xxgk__V1__Record **records, uint64_t *k
 	if (rc)
 		return xxgk_error_from_mdb(rc);
 	if ((rc = mdb_cursor_open(txn, o->dbi, &cur)) == 0) {
-		for (int op = MDB_FIRST;
-		     *n < OUTBOX_BATCH && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+		for (int op = MDB_FIRST; *n < limit && (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
 		     op = MDB_NEXT) {
 			Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v.mv_size, v.mv_data);
 			if (r == NULL || k.mv_size != 8) {
@@ -186,9 +186,13 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 	int statuses[OUTBOX_BATCH], reasons[OUTBOX_BATCH], pause = 100, rc = 0;
 	const char *messages[OUTBOX_BATCH];
 	int64_t deadline = now_ms() + timeout_ms;
+	/* A batch the daemon refuses whole (more records than its batch_records_max) is sent
+	 * again as halves, never larger again in this flush; one it drops unanswered (larger
+	 * than its max_message_size, or a daemon away) is halved too, and grows back after. */
+	size_t limit = OUTBOX_BATCH, ceiling = OUTBOX_BATCH;
 	for (;;) {
 		size_t n;
-		if ((rc = oldest(o, records, keys, &n)) || n == 0)
+		if ((rc = oldest(o, records, keys, &n, limit)) || n == 0)
 			return rc;
 		int64_t left = deadline - now_ms();
 		rc = left <= 0 ? XXGK_ETIMEDOUT
@@ -201,6 +205,12 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 					reject(ctx, records[i], reasons[i], messages[i]);
 			rc = forget(o, keys, n);
 			pause = 100;
+			limit = limit * 2 < ceiling ? limit * 2 : ceiling;
+		} else if (rc == XXGK_EINVAL && n > 1) {
+			ceiling = limit = n / 2;
+			rc = 0; /* at once, in halves */
+		} else if (rc == XXGK_ETIMEDOUT && n > 1) {
+			limit = n / 2;
 		}
 		for (size_t i = 0; i < n; i++)
 			xxgk__v1__record__free_unpacked(records[i], NULL);

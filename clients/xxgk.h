@@ -98,7 +98,9 @@ typedef void (*xxgk_rejection_fn)(void *ctx, const Xxgk__V1__Record *r, int reas
 /*
  * Sends what is waiting, oldest first, in batches, until the outbox is empty or timeout_ms has
  * passed; a batch without an answer is sent again after a growing pause (100 ms doubling to
- * 2 s), and ZeroMQ reconnects on its own. A record leaves the outbox only once acknowledged
+ * 2 s), and ZeroMQ reconnects on its own. Batches start at 500 records; one refused whole (over
+ * the daemon's batch_records_max) or unanswered (e.g. over its max_message_size) is sent again
+ * in halves, down to one record. A record leaves the outbox only once acknowledged
  * (applied, duplicate, stale, or rejected: then reject is called, when not NULL). Returns 0 when
  * the outbox is empty, XXGK_ETIMEDOUT when records remain, or another XXGK_E* code.
  */

@@ -160,11 +160,71 @@ static void test_daemon_away(void **state)
 	city_free(&city);
 }
 
+/* Flushes n new applications of 2020 through a daemon with extra settings: all of them must
+ * arrive (and no more), as the city's count of received applications shows. */
+static void flush_through(const char *tag, const char *extra, size_t n)
+{
+	struct city city;
+	struct daemon d;
+	char outbox[600], id[32];
+	struct trec *t = calloc(n, sizeof(*t));
+	Xxgk__V1__Record **records = calloc(n, sizeof(*records));
+	assert_true(t && records);
+	city_make(&city, 2);
+	daemon_setup(&d, tag, &city, extra);
+	daemon_start(&d);
+	snprintf(outbox, sizeof(outbox), "%s/outbox", d.dir);
+	struct xxgk_outbox *o;
+	assert_int_equal(xxgk_outbox_open(&o, outbox, d.ingest), 0);
+	for (size_t i = 0; i < n; i++) {
+		snprintf(id, sizeof(id), "split-%zu", i);
+		trec_application(&t[i], "u001", id, 1, 1, "2020-03-04", NULL, 0);
+		records[i] = &t[i].r;
+	}
+	assert_int_equal(xxgk_submit(o, records, n), 0);
+	assert_int_equal(xxgk_flush(o, 60000, NULL, NULL), 0);
+	assert_int_equal(xxgk_pending(o), 0);
+	xxgk_outbox_close(o);
+	struct cell_values cells;
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	daemon_report(&d, 2020, &q, &cells);
+	int64_t received = -1;
+	for (size_t i = 0; i < cells.n; i++)
+		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
+			received = cells.values[i];
+	assert_int_equal(received, (int64_t)n);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+	free(records);
+	free(t);
+}
+
+/* A daemon that takes at most 100 records a push refuses the outbox's batches of 500 whole:
+ * the outbox sends them again in halves until they fit. */
+static void test_batch_over_records_max(void **state)
+{
+	(void)state;
+	flush_through("outbox-records-max", "batch_records_max = 100", 1000);
+}
+
+/* A daemon that drops messages over 16 KiB never answers a batch of 500: the outbox sends
+ * smaller ones until they are answered. */
+static void test_batch_over_message_size(void **state)
+{
+	(void)state;
+	flush_through("outbox-message-size", "max_message_size = 16384", 600);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_kill_the_sender),
 	    cmocka_unit_test(test_daemon_away),
+	    cmocka_unit_test(test_batch_over_records_max),
+	    cmocka_unit_test(test_batch_over_message_size),
 	};
 	return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
 }
