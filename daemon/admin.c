@@ -280,11 +280,16 @@ static void *run(void *arg)
 	struct admin *a = arg;
 	prctl(PR_SET_NAME, "xxgkd-admin"); /* as top -H and ps -L show it */
 	/* a query is short and someone waits for it: run as soon as it arrives */
-	if (sched_set_role(0, SCHED_ROLE_QUERY) == 1 && a->io_realtime)
+	int realtime = sched_set_role(0, SCHED_ROLE_QUERY) == 1;
+	if (realtime && a->io_realtime)
 		log_info("admin queries run at real-time priority 1");
+	else if (realtime)
+		log_info("admin queries run at real-time priority 1, their ZeroMQ I/O thread at "
+			 "normal priority (the admin channel is not a local socket)");
 	else
 		log_info("admin queries run at normal priority (real-time priority needs "
 			 "RLIMIT_RTPRIO 1, e.g. LimitRTPRIO=1 in the unit, or CAP_SYS_NICE)");
+	zmq_send(a->control_peer, "started", 7, 0); /* admin_start waits for this */
 	for (;;) {
 		zmq_pollitem_t items[2] = {{a->socket, 0, ZMQ_POLLIN, 0},
 					   {a->control_peer, 0, ZMQ_POLLIN, 0}};
@@ -356,8 +361,10 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	    zmq_connect(a->control_peer, endpoint) || admin_set_units(a, cfg))
 		return -1;
 	/* the admin socket's ZeroMQ I/O thread (see make_socket's affinity) carries the
-	 * queries and their replies */
-	a->io_realtime = sched_set_role_threads("ZMQbg/IO/1", SCHED_ROLE_QUERY, 1000) > 0;
+	 * queries and their replies; on TCP it also does the handshake of whoever connects,
+	 * which must not outrank the ingest: there it stays normal */
+	if (strncmp(cfg->admin, "ipc://", 6) == 0)
+		a->io_realtime = sched_set_role_threads("ZMQbg/IO/1", SCHED_ROLE_QUERY, 1000) > 0;
 	/* signals are the main loop's: the thread blocks them all */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
@@ -366,6 +373,10 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	if (rc)
 		return -1;
 	a->running = 1;
+	/* once it runs as it will (xxgkd is ready only after) */
+	char started[8];
+	if (zmq_recv(a->control, started, sizeof(started), 0) < 0)
+		return -1;
 	return 0;
 }
 

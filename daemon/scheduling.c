@@ -60,6 +60,8 @@ static int set_role_named(const char *prefix, enum sched_role role, int *realtim
 	int named = 0;
 	while (d && (e = readdir(d)) != NULL) {
 		char path[300], name[64] = "";
+		if (strspn(e->d_name, "0123456789") != strlen(e->d_name))
+			continue; /* ".", "..": not threads */
 		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
 		FILE *f = fopen(path, "r");
 		if (f == NULL)

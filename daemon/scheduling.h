@@ -4,7 +4,8 @@
  * ingest for one tick already costs milliseconds, so the query threads (the admin thread and
  * its ZeroMQ I/O thread) run at real-time priority 1 (SCHED_FIFO) where the process may:
  * RLIMIT_RTPRIO of 1 or more (systemd: LimitRTPRIO=1) or CAP_SYS_NICE. Elsewhere they fall
- * back to a short EEVDF time slice (Linux 6.6+), which helps without guaranteeing.
+ * back to a short EEVDF time slice (Linux 6.12+; older kernels ignore it), which helps without
+ * guaranteeing.
  */
 #ifndef XXGK_SCHEDULING_H
 #define XXGK_SCHEDULING_H

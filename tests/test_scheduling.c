@@ -3,7 +3,8 @@
  * process may (root, or RLIMIT_RTPRIO 1 as systemd's LimitRTPRIO=1 gives an unprivileged
  * service), a short slice otherwise; bulk threads at nice 5; long requests back to normal.
  * And a real xxgkd: its admin thread and the admin socket's I/O thread at real-time priority,
- * its ingest at nice 5, the admin thread real-time again after a verify.
+ * its ingest at nice 5, the admin thread real-time again after a verify; with the admin
+ * channel on TCP, the I/O thread at normal priority.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -58,15 +59,41 @@ static void in_child(void (*fn)(void))
 		fail_msg("the child failed (status %d)", status);
 }
 
-static int may_realtime(void)
+/* Whether fn succeeds in a child: what this process may do, found out without doing it. */
+static int child_succeeds(int (*fn)(void))
 {
-	struct rlimit rl;
-	return geteuid() == 0 || (getrlimit(RLIMIT_RTPRIO, &rl) == 0 && rl.rlim_cur >= 1);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn() == 0 ? 0 : 1);
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
+
+static int try_realtime(void)
+{
+	struct sched_param p = {.sched_priority = 1};
+	return sched_setscheduler(0, SCHED_FIFO, &p);
+}
+
+static int try_lower_nice(void)
+{
+	return setpriority(PRIO_PROCESS, 0, 5) || setpriority(PRIO_PROCESS, 0, 0);
+}
+
+/* Raising RLIMIT_RTPRIO's hard limit needs CAP_SYS_RESOURCE. */
+static int try_rtprio_limit(void)
+{
+	struct rlimit one = {0, 1};
+	return setrlimit(RLIMIT_RTPRIO, &one);
+}
+
+static int may_realtime, may_lower_nice;
 
 static void roles(void)
 {
-	int realtime = may_realtime();
+	int realtime = may_realtime;
 	struct sched_param p;
 	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == realtime);
 	CHECK(sched_getparam(0, &p) == 0);
@@ -82,9 +109,9 @@ static void roles(void)
 	CHECK(sched_set_role(0, SCHED_ROLE_BULK) == 0);
 	CHECK(sched_getscheduler(0) == SCHED_OTHER);
 	CHECK(nice_of_self() == 5);
-	if (!realtime)
+	if (!may_lower_nice)
 		return;
-	/* back to nice 0 needs the privilege that real-time needed too */
+	/* from nice 5 back to 0 needs CAP_SYS_NICE or RLIMIT_NICE */
 	CHECK(sched_set_role(0, SCHED_ROLE_LONG) == 0);
 	CHECK(nice_of_self() == 0);
 }
@@ -95,10 +122,7 @@ static void test_roles(void **state)
 	in_child(roles);
 }
 
-/*
- * Unprivileged, as under systemd: without RLIMIT_RTPRIO the fallback (normal, no error);
- * with a limit of 1 (LimitRTPRIO=1) real-time, where the hard limit allows raising it.
- */
+/* Unprivileged, as under systemd without LimitRTPRIO: the fallback, and no error. */
 static void unprivileged(void)
 {
 	struct rlimit hard;
@@ -109,15 +133,6 @@ static void unprivileged(void)
 	CHECK(setuid(65534) == 0);
 	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == 0);
 	CHECK(sched_getscheduler(0) == SCHED_OTHER);
-	if (hard.rlim_max < 1) {
-		printf("# RLIMIT_RTPRIO's hard limit here is 0: LimitRTPRIO=1 not tried\n");
-		fflush(stdout);
-		return;
-	}
-	struct rlimit one = {1, hard.rlim_max};
-	CHECK(setrlimit(RLIMIT_RTPRIO, &one) == 0);
-	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == 1);
-	CHECK(sched_getscheduler(0) == SCHED_FIFO);
 }
 
 static void test_unprivileged(void **state)
@@ -126,6 +141,27 @@ static void test_unprivileged(void **state)
 	if (geteuid() != 0)
 		skip(); /* needs root to become another user */
 	in_child(unprivileged);
+}
+
+/* Unprivileged with RLIMIT_RTPRIO 1, as systemd's LimitRTPRIO=1 gives: real-time. */
+static void unprivileged_with_limit(void)
+{
+	struct rlimit one = {1, 1};
+	CHECK(setrlimit(RLIMIT_RTPRIO, &one) == 0);
+	CHECK(setgid(65534) == 0);
+	CHECK(setuid(65534) == 0);
+	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == 1);
+	CHECK(sched_getscheduler(0) == SCHED_FIFO);
+}
+
+static void test_unprivileged_with_limit(void **state)
+{
+	(void)state;
+	if (geteuid() != 0 || !child_succeeds(try_rtprio_limit)) {
+		printf("# no CAP_SYS_RESOURCE to give RLIMIT_RTPRIO 1 here: skipped\n");
+		skip();
+	}
+	in_child(unprivileged_with_limit);
 }
 
 static void *sleeper(void *arg)
@@ -141,7 +177,7 @@ static void by_name(void)
 	pthread_t t;
 	CHECK(pthread_create(&t, NULL, sleeper, NULL) == 0);
 	/* it names itself when it runs: the call waits for the name */
-	int realtime = may_realtime(), policy;
+	int realtime = may_realtime, policy;
 	struct sched_param p;
 	CHECK(sched_set_role_threads("xxgk-sleep", SCHED_ROLE_QUERY, 1000) == realtime);
 	CHECK(sched_set_role_threads("nobody-has-this-name", SCHED_ROLE_QUERY, 20) == -1);
@@ -210,6 +246,16 @@ static void expect_thread(pid_t pid, const char *name, int want_policy, int want
 			 nice, prio, want_policy, want_nice);
 }
 
+static void status_call(struct daemon *d)
+{
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	xxgk__v1__reply__free_unpacked(daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS),
+				       NULL);
+}
+
 static void test_daemon_threads(void **state)
 {
 	(void)state;
@@ -217,13 +263,17 @@ static void test_daemon_threads(void **state)
 	struct daemon d;
 	city_make(&city, 2);
 	daemon_setup(&d, "scheduling", &city, "log_level = info");
+	d.ready_by_log = 1; /* logged once every thread has its role */
 	daemon_start(&d);
-	int rt = may_realtime();
+	int rt = may_realtime;
 	expect_thread(d.pid, "xxgkd", SCHED_OTHER, 5);
 	expect_thread(d.pid, "ZMQbg/IO/0", SCHED_OTHER, 5);
 	expect_thread(d.pid, "xxgkd-admin", rt ? SCHED_FIFO : SCHED_OTHER, 0);
 	expect_thread(d.pid, "ZMQbg/IO/1", rt ? SCHED_FIFO : SCHED_OTHER, 0);
-	daemon_check_verify(&d); /* runs at normal priority, then the thread is back */
+	/* verify runs at normal priority; the next request is answered after the thread is
+	 * back to real-time, and it answers one request at a time */
+	daemon_check_verify(&d);
+	status_call(&d);
 	expect_thread(d.pid, "xxgkd-admin", rt ? SCHED_FIFO : SCHED_OTHER, 0);
 	daemon_stop(&d);
 	assert_true(daemon_log_says(&d, rt ? "admin queries run at real-time priority 1"
@@ -232,13 +282,43 @@ static void test_daemon_threads(void **state)
 	city_free(&city);
 }
 
+/* On TCP the admin I/O thread also does the handshake of anyone who connects: normal. */
+static void test_daemon_tcp_admin(void **state)
+{
+	(void)state;
+	struct city city;
+	struct daemon d;
+	char extra[128];
+	city_make(&city, 2);
+	int port = free_port();
+	snprintf(extra, sizeof(extra), "log_level = info\nadmin = tcp://127.0.0.1:%d", port);
+	daemon_setup(&d, "scheduling-tcp", &city, extra);
+	snprintf(d.admin, sizeof(d.admin), "tcp://127.0.0.1:%d", port);
+	d.ready_by_log = 1;
+	daemon_start(&d);
+	int rt = may_realtime;
+	expect_thread(d.pid, "xxgkd-admin", rt ? SCHED_FIFO : SCHED_OTHER, 0);
+	expect_thread(d.pid, "ZMQbg/IO/1", SCHED_OTHER, 0);
+	status_call(&d);
+	daemon_stop(&d);
+	assert_true(daemon_log_says(&d, rt ? "their ZeroMQ I/O thread at normal priority"
+					   : "admin queries run at normal priority"));
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
 int main(void)
 {
+	may_realtime = child_succeeds(try_realtime);
+	may_lower_nice = child_succeeds(try_lower_nice);
+	printf("# real-time priority %s here\n", may_realtime ? "allowed" : "not allowed");
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_roles),
 	    cmocka_unit_test(test_unprivileged),
+	    cmocka_unit_test(test_unprivileged_with_limit),
 	    cmocka_unit_test(test_threads_by_name),
 	    cmocka_unit_test(test_daemon_threads),
+	    cmocka_unit_test(test_daemon_tcp_admin),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
