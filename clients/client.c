@@ -15,6 +15,7 @@ struct xxgk_client {
 	uint64_t next_id;
 	Xxgk__V1__Reply *last; /* the last push reply, which holds the messages handed out */
 	char error[256];
+	size_t batch_records_max; /* from the daemon's last XXGK_E2BIG refusal */
 };
 
 int xxgk_keys_from_files(struct xxgk_keys *keys, char storage[3][41], const char *server_key_file,
@@ -81,6 +82,11 @@ void xxgk_close(struct xxgk_client *c)
 const char *xxgk_last_error(const struct xxgk_client *c)
 {
 	return c->error;
+}
+
+size_t xxgk_batch_records_max(const struct xxgk_client *c)
+{
+	return c->batch_records_max;
 }
 
 static int64_t now_ms(void)
@@ -164,10 +170,15 @@ int xxgk_push(struct xxgk_client *c, Xxgk__V1__Record *const *records, size_t n,
 	if (rc)
 		return rc;
 	if (reply->body_case == XXGK__V1__REPLY__BODY_ERROR) {
-		snprintf(c->error, sizeof(c->error), "%s",
-			 reply->error && reply->error->message ? reply->error->message : "");
+		const Xxgk__V1__Error *e = reply->error;
+		snprintf(c->error, sizeof(c->error), "%s", e && e->message ? e->message : "");
+		rc = XXGK_EINVAL;
+		if (e && e->has_batch_records_max && e->batch_records_max > 0) {
+			c->batch_records_max = e->batch_records_max;
+			rc = XXGK_E2BIG;
+		}
 		xxgk__v1__reply__free_unpacked(reply, NULL);
-		return XXGK_EINVAL;
+		return rc;
 	}
 	if (reply->body_case != XXGK__V1__REPLY__BODY_PUSH || reply->push->n_statuses != n) {
 		xxgk__v1__reply__free_unpacked(reply, NULL);

@@ -179,6 +179,15 @@ static int forget(struct xxgk_outbox *o, const uint64_t *keys, size_t n)
 	return xxgk_error_from_mdb(mdb_txn_commit(txn));
 }
 
+/* After a batch went unanswered: whether the daemon answers an empty push (then the batch
+ * itself was the trouble) before the deadline, in at most 2 s. */
+static int daemon_answers(struct xxgk_outbox *o, int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+	return left > 0 && xxgk_push(o->client, NULL, 0, NULL, NULL, NULL,
+				     (int)(left < 2000 ? left : 2000)) == 0;
+}
+
 int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, void *ctx)
 {
 	Xxgk__V1__Record *records[OUTBOX_BATCH];
@@ -186,10 +195,10 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 	int statuses[OUTBOX_BATCH], reasons[OUTBOX_BATCH], pause = 100, rc = 0;
 	const char *messages[OUTBOX_BATCH];
 	int64_t deadline = now_ms() + timeout_ms;
-	/* A batch the daemon refuses whole (more records than its batch_records_max) is sent
-	 * again as halves, never larger again in this flush; one it drops unanswered (larger
-	 * than its max_message_size, or a daemon away) is halved too, and grows back after. */
-	size_t limit = OUTBOX_BATCH, ceiling = OUTBOX_BATCH;
+	/* Batches no larger than limit: the daemon's batch_records_max once it refused one, and
+	 * half of one it left unanswered while it answered an empty push (larger than its
+	 * max_message_size: ZeroMQ drops such a message with its connection). */
+	size_t limit = OUTBOX_BATCH;
 	for (;;) {
 		size_t n;
 		if ((rc = oldest(o, records, keys, &n, limit)) || n == 0)
@@ -205,12 +214,13 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 					reject(ctx, records[i], reasons[i], messages[i]);
 			rc = forget(o, keys, n);
 			pause = 100;
-			limit = limit * 2 < ceiling ? limit * 2 : ceiling;
-		} else if (rc == XXGK_EINVAL && n > 1) {
-			ceiling = limit = n / 2;
-			rc = 0; /* at once, in halves */
-		} else if (rc == XXGK_ETIMEDOUT && n > 1) {
+		} else if (rc == XXGK_E2BIG && n > 1) {
+			size_t max = xxgk_batch_records_max(o->client);
+			limit = max > 0 && max < n ? max : n / 2;
+			rc = 0; /* again at once, smaller */
+		} else if (rc == XXGK_ETIMEDOUT && n > 1 && daemon_answers(o, deadline)) {
 			limit = n / 2;
+			rc = 0;
 		}
 		for (size_t i = 0; i < n; i++)
 			xxgk__v1__record__free_unpacked(records[i], NULL);

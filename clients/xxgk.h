@@ -56,13 +56,17 @@ int xxgk_call(struct xxgk_client *c, Xxgk__V1__Request *req, int timeout_ms,
  * Pushes records in one request and waits for their statuses: on 0, statuses[i] is the
  * RecordStatus code of records[i], and reasons/messages (when not NULL, n entries each; a
  * message valid until the next call) say why a record was rejected. An Error reply from the
- * daemon returns XXGK_EINVAL with its text in xxgk_last_error().
+ * daemon returns XXGK_EINVAL with its text in xxgk_last_error(), or XXGK_E2BIG when n is more
+ * than the daemon takes in one push (then xxgk_batch_records_max() says how many it takes).
  */
 int xxgk_push(struct xxgk_client *c, Xxgk__V1__Record *const *records, size_t n, int *statuses,
 	      int *reasons, const char **messages, int timeout_ms);
 
-/* The daemon's message for the last XXGK_EINVAL, or "". */
+/* The daemon's message for the last XXGK_EINVAL or XXGK_E2BIG, or "". */
 const char *xxgk_last_error(const struct xxgk_client *c);
+
+/* The most records the daemon takes in one push, as its last XXGK_E2BIG said (0: none yet). */
+size_t xxgk_batch_records_max(const struct xxgk_client *c);
 
 /*
  * The durable outbox: records a unit's system submits are kept in an LMDB environment in a
@@ -98,9 +102,10 @@ typedef void (*xxgk_rejection_fn)(void *ctx, const Xxgk__V1__Record *r, int reas
 /*
  * Sends what is waiting, oldest first, in batches, until the outbox is empty or timeout_ms has
  * passed; a batch without an answer is sent again after a growing pause (100 ms doubling to
- * 2 s), and ZeroMQ reconnects on its own. Batches start at 500 records; one refused whole (over
- * the daemon's batch_records_max) or unanswered (e.g. over its max_message_size) is sent again
- * in halves, down to one record. A record leaves the outbox only once acknowledged
+ * 2 s), and ZeroMQ reconnects on its own. Batches are of 500 records at most, fewer once the
+ * daemon refused one as over its batch_records_max (then that many), or left one unanswered
+ * while it answers an empty push (over its max_message_size: then half of it, down to one
+ * record). A record leaves the outbox only once acknowledged
  * (applied, duplicate, stale, or rejected: then reject is called, when not NULL). Returns 0 when
  * the outbox is empty, XXGK_ETIMEDOUT when records remain, or another XXGK_E* code.
  */

@@ -232,6 +232,16 @@ int main(int argc, char **argv)
 			if ((rc = xxgk_push(c, in.records + sent, k, statuses, reasons, messages,
 					    timeout_ms)) != XXGK_ETIMEDOUT)
 				break;
+		size_t max = xxgk_batch_records_max(c);
+		if (rc == XXGK_E2BIG && max > 0 && max < k) {
+			fprintf(stderr,
+				"xxgk-push: %s takes at most %zu records a push: sending %zu at a "
+				"time\n",
+				endpoint, max, max);
+			batch = (int)max;
+			rc = 0;
+			continue;
+		}
 		if (rc == XXGK_ETIMEDOUT) {
 			fprintf(stderr,
 				"xxgk-push: no answer from %s within %d ms, %d times (is xxgkd "
@@ -239,7 +249,7 @@ int main(int argc, char **argv)
 				endpoint, timeout_ms, RESENDS + 1);
 			break;
 		}
-		if (rc == XXGK_EINVAL) {
+		if (rc == XXGK_EINVAL || rc == XXGK_E2BIG) {
 			fprintf(stderr, "xxgk-push: %s: %s\n", endpoint, xxgk_last_error(c));
 			break;
 		}

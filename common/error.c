@@ -85,6 +85,8 @@ const char *xxgk_strerror(int code)
 		return "unexpected answer";
 	case XXGK_ENET:
 		return "network failure";
+	case XXGK_E2BIG:
+		return "more records than the daemon takes in one push";
 	default:
 		return "unknown error";
 	}

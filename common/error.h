@@ -16,6 +16,7 @@ enum xxgk_error {
 	XXGK_ETIMEDOUT = -10, /* no answer in time */
 	XXGK_EPROTO = -11,    /* the peer answered outside the protocol */
 	XXGK_ENET = -12,      /* a ZeroMQ failure */
+	XXGK_E2BIG = -13,     /* more records in one request than the daemon takes */
 };
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */

@@ -223,8 +223,9 @@ static void take_push(struct server *s)
 	if (req->body_case != XXGK__V1__REQUEST__BODY_PUSH || req->push == NULL) {
 		wire_error(s->ingest, &env, id, "the ingest socket takes push requests only");
 	} else if (req->push->n_records > (size_t)s->cfg.batch_records_max) {
-		wire_error(s->ingest, &env, id, "a push of %zu records: at most %d in one request",
-			   req->push->n_records, s->cfg.batch_records_max);
+		wire_error_too_many(s->ingest, &env, id, (uint32_t)s->cfg.batch_records_max,
+				    "a push of %zu records: at most %d in one request",
+				    req->push->n_records, s->cfg.batch_records_max);
 	} else if (reserve(s, s->n_pushes + 1, s->n_records + req->push->n_records)) {
 		wire_error(s->ingest, &env, id, "out of memory; send it again");
 	} else {
@@ -559,6 +560,11 @@ static void on_monitor(void *arg)
 				s->metrics.peers++;
 			else if (code == ZMQ_EVENT_DISCONNECTED && s->metrics.peers > 0)
 				s->metrics.peers--;
+			/* a message over max_message_size ends its connection too */
+			log_debug("ingest: %s %.*s (%llu connected)",
+				  code == ZMQ_EVENT_ACCEPTED ? "accepted" : "disconnected",
+				  (int)zmq_msg_size(&address), (const char *)zmq_msg_data(&address),
+				  (unsigned long long)s->metrics.peers);
 		}
 		zmq_msg_close(&event);
 		zmq_msg_close(&address);

@@ -36,19 +36,37 @@ void wire_reply(void *socket, struct envelope *env, uint64_t request_id, Xxgk__V
 		free(buf);
 }
 
-void wire_error(void *socket, struct envelope *env, uint64_t request_id, const char *fmt, ...)
+/* An Error reply; batch_records_max is set in it when not 0. */
+static void send_error(void *socket, struct envelope *env, uint64_t request_id,
+		       uint32_t batch_records_max, const char *fmt, va_list ap)
 {
 	char message[256];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
 	Xxgk__V1__Error error = XXGK__V1__ERROR__INIT;
 	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
 	error.message = message;
+	error.has_batch_records_max = batch_records_max != 0;
+	error.batch_records_max = batch_records_max;
 	reply.body_case = XXGK__V1__REPLY__BODY_ERROR;
 	reply.error = &error;
 	wire_reply(socket, env, request_id, &reply);
+}
+
+void wire_error(void *socket, struct envelope *env, uint64_t request_id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_error(socket, env, request_id, 0, fmt, ap);
+	va_end(ap);
+}
+
+void wire_error_too_many(void *socket, struct envelope *env, uint64_t request_id,
+			 uint32_t batch_records_max, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_error(socket, env, request_id, batch_records_max, fmt, ap);
+	va_end(ap);
 }
 
 Xxgk__V1__Request *wire_receive(void *socket, struct arena *arena, struct envelope *env)

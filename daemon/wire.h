@@ -34,4 +34,9 @@ void wire_reply(void *socket, struct envelope *env, uint64_t request_id, Xxgk__V
 void wire_error(void *socket, struct envelope *env, uint64_t request_id, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Sends the Error reply to a push of more records than batch_records_max, which it carries. */
+void wire_error_too_many(void *socket, struct envelope *env, uint64_t request_id,
+			 uint32_t batch_records_max, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
 #endif

@@ -249,8 +249,9 @@ static void test_too_many_records(void **state)
 		records[i] = &t[i].r;
 	}
 	assert_int_equal(xxgk_connect(&c, fx->d.ingest), 0);
-	assert_int_equal(xxgk_push(c, records, N, statuses, NULL, NULL, 5000), XXGK_EINVAL);
+	assert_int_equal(xxgk_push(c, records, N, statuses, NULL, NULL, 5000), XXGK_E2BIG);
 	assert_non_null(strstr(xxgk_last_error(c), "at most 100 in one request"));
+	assert_int_equal(xxgk_batch_records_max(c), 100); /* the reply says how many it takes */
 	xxgk_close(c);
 	free(t);
 	assert_unchanged(fx);

@@ -2,7 +2,8 @@
  * xxgk-push against a real xxgkd: the example records (JSON Lines) reproduce the sample's report,
  * CSV files of every layout are read, resending changes nothing, and every bad input (bad JSON,
  * unknown enum name, bad date, wrong column count, unknown header, missing file, unreachable
- * daemon) is reported as FILE:LINE or one clear line, with nothing sent for a bad line.
+ * daemon) is reported as FILE:LINE or one clear line, with nothing sent for a bad line; a daemon
+ * that takes fewer records a push than --batch gets batches it takes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -186,13 +187,40 @@ static void test_unreachable_daemon(void **state)
 	free(err);
 }
 
+/* A daemon that takes at most 100 records a push: xxgk-push says so and sends 100 at a time. */
+static void test_daemon_takes_fewer(void **state)
+{
+	(void)state;
+	struct daemon small;
+	struct city none = {0};
+	daemon_setup(&small, "xxgk-push-small", &none,
+		     "units_file = " XXGK_SOURCE_DIR
+		     "/examples/units.conf\nbatch_records_max = 100");
+	daemon_start(&small);
+	char *out, *err;
+	const char *argv[] = {XXGK_PUSH_PATH,
+			      "--ingest",
+			      small.ingest,
+			      "--batch",
+			      "500",
+			      XXGK_SOURCE_DIR "/examples/sample-records.jsonl",
+			      NULL};
+	assert_int_equal(run_program(argv, &out, &err), 0);
+	assert_string_equal(out, "xxgk-push: 1292 records sent: 1292 applied, 0 duplicate, 0 "
+				 "stale, 0 rejected; 0 bad lines\n");
+	assert_non_null(strstr(err, "takes at most 100 records a push: sending 100 at a time"));
+	free(out);
+	free(err);
+	daemon_stop(&small);
+	daemon_teardown(&small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_example_records),
-	    cmocka_unit_test(test_csv_layouts),
-	    cmocka_unit_test(test_bad_inputs),
-	    cmocka_unit_test(test_unreachable_daemon),
+	    cmocka_unit_test(test_example_records),    cmocka_unit_test(test_csv_layouts),
+	    cmocka_unit_test(test_bad_inputs),	       cmocka_unit_test(test_unreachable_daemon),
+	    cmocka_unit_test(test_daemon_takes_fewer),
 	};
 	return cmocka_run_group_tests_name("xxgk_push", tests, setup, teardown);
 }
