@@ -17,6 +17,11 @@ struct xxgk_outbox {
 	MDB_dbi dbi;
 	uint64_t next;
 	struct xxgk_client *client;
+	/* The most records a batch has: the daemon's batch_records_max once it refused one, and
+	 * half of one it left unanswered while it answered an empty push (larger than its
+	 * max_message_size: ZeroMQ drops such a message with its connection). Kept for the
+	 * outbox's life, so that every flush does not learn it again. */
+	size_t limit;
 };
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -48,6 +53,7 @@ int xxgk_outbox_open_keys(struct xxgk_outbox **out, const char *dir, const char 
 	int rc;
 	if (o == NULL)
 		return XXGK_ENOMEM;
+	o->limit = OUTBOX_BATCH;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		free(o);
 		return xxgk_error_from_errno(errno);
@@ -195,18 +201,18 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 	int statuses[OUTBOX_BATCH], reasons[OUTBOX_BATCH], pause = 100, rc = 0;
 	const char *messages[OUTBOX_BATCH];
 	int64_t deadline = now_ms() + timeout_ms;
-	/* Batches no larger than limit: the daemon's batch_records_max once it refused one, and
-	 * half of one it left unanswered while it answered an empty push (larger than its
-	 * max_message_size: ZeroMQ drops such a message with its connection). */
-	size_t limit = OUTBOX_BATCH;
 	for (;;) {
 		size_t n;
-		if ((rc = oldest(o, records, keys, &n, limit)) || n == 0)
+		if ((rc = oldest(o, records, keys, &n, o->limit)) || n == 0)
 			return rc;
-		int64_t left = deadline - now_ms();
-		rc = left <= 0 ? XXGK_ETIMEDOUT
-			       : xxgk_push(o->client, records, n, statuses, reasons, messages,
-					   (int)(left < 2000 ? left : 2000));
+		/* up to 2 s for an answer; for more than one record at most half the time left,
+		 * so that an empty push can still tell a dropped batch from a daemon away */
+		int64_t left = deadline - now_ms(), wait = left < 2000 ? left : 2000;
+		if (n > 1 && wait > left / 2)
+			wait = left / 2;
+		rc = wait <= 0
+			 ? XXGK_ETIMEDOUT
+			 : xxgk_push(o->client, records, n, statuses, reasons, messages, (int)wait);
 		if (rc == 0) {
 			for (size_t i = 0; i < n; i++)
 				if (statuses[i] == XXGK__V1__RECORD_STATUS__CODE__REJECTED &&
@@ -216,10 +222,10 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 			pause = 100;
 		} else if (rc == XXGK_E2BIG && n > 1) {
 			size_t max = xxgk_batch_records_max(o->client);
-			limit = max > 0 && max < n ? max : n / 2;
+			o->limit = max > 0 && max < n ? max : n / 2;
 			rc = 0; /* again at once, smaller */
 		} else if (rc == XXGK_ETIMEDOUT && n > 1 && daemon_answers(o, deadline)) {
-			limit = n / 2;
+			o->limit = n / 2;
 			rc = 0;
 		}
 		for (size_t i = 0; i < n; i++)

@@ -102,10 +102,11 @@ typedef void (*xxgk_rejection_fn)(void *ctx, const Xxgk__V1__Record *r, int reas
 /*
  * Sends what is waiting, oldest first, in batches, until the outbox is empty or timeout_ms has
  * passed; a batch without an answer is sent again after a growing pause (100 ms doubling to
- * 2 s), and ZeroMQ reconnects on its own. Batches are of 500 records at most, fewer once the
- * daemon refused one as over its batch_records_max (then that many), or left one unanswered
- * while it answers an empty push (over its max_message_size: then half of it, down to one
- * record). A record leaves the outbox only once acknowledged
+ * 2 s, at most half the time left), and ZeroMQ reconnects on its own. Batches are of 500
+ * records at most, fewer once the daemon refused one as over its batch_records_max (then that
+ * many), or left one unanswered while it answers an empty push (over its max_message_size:
+ * then half of it, down to one record); the outbox keeps that size while it is open. A record
+ * leaves the outbox only once acknowledged
  * (applied, duplicate, stale, or rejected: then reject is called, when not NULL). Returns 0 when
  * the outbox is empty, XXGK_ETIMEDOUT when records remain, or another XXGK_E* code.
  */

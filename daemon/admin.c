@@ -281,11 +281,14 @@ static void *run(void *arg)
 	prctl(PR_SET_NAME, "xxgkd-admin"); /* as top -H and ps -L show it */
 	/* a query is short and someone waits for it: run as soon as it arrives */
 	int realtime = sched_set_role(0, SCHED_ROLE_QUERY) == 1;
-	if (realtime && a->io_realtime)
+	if (realtime && a->io_priority == IO_REALTIME)
 		log_info("admin queries run at real-time priority 1");
-	else if (realtime)
+	else if (realtime && a->io_priority == IO_NORMAL_TCP)
 		log_info("admin queries run at real-time priority 1, their ZeroMQ I/O thread at "
 			 "normal priority (the admin channel is not a local socket)");
+	else if (realtime)
+		log_info("admin queries run at real-time priority 1, their ZeroMQ I/O thread at "
+			 "normal priority (it could not be found or set)");
 	else
 		log_info("admin queries run at normal priority (real-time priority needs "
 			 "RLIMIT_RTPRIO 1, e.g. LimitRTPRIO=1 in the unit, or CAP_SYS_NICE)");
@@ -363,8 +366,10 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	/* the admin socket's ZeroMQ I/O thread (see make_socket's affinity) carries the
 	 * queries and their replies; on TCP it also does the handshake of whoever connects,
 	 * which must not outrank the ingest: there it stays normal */
-	if (strncmp(cfg->admin, "ipc://", 6) == 0)
-		a->io_realtime = sched_set_role_threads("ZMQbg/IO/1", SCHED_ROLE_QUERY, 1000) > 0;
+	a->io_priority = strncmp(cfg->admin, "ipc://", 6) != 0 ? IO_NORMAL_TCP
+			 : sched_set_role_threads("ZMQbg/IO/1", SCHED_ROLE_QUERY, 1000) > 0
+			     ? IO_REALTIME
+			     : IO_NOT_SET;
 	/* signals are the main loop's: the thread blocks them all */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);

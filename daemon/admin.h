@@ -32,7 +32,7 @@ struct admin {
 	size_t n_units;
 	/* with keys on a network endpoint, only admin keys may ask */
 	int secure;
-	int io_realtime; /* the admin socket's I/O thread runs at real-time priority */
+	enum { IO_NOT_SET, IO_REALTIME, IO_NORMAL_TCP } io_priority; /* its I/O thread's priority */
 	struct client_config *clients;
 	size_t n_clients;
 };

@@ -160,19 +160,43 @@ static void test_daemon_away(void **state)
 	city_free(&city);
 }
 
-/* Flushes n new applications of 2020 through a daemon with extra settings: all of them must
- * arrive, as the city's count of received applications shows. Returns how many times an
- * ingest connection ended (the daemon's debug log), the outbox's own closing included. */
-static int flush_through(const char *tag, const char *extra, size_t n)
+struct flush_result {
+	int disconnects;    /* ingest connections ended, the outbox's own closing included */
+	int commits;	    /* group commits */
+	int commits_of_100; /* of them, of one push of 100 records */
+};
+
+/* Counts the lines of the daemon's (debug) log that matter here. */
+static struct flush_result read_log(struct daemon *d)
+{
+	struct flush_result r = {0};
+	char line[1024];
+	FILE *f = fopen(d->log, "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		r.disconnects += strstr(line, "ingest: disconnected") != NULL;
+		r.commits += strstr(line, "committed ") != NULL;
+		r.commits_of_100 += strstr(line, "committed 100 records from 1 pushes") != NULL;
+	}
+	if (f)
+		fclose(f);
+	return r;
+}
+
+/* Submits n new applications of 2020 to an outbox in chunks, each flushed flush_ms at a time
+ * until the outbox is empty, through a daemon with extra settings (log_level debug added):
+ * all of them must arrive, as the city's count of received applications shows. */
+static struct flush_result flush_through(const char *tag, const char *extra, size_t n, size_t chunk,
+					 int flush_ms)
 {
 	struct city city;
 	struct daemon d;
-	char outbox[600], id[32];
+	char outbox[600], id[32], settings[256];
 	struct trec *t = calloc(n, sizeof(*t));
 	Xxgk__V1__Record **records = calloc(n, sizeof(*records));
 	assert_true(t && records);
 	city_make(&city, 2);
-	daemon_setup(&d, tag, &city, extra);
+	snprintf(settings, sizeof(settings), "%s\nlog_level = debug", extra);
+	daemon_setup(&d, tag, &city, settings);
 	daemon_start(&d);
 	snprintf(outbox, sizeof(outbox), "%s/outbox", d.dir);
 	struct xxgk_outbox *o;
@@ -182,9 +206,14 @@ static int flush_through(const char *tag, const char *extra, size_t n)
 		trec_application(&t[i], "u001", id, 1, 1, "2020-03-04", NULL, 0);
 		records[i] = &t[i].r;
 	}
-	assert_int_equal(xxgk_submit(o, records, n), 0);
-	assert_int_equal(xxgk_flush(o, 60000, NULL, NULL), 0);
-	assert_int_equal(xxgk_pending(o), 0);
+	for (size_t at = 0; at < n; at += chunk) {
+		assert_int_equal(xxgk_submit(o, records + at, n - at < chunk ? n - at : chunk), 0);
+		int rc = XXGK_ETIMEDOUT;
+		for (int i = 0; i < 60 && rc == XXGK_ETIMEDOUT; i++)
+			rc = xxgk_flush(o, flush_ms, NULL, NULL);
+		assert_int_equal(rc, 0);
+		assert_int_equal(xxgk_pending(o), 0);
+	}
 	xxgk_outbox_close(o);
 	struct cell_values cells;
 	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
@@ -197,38 +226,36 @@ static int flush_through(const char *tag, const char *extra, size_t n)
 			received = cells.values[i];
 	assert_int_equal(received, (int64_t)n);
 	daemon_stop(&d);
-	int disconnects = 0;
-	char line[1024];
-	FILE *f = fopen(d.log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		disconnects += strstr(line, "ingest: disconnected") != NULL;
-	if (f)
-		fclose(f);
+	struct flush_result r = read_log(&d);
 	daemon_teardown(&d);
 	city_free(&city);
 	free(records);
 	free(t);
-	return disconnects;
+	return r;
 }
 
-/* A daemon that takes at most 100 records a push refuses the outbox's batches of 500 whole,
- * saying how many it takes: the outbox sends that many. */
+/* A daemon that takes at most 100 records a push refuses the outbox's batch of 500, saying
+ * how many it takes: from then on the outbox sends pushes of 100, one per commit here. */
 static void test_batch_over_records_max(void **state)
 {
 	(void)state;
-	flush_through("outbox-records-max", "batch_records_max = 100", 1000);
+	struct flush_result r =
+	    flush_through("outbox-records-max", "batch_records_max = 100", 1000, 1000, 60000);
+	assert_int_equal(r.commits_of_100, 10);
+	assert_int_equal(r.commits, 10);
 }
 
 /* A daemon that drops messages over 16 KiB (and their connection) never answers a batch of
- * 500; it answers an empty push, so the outbox halves the batch and keeps it so: the first
- * batch is the only one dropped (one more connection ends when the outbox closes). */
+ * 500; it answers an empty push, so the outbox halves the batch and keeps it so in every
+ * later flush (of 2 s, after each 500 records submitted): the first batch is the only one
+ * dropped (one more connection ends when the outbox closes). */
 static void test_batch_over_message_size(void **state)
 {
 	(void)state;
-	int disconnects = flush_through("outbox-message-size",
-					"max_message_size = 16384\nlog_level = debug", 3000);
-	printf("# %d ingest connections ended\n", disconnects);
-	assert_true(disconnects >= 1 && disconnects <= 2);
+	struct flush_result r =
+	    flush_through("outbox-message-size", "max_message_size = 16384", 3000, 500, 2000);
+	printf("# %d ingest connections ended, %d commits\n", r.disconnects, r.commits);
+	assert_true(r.disconnects >= 1 && r.disconnects <= 2);
 }
 
 int main(void)

@@ -157,8 +157,9 @@ static void unprivileged_with_limit(void)
 static void test_unprivileged_with_limit(void **state)
 {
 	(void)state;
-	if (geteuid() != 0 || !child_succeeds(try_rtprio_limit)) {
-		printf("# no CAP_SYS_RESOURCE to give RLIMIT_RTPRIO 1 here: skipped\n");
+	if (geteuid() != 0 || !may_realtime || !child_succeeds(try_rtprio_limit)) {
+		printf("# RLIMIT_RTPRIO 1 cannot be given here (needs root with CAP_SYS_RESOURCE, "
+		       "and real-time allowed at all): skipped\n");
 		skip();
 	}
 	in_child(unprivileged_with_limit);
