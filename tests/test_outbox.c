@@ -118,6 +118,20 @@ static void count_rejection(void *ctx, const Xxgk__V1__Record *r, int reason, co
 	(*rejected)++;
 }
 
+/* The city's applications received in 2020, as the daemon reports them (-1: no such cell). */
+static int64_t city_received_2020(struct daemon *d)
+{
+	struct cell_values cells;
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	daemon_report(d, 2020, &q, &cells);
+	for (size_t i = 0; i < cells.n; i++)
+		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
+			return cells.values[i];
+	return -1;
+}
+
 /* A daemon that is away: submissions wait in the outbox, then go once it is back. */
 static void test_daemon_away(void **state)
 {
@@ -147,14 +161,7 @@ static void test_daemon_away(void **state)
 	assert_int_equal(rejected, 1);
 	assert_int_equal(xxgk_pending(o), 0);
 	xxgk_outbox_close(o);
-	struct cell_values cells;
-	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
-	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
-	q.city = 1;
-	daemon_report(&d, 2020, &q, &cells);
-	for (size_t i = 0; i < cells.n; i++)
-		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
-			assert_int_equal(cells.values[i], 1);
+	assert_int_equal(city_received_2020(&d), 1);
 	daemon_stop(&d);
 	daemon_teardown(&d);
 	city_free(&city);
@@ -215,16 +222,7 @@ static struct flush_result flush_through(const char *tag, const char *extra, siz
 		assert_int_equal(xxgk_pending(o), 0);
 	}
 	xxgk_outbox_close(o);
-	struct cell_values cells;
-	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
-	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
-	q.city = 1;
-	daemon_report(&d, 2020, &q, &cells);
-	int64_t received = -1;
-	for (size_t i = 0; i < cells.n; i++)
-		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
-			received = cells.values[i];
-	assert_int_equal(received, (int64_t)n);
+	assert_int_equal(city_received_2020(&d), (int64_t)n);
 	daemon_stop(&d);
 	struct flush_result r = read_log(&d);
 	daemon_teardown(&d);

@@ -122,15 +122,23 @@ static void test_roles(void **state)
 	in_child(roles);
 }
 
+/* Root becomes nobody with RLIMIT_RTPRIO's soft limit soft (hard: at least what it was). */
+static void become_nobody(rlim_t soft)
+{
+	struct rlimit limit;
+	CHECK(getrlimit(RLIMIT_RTPRIO, &limit) == 0);
+	limit.rlim_cur = soft;
+	if (limit.rlim_max < soft)
+		limit.rlim_max = soft;
+	CHECK(setrlimit(RLIMIT_RTPRIO, &limit) == 0);
+	CHECK(setgid(65534) == 0);
+	CHECK(setuid(65534) == 0);
+}
+
 /* Unprivileged, as under systemd without LimitRTPRIO: the fallback, and no error. */
 static void unprivileged(void)
 {
-	struct rlimit hard;
-	CHECK(getrlimit(RLIMIT_RTPRIO, &hard) == 0);
-	struct rlimit none = {0, hard.rlim_max};
-	CHECK(setrlimit(RLIMIT_RTPRIO, &none) == 0);
-	CHECK(setgid(65534) == 0);
-	CHECK(setuid(65534) == 0);
+	become_nobody(0);
 	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == 0);
 	CHECK(sched_getscheduler(0) == SCHED_OTHER);
 }
@@ -146,10 +154,7 @@ static void test_unprivileged(void **state)
 /* Unprivileged with RLIMIT_RTPRIO 1, as systemd's LimitRTPRIO=1 gives: real-time. */
 static void unprivileged_with_limit(void)
 {
-	struct rlimit one = {1, 1};
-	CHECK(setrlimit(RLIMIT_RTPRIO, &one) == 0);
-	CHECK(setgid(65534) == 0);
-	CHECK(setuid(65534) == 0);
+	become_nobody(1);
 	CHECK(sched_set_role(0, SCHED_ROLE_QUERY) == 1);
 	CHECK(sched_getscheduler(0) == SCHED_FIFO);
 }
