@@ -9,6 +9,11 @@
 #include "xxgk.h"
 
 #define OUTBOX_BATCH 500
+/* Full batches answered at one size before the outbox tries twice that size; doubled (up to
+ * OUTBOX_GROW_MAX) each time the larger size was dropped again, so that a daemon whose
+ * max_message_size really is below it costs a dropped batch ever more rarely. */
+#define OUTBOX_GROW_AFTER 16
+#define OUTBOX_GROW_MAX 1024
 #define OUTBOX_MAP_SIZE ((size_t)1 << 30) /* sparse: grows on disk only with what waits */
 
 /* One database: big-endian sequence number -> packed Record, oldest first. */
@@ -18,10 +23,17 @@ struct xxgk_outbox {
 	uint64_t next;
 	struct xxgk_client *client;
 	/* The most records a batch has: the daemon's batch_records_max once it refused one, and
-	 * half of one it left unanswered while it answered an empty push (larger than its
-	 * max_message_size: ZeroMQ drops such a message with its connection). Kept for the
-	 * outbox's life, so that every flush does not learn it again. */
+	 * half of a full batch it left unanswered while it answered an empty push (perhaps larger
+	 * than its max_message_size: ZeroMQ drops such a message with its connection; perhaps
+	 * lost in a restart or late in a stall, which look the same). Kept across flushes, so
+	 * that every flush does not learn it again, and doubled again after grow_after full
+	 * batches were answered, up to ceiling, so that one restart or stall does not slow the
+	 * outbox for good. */
 	size_t limit;
+	size_t ceiling;	     /* OUTBOX_BATCH, or the daemon's batch_records_max when lower */
+	unsigned answered;   /* full batches answered since limit last changed */
+	unsigned grow_after; /* how many of them make it grow */
+	int grown;	     /* limit was raised, and no batch of that size answered yet */
 };
 
 static void put_be64(uint8_t *p, uint64_t v)
@@ -53,7 +65,8 @@ int xxgk_outbox_open_keys(struct xxgk_outbox **out, const char *dir, const char 
 	int rc;
 	if (o == NULL)
 		return XXGK_ENOMEM;
-	o->limit = OUTBOX_BATCH;
+	o->limit = o->ceiling = OUTBOX_BATCH;
+	o->grow_after = OUTBOX_GROW_AFTER;
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
 		free(o);
 		return xxgk_error_from_errno(errno);
@@ -194,6 +207,29 @@ static int daemon_answers(struct xxgk_outbox *o, int64_t deadline)
 				     (int)(left < 2000 ? left : 2000)) == 0;
 }
 
+/* A full batch of limit records was answered: after enough of them, try twice as many. */
+static void batch_answered(struct xxgk_outbox *o)
+{
+	if (o->grown)
+		o->grow_after = OUTBOX_GROW_AFTER; /* the larger size goes through */
+	o->grown = 0;
+	if (o->limit < o->ceiling && ++o->answered >= o->grow_after) {
+		o->limit = o->limit * 2 < o->ceiling ? o->limit * 2 : o->ceiling;
+		o->answered = 0;
+		o->grown = 1;
+	}
+}
+
+/* A full batch of limit records went unanswered while the daemon answered an empty push. */
+static void batch_dropped(struct xxgk_outbox *o)
+{
+	if (o->grown && o->grow_after < OUTBOX_GROW_MAX)
+		o->grow_after *= 2; /* growing was a mistake: wait longer before the next try */
+	o->limit = o->limit > 1 ? o->limit / 2 : 1;
+	o->answered = 0;
+	o->grown = 0;
+}
+
 int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, void *ctx)
 {
 	Xxgk__V1__Record *records[OUTBOX_BATCH];
@@ -201,9 +237,13 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 	int statuses[OUTBOX_BATCH], reasons[OUTBOX_BATCH], pause = 100, rc = 0;
 	const char *messages[OUTBOX_BATCH];
 	int64_t deadline = now_ms() + timeout_ms;
+	/* This flush's own bound below limit: a batch of fewer than limit records (all that
+	 * waits) that went unanswered is split for this flush only, as a lost batch of two says
+	 * nothing about the size the daemon takes. */
+	size_t split = OUTBOX_BATCH;
 	for (;;) {
-		size_t n;
-		if ((rc = oldest(o, records, keys, &n, o->limit)) || n == 0)
+		size_t n, want = o->limit < split ? o->limit : split;
+		if ((rc = oldest(o, records, keys, &n, want)) || n == 0)
 			return rc;
 		/* up to 2 s for an answer; for more than one record at most half the time left,
 		 * so that an empty push can still tell a dropped batch from a daemon away */
@@ -220,12 +260,24 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 					reject(ctx, records[i], reasons[i], messages[i]);
 			rc = forget(o, keys, n);
 			pause = 100;
+			if (n == o->limit)
+				batch_answered(o);
 		} else if (rc == XXGK_E2BIG && n > 1) {
+			/* the daemon's own number, and never more than it from now on */
 			size_t max = xxgk_batch_records_max(o->client);
-			o->limit = max > 0 && max < n ? max : n / 2;
+			if (max > 0 && max < n)
+				o->limit = o->ceiling = max;
+			else
+				o->limit = n / 2;
+			split = OUTBOX_BATCH;
+			o->answered = 0;
+			o->grown = 0;
 			rc = 0; /* again at once, smaller */
 		} else if (rc == XXGK_ETIMEDOUT && n > 1 && daemon_answers(o, deadline)) {
-			o->limit = n / 2;
+			if (n == o->limit)
+				batch_dropped(o);
+			else
+				split = n / 2;
 			rc = 0;
 		}
 		for (size_t i = 0; i < n; i++)

@@ -103,10 +103,13 @@ typedef void (*xxgk_rejection_fn)(void *ctx, const Xxgk__V1__Record *r, int reas
  * Sends what is waiting, oldest first, in batches, until the outbox is empty or timeout_ms has
  * passed; a batch without an answer is sent again after a growing pause (100 ms doubling to
  * 2 s, at most half the time left), and ZeroMQ reconnects on its own. Batches are of 500
- * records at most, fewer once the daemon refused one as over its batch_records_max (then that
- * many), or left one unanswered while it answers an empty push (over its max_message_size:
- * then half of it, down to one record); the outbox keeps that size while it is open. A record
- * leaves the outbox only once acknowledged
+ * records at most, and never more than the daemon's batch_records_max once it refused one as
+ * over it (then that many). A full batch left unanswered while the daemon answers an empty
+ * push (over its max_message_size, or lost in a restart) halves the batch size; it doubles
+ * again after 16 full batches answered (after twice as many each time the larger size was
+ * dropped again). A smaller batch (all that waits) left so is split for this flush only, and
+ * nothing changes while the daemon answers nothing. A record leaves the outbox only once
+ * acknowledged
  * (applied, duplicate, stale, or rejected: then reject is called, when not NULL). Returns 0 when
  * the outbox is empty, XXGK_ETIMEDOUT when records remain, or another XXGK_E* code.
  */
