@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <lmdb.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 int xxgk_error_from_errno(int err)
 {
@@ -14,7 +16,14 @@ int xxgk_error_from_errno(int err)
 		return XXGK_ENOTFOUND;
 	case ENOSPC:
 	case EDQUOT:
-		return XXGK_EFULL;
+		return XXGK_ENOSPC;
+	case EACCES:
+	case EPERM:
+		return XXGK_EACCES;
+	case EROFS:
+		return XXGK_EROFS;
+	case EEXIST:
+		return XXGK_EEXIST;
 	case EAGAIN:
 	case EBUSY:
 		return XXGK_EBUSY;
@@ -56,6 +65,23 @@ int xxgk_error_from_mdb(int rc)
 	}
 }
 
+/* Below this much room (to root: blocks reserved for it included) a failed write is taken for a
+ * full disk: a commit writes a few pages at a time, far less than this. */
+#define NEARLY_FULL ((unsigned long long)16 << 20)
+
+int xxgk_error_at(int code, const char *path)
+{
+	struct statvfs v;
+	if (code != XXGK_EIO || path == NULL || statvfs(path, &v) != 0)
+		return code;
+	if (v.f_flag & ST_RDONLY)
+		return XXGK_EROFS;
+	unsigned long long blocks = geteuid() == 0 ? v.f_bfree : v.f_bavail;
+	if (blocks * v.f_frsize < NEARLY_FULL || (v.f_files > 0 && v.f_favail == 0))
+		return XXGK_ENOSPC;
+	return code;
+}
+
 const char *xxgk_strerror(int code)
 {
 	switch (code) {
@@ -74,7 +100,7 @@ const char *xxgk_strerror(int code)
 	case XXGK_ENOTFOUND:
 		return "not found";
 	case XXGK_EFULL:
-		return "no space left";
+		return "the LMDB map or a transaction is full";
 	case XXGK_EBUSY:
 		return "busy";
 	case XXGK_ESTORE:
@@ -87,6 +113,14 @@ const char *xxgk_strerror(int code)
 		return "network failure";
 	case XXGK_E2BIG:
 		return "more records than the daemon takes in one push";
+	case XXGK_EACCES:
+		return "permission denied";
+	case XXGK_EROFS:
+		return "read-only file system";
+	case XXGK_ENOSPC:
+		return "no space left on the device (or over the disk quota)";
+	case XXGK_EEXIST:
+		return "already exists";
 	default:
 		return "unknown error";
 	}

@@ -10,13 +10,17 @@ enum xxgk_error {
 	XXGK_ESCHEMA = -4,  /* the store was written by another schema version */
 	XXGK_ECORRUPT = -5, /* stored data that cannot be read back */
 	XXGK_ENOTFOUND = -6,
-	XXGK_EFULL = -7,      /* the disk or a fixed limit is full */
+	XXGK_EFULL = -7,      /* a fixed limit of LMDB is full (the map, a transaction) */
 	XXGK_EBUSY = -8,      /* locked by another process, or too many readers */
 	XXGK_ESTORE = -9,     /* any other LMDB failure */
 	XXGK_ETIMEDOUT = -10, /* no answer in time */
 	XXGK_EPROTO = -11,    /* the peer answered outside the protocol */
 	XXGK_ENET = -12,      /* a ZeroMQ failure */
 	XXGK_E2BIG = -13,     /* more records in one request than the daemon takes */
+	XXGK_EACCES = -14,    /* permission denied (EACCES, EPERM) */
+	XXGK_EROFS = -15,     /* a read-only filesystem */
+	XXGK_ENOSPC = -16,    /* no space left on the device, or over the disk quota */
+	XXGK_EEXIST = -17,    /* a file is in the way */
 };
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */
@@ -24,6 +28,13 @@ int xxgk_error_from_mdb(int rc);
 
 /* Maps an errno value to a project code. */
 int xxgk_error_from_errno(int err);
+
+/*
+ * code, or a truer one when it is XXGK_EIO and the filesystem that holds path is read-only
+ * (XXGK_EROFS) or full (XXGK_ENOSPC): LMDB turns a short write, which is how a full disk often
+ * shows, into EIO. path may be NULL.
+ */
+int xxgk_error_at(int code, const char *path);
 
 /* A short English message for a project code. */
 const char *xxgk_strerror(int code);

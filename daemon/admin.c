@@ -212,6 +212,7 @@ static void backup(struct admin *a, struct envelope *env, uint64_t id,
 		return;
 	}
 	if (rc) {
+		log_error("backup to %s failed: %s", q->dir, xxgk_strerror(rc));
 		wire_error(a->socket, env, id, "backup to %s: %s", q->dir, xxgk_strerror(rc));
 		return;
 	}

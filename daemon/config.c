@@ -173,6 +173,12 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 		c->insecure = strcmp(value, "yes") == 0;
 		return 1;
 	}
+	if (strcmp(name, "admin_abstract") == 0) {
+		if (strcmp(value, "yes") && strcmp(value, "no"))
+			return fail(p, "admin_abstract: want yes or no, not \"%s\"", value);
+		c->admin_abstract = strcmp(value, "yes") == 0;
+		return 1;
+	}
 	if (strcmp(name, "map_size") == 0) {
 		if ((ok = set_int(p, name, value, 1 << 20, 1LL << 40, &v)))
 			c->map_size = v;
@@ -342,6 +348,20 @@ static int check_units(const struct config *c, const char *name, char *err, size
 	return 0;
 }
 
+/* An abstract socket (ipc://@NAME) has no file, so no owner and no mode: anyone on the host
+ * may connect to it. For the admin socket that takes an explicit yes. */
+static int check_admin(const struct config *c, const char *name, char *err, size_t err_size)
+{
+	if (strncmp(c->admin, "ipc://@", 7) != 0 || c->admin_abstract)
+		return 0;
+	snprintf(err, err_size,
+		 "%s: admin = %s is an abstract socket: it has no file and no permissions, so "
+		 "anyone on this host could administer xxgkd; use an ipc:// path (the default) "
+		 "or set admin_abstract = yes",
+		 name, c->admin);
+	return -1;
+}
+
 /* Clients need the server's key, and each names units of the city or is an admin. */
 static int check_security(struct config *c, const char *name, char *err, size_t err_size)
 {
@@ -426,7 +446,8 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 	} else if (check_units(c, path, err, err_size)) {
 		goto fail;
 	}
-	if (check_security(c, path ? path : "<defaults>", err, err_size) == 0)
+	if (check_admin(c, path ? path : "<defaults>", err, err_size) == 0 &&
+	    check_security(c, path ? path : "<defaults>", err, err_size) == 0)
 		return 0;
 fail:
 	config_free(c);

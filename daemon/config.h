@@ -36,6 +36,7 @@ struct config {
 	char units_file[PATH_MAX]; /* "" when units are in the configuration or embedded */
 	char ingest[CONFIG_ENDPOINT_MAX];
 	char admin[CONFIG_ENDPOINT_MAX]; /* "": ipc://STATE_DIR/admin.sock */
+	int admin_abstract; /* admin may be ipc://@NAME, a socket without a file (warned) */
 	char publish[CONFIG_ENDPOINT_MAX];
 	char http[CONFIG_ENDPOINT_MAX]; /* host:port of /metrics and /healthz; "" for none */
 	int batch_max;			/* push messages drained into one write transaction */

@@ -377,9 +377,20 @@ static int endpoint_is_local(const char *ep)
 	       strncmp(ep, "tcp://localhost:", 16) == 0 || strncmp(ep, "tcp://[::1]:", 12) == 0;
 }
 
+/* A local socket with a file, whose permissions guard it; ipc://@NAME has none. */
+static int file_socket(const char *ep)
+{
+	return strncmp(ep, "ipc://", 6) == 0 && ep[6] != '@';
+}
+
 static int check_exposure(const struct config *c)
 {
 	const char *eps[3] = {c->ingest, c->admin, c->publish};
+	if (strncmp(c->admin, "ipc://@", 7) == 0)
+		log_warn("%sadmin on %s, an abstract socket (admin_abstract = yes): anyone on this "
+			 "host may connect to it%s",
+			 c->secret_key[0] ? "" : "INSECURE: ", c->admin,
+			 c->secret_key[0] ? "; it takes admin keys only" : " and administer xxgkd");
 	if (c->secret_key[0])
 		return 0;
 	for (int i = 0; i < 3; i++) {
@@ -524,8 +535,8 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	if (type == ZMQ_ROUTER)
 		zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 	/* with keys every TCP endpoint is a CURVE server; a local ipc:// socket is guarded by
-	 * its file's permissions instead */
-	if (s->secure && strncmp(endpoint, "ipc://", 6) != 0) {
+	 * its file's permissions instead, but an abstract one has no file */
+	if (s->secure && !file_socket(endpoint)) {
 		zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "xxgk", 4);
 		zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
 		zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->cfg.server_key.secret_key,
@@ -537,10 +548,10 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 		return NULL;
 	}
 	/* a local socket: the owner and the group only */
-	if (strncmp(endpoint, "ipc://", 6) == 0 && chmod(endpoint + 6, 0660) != 0)
+	if (file_socket(endpoint) && chmod(endpoint + 6, 0660) != 0)
 		log_warn("%s: cannot restrict %s to owner and group", what, endpoint + 6);
 	log_info("%s on %s%s", what, endpoint,
-		 s->secure && strncmp(endpoint, "ipc://", 6) ? " (CurveZMQ)" : "");
+		 s->secure && !file_socket(endpoint) ? " (CurveZMQ)" : "");
 	return sock;
 }
 
@@ -647,7 +658,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2)))
 		goto fail;
 	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits,
-			s->secure && strncmp(s->cfg.admin, "ipc://", 6) != 0)) {
+			s->secure && !file_socket(s->cfg.admin))) {
 		log_error("cannot start the admin thread");
 		goto fail;
 	}

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cells.h"
 #include "date.h"
@@ -392,7 +394,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		return XXGK_ENOMEM;
 	pthread_rwlock_init(&st->lock, NULL);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-		rc = xxgk_error_from_errno(errno);
+		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
 		goto fail;
 	}
 	if ((rc = mdb_env_create(&st->env))) {
@@ -406,7 +408,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 				      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
 	    (rc = mdb_env_open(st->env, dir, flags, 0640)) ||
 	    (rc = mdb_reader_check(st->env, &dead))) {
-		rc = xxgk_error_from_mdb(rc);
+		rc = xxgk_error_at(xxgk_error_from_mdb(rc), dir);
 		goto fail;
 	}
 	if ((rc = open_databases(st)) || (rc = units_load(st)))
@@ -428,6 +430,15 @@ void store_close(struct store *st)
 	delta_free(&st->deltas);
 	pthread_rwlock_destroy(&st->lock);
 	free(st);
+}
+
+/* The store's directory, for error messages and modes (NULL before the environment is open). */
+static const char *store_dir(const struct store *st)
+{
+	const char *dir = NULL;
+	if (st->env == NULL || mdb_env_get_path(st->env, &dir))
+		return NULL;
+	return dir;
 }
 
 /* After a full map: double it. LMDB allows this only with no transaction open. */
@@ -459,7 +470,7 @@ static int with_retries(struct store *st, int (*attempt)(struct store *, struct 
 		if (wtxn_finish(&t) == 0)
 			return 0;
 		if (i >= STORE_RETRIES_MAX)
-			return t.err;
+			return xxgk_error_at(t.err, store_dir(st));
 		if (t.mdb_rc == MDB_MAP_FULL) {
 			int rc = grow_map(st);
 			if (rc)
@@ -467,7 +478,7 @@ static int with_retries(struct store *st, int (*attempt)(struct store *, struct 
 		} else if (t.mdb_rc == MDB_MAP_RESIZED) {
 			mdb_env_set_mapsize(st->env, 0);
 		} else {
-			return t.err;
+			return xxgk_error_at(t.err, store_dir(st));
 		}
 	}
 }
@@ -1062,21 +1073,40 @@ int store_clear_stale_readers(struct store *st)
 
 int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 {
-	char path[4096];
-	struct stat sb;
-	if (mkdir(dir, 0750) != 0 && errno != EEXIST)
-		return xxgk_error_from_errno(errno);
+	char path[4096], from[4096];
+	struct stat sb, store_file, store_home;
+	const char *home = store_dir(st);
+	/* the copy holds what the store holds: it gets the store's modes, whatever the umask */
+	snprintf(from, sizeof(from), "%s/data.mdb", home ? home : ".");
+	if (home == NULL || stat(home, &store_home) != 0 || stat(from, &store_file) != 0)
+		return xxgk_error_at(xxgk_error_from_errno(errno), home);
+	if (mkdir(dir, 0700) == 0) {
+		if (chmod(dir, store_home.st_mode & 07777) != 0)
+			return xxgk_error_at(xxgk_error_from_errno(errno), dir);
+	} else if (errno != EEXIST) {
+		return xxgk_error_at(xxgk_error_from_errno(errno), dir);
+	}
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
-	if (stat(path, &sb) == 0)
-		return XXGK_EINVAL;
-	/* shared, like a read transaction: the map must not be resized under the copy */
-	pthread_rwlock_rdlock(&st->lock);
-	int rc = mdb_env_copy2(st->env, dir, MDB_CP_COMPACT);
-	pthread_rwlock_unlock(&st->lock);
-	if (rc)
-		return xxgk_error_from_mdb(rc);
-	if (stat(path, &sb) != 0)
-		return xxgk_error_from_errno(errno);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? XXGK_EINVAL
+				       : xxgk_error_at(xxgk_error_from_errno(errno), dir);
+	int rc = fchmod(fd, store_file.st_mode & 07777) ? errno : 0;
+	if (rc == 0) {
+		/* shared, like a read transaction: the map must not be resized under the copy */
+		pthread_rwlock_rdlock(&st->lock);
+		rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+		pthread_rwlock_unlock(&st->lock);
+	}
+	/* a backup is worth having only once it is on the disk */
+	if (rc == 0 && (fsync(fd) != 0 || fstat(fd, &sb) != 0))
+		rc = errno;
+	if (close(fd) != 0 && rc == 0)
+		rc = errno;
+	if (rc) {
+		unlink(path); /* half a copy must not pass for a backup */
+		return xxgk_error_at(xxgk_error_from_mdb(rc), dir);
+	}
 	*bytes = (uint64_t)sb.st_size;
 	return 0;
 }
