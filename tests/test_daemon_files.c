@@ -30,6 +30,7 @@
 
 #include "daemon_harness.h"
 #include "error.h"
+#include "keyfile.h"
 
 /* Runs xxgkd on d's configuration (as nobody when as_nobody and root) with its log going to
  * d->log; returns its exit status once it exits, or -1 when it was still running after 10 s
@@ -150,6 +151,73 @@ static void test_admin_abstract_allowed(void **state)
 	daemon_stop(&d);
 	daemon_teardown(&d);
 	city_free(&city);
+}
+
+static void make_key(struct daemon *d, const char *name, struct keypair *out)
+{
+	char path[600], err[600];
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
+	strcat(path, ".secret");
+	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
+}
+
+/* A status request on d's admin socket with key k (NULL: none): 0 and the reply, or the
+ * error of no answer. */
+static int status_as(struct daemon *d, const struct keypair *server, const struct keypair *k,
+		     Xxgk__V1__Reply **reply)
+{
+	struct xxgk_client *c;
+	struct xxgk_keys keys = {server->public_key, k ? k->public_key : NULL,
+				 k ? k->secret_key : NULL};
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	assert_int_equal(xxgk_connect_keys(&c, d->admin, k ? &keys : NULL), 0);
+	int rc = xxgk_call(c, &req, 1500, reply);
+	xxgk_close(c);
+	return rc;
+}
+
+/* With keys, an allowed abstract admin socket is a CurveZMQ server like a TCP one: without a
+ * key no answer, a unit's key is refused, an admin key answered. */
+static void test_admin_abstract_with_keys(void **state)
+{
+	(void)state;
+	struct city none = {0};
+	struct daemon d;
+	struct keypair server, dept, boss;
+	Xxgk__V1__Reply *reply;
+	daemon_setup(&d, "admin-abstract-keys", &none, NULL);
+	snprintf(d.admin, sizeof(d.admin), "ipc://@xxgk-test-admin-keys-%d", (int)getpid());
+	make_key(&d, "server", &server);
+	make_key(&d, "dept", &dept);
+	make_key(&d, "boss", &boss);
+	FILE *f = fopen(d.config, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[xxgkd]\nstate_dir = %s\ningest = %s\nadmin = %s\npublish = %s\n"
+		"admin_abstract = yes\nsecret_key = %s/server.secret\n"
+		"[unit u001]\nname = 一\nkind = department\n"
+		"[client dept]\npublic_key = %s\nunits = u001\n"
+		"[client boss]\npublic_key = %s\nadmin = yes\n",
+		d.state, d.ingest, d.admin, d.publish, d.dir, dept.public_key, boss.public_key);
+	fclose(f);
+	d.ready_by_log = 1;
+	daemon_start(&d);
+	log_must_say(&d, "(admin_abstract = yes): anyone on this host may connect to it; it takes "
+			 "admin keys only");
+	assert_int_equal(status_as(&d, &server, NULL, &reply), XXGK_ETIMEDOUT);
+	assert_int_equal(status_as(&d, &server, &dept, &reply), 0);
+	assert_int_equal(reply->body_case, XXGK__V1__REPLY__BODY_ERROR);
+	printf("# the dept key: %s\n", reply->error->message);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	assert_int_equal(status_as(&d, &server, &boss, &reply), 0);
+	assert_int_equal(reply->body_case, XXGK__V1__REPLY__BODY_STATUS);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	daemon_stop(&d);
+	daemon_teardown(&d);
 }
 
 /* With the usual umask of 022, a backup's data.mdb is not readable by everyone: it gets the
@@ -368,6 +436,7 @@ int main(void)
 	    cmocka_unit_test(test_error_mapping),
 	    cmocka_unit_test(test_admin_abstract_refused),
 	    cmocka_unit_test(test_admin_abstract_allowed),
+	    cmocka_unit_test(test_admin_abstract_with_keys),
 	    cmocka_unit_test(test_backup_modes),
 	    cmocka_unit_test(test_store_permission_denied),
 	    /* last: they move this process into a mount namespace of its own */
