@@ -125,8 +125,11 @@ int xxgk_submit(struct xxgk_outbox *o, Xxgk__V1__Record *const *records, size_t 
 		mdb_txn_abort(txn);
 		return xxgk_error_from_mdb(rc);
 	}
-	if ((rc = mdb_txn_commit(txn)))
-		return xxgk_error_from_mdb(rc);
+	if ((rc = mdb_txn_commit(txn))) {
+		const char *dir = NULL;
+		mdb_env_get_path(o->env, &dir);
+		return xxgk_error_at(xxgk_error_from_mdb(rc), dir); /* a full disk shows as EIO */
+	}
 	o->next = next;
 	return 0;
 }
