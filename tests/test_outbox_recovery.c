@@ -1,10 +1,10 @@
 /*
- * The outbox's batch size recovers: a daemon restarted while records wait in the outbox (the
- * batch in flight is lost with the old process, while the new one answers the outbox's empty
- * push) does not leave the outbox sending one record a push. 20,000 records afterwards go in
- * about as many pushes (the daemon's commits: the outbox waits for each answer, so one push is
- * one commit) as without the restart; after a refusal for size the outbox sends the daemon's
- * batch_records_max a push, and no fewer.
+ * The outbox's batch size recovers: a daemon restarted (the batch in flight is lost with the old
+ * process, while the new one answers the outbox's empty push) or stalled for 2.5 s while records
+ * wait in the outbox does not leave the outbox sending one record a push. 20,000 records
+ * afterwards go in about as many pushes (the daemon's commits: the outbox waits for each
+ * answer, so one push is one commit) as without the restart; after a refusal for size the
+ * outbox sends the daemon's batch_records_max a push, and no fewer.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -82,17 +82,25 @@ static void *flush_thread(void *arg)
 
 /* The daemon stops (SIGSTOP) with its connection open, the outbox sends what waits into it,
  * and the daemon is killed and started again before the outbox gives up on that batch: the
- * batch is lost, the empty push that follows it is answered by the new daemon. */
-static void restart_mid_flush(struct daemon *d, struct xxgk_outbox *o)
+ * batch is lost, the empty push that follows it is answered by the new daemon. Or (stall_only)
+ * the daemon goes on after 2.5 s: it answers the batch too late, and the empty push. */
+static void restart_mid_flush(struct daemon *d, struct xxgk_outbox *o, int stall_only)
 {
 	struct flusher f = {o, -1};
 	pthread_t th;
 	assert_int_equal(kill(d->pid, SIGSTOP), 0);
 	assert_int_equal(pthread_create(&th, NULL, flush_thread, &f), 0);
-	struct timespec t = {0, 500 * 1000000L};
-	nanosleep(&t, NULL);
-	daemon_kill(d);
-	daemon_start(d);
+	if (stall_only) {
+		/* past the 2 s the outbox waits for a batch, within the 2 s of its empty push */
+		struct timespec t = {2, 500 * 1000000L};
+		nanosleep(&t, NULL);
+		assert_int_equal(kill(d->pid, SIGCONT), 0);
+	} else {
+		struct timespec t = {0, 500 * 1000000L};
+		nanosleep(&t, NULL);
+		daemon_kill(d);
+		daemon_start(d);
+	}
 	assert_int_equal(pthread_join(th, NULL), 0);
 	assert_int_equal(f.rc, 0);
 	assert_int_equal(xxgk_pending(o), 0);
@@ -100,7 +108,8 @@ static void restart_mid_flush(struct daemon *d, struct xxgk_outbox *o)
 
 /* Pushes (= commits) the outbox needs for AFTER records after waiting records went through a
  * restart, with the daemon's extra settings. */
-static int pushes_after_restart(const char *tag, const char *extra, size_t first, size_t waiting)
+static int pushes_after_restart(const char *tag, const char *extra, size_t first, size_t waiting,
+				int stall_only)
 {
 	struct city city;
 	struct daemon d;
@@ -117,7 +126,7 @@ static int pushes_after_restart(const char *tag, const char *extra, size_t first
 	assert_int_equal(xxgk_flush(o, 20000, NULL, NULL), 0);
 
 	submit(o, "waiting", waiting);
-	restart_mid_flush(&d, o);
+	restart_mid_flush(&d, o, stall_only);
 
 	int before = log_count(&d, "committed ");
 	submit(o, "after", AFTER);
@@ -125,9 +134,9 @@ static int pushes_after_restart(const char *tag, const char *extra, size_t first
 	int pushes = log_count(&d, "committed ") - before;
 	int of_100 = log_count(&d, "committed 100 records from 1 pushes");
 	xxgk_outbox_close(o);
-	printf("# %s: %zu waited through a restart; %d pushes for %d records after "
+	printf("# %s: %zu waited through a %s; %d pushes for %d records after "
 	       "(%d commits of 100 in all)\n",
-	       tag, waiting, pushes, AFTER, of_100);
+	       tag, waiting, stall_only ? "stall" : "restart", pushes, AFTER, of_100);
 	assert_int_equal(city_received_2020(&d), (int64_t)(first + waiting + AFTER));
 	daemon_stop(&d);
 	daemon_teardown(&d);
@@ -140,8 +149,16 @@ static int pushes_after_restart(const char *tag, const char *extra, size_t first
 static void test_restart_while_two_wait(void **state)
 {
 	(void)state;
-	int pushes = pushes_after_restart("outbox-restart-2", "", 1, 2);
+	int pushes = pushes_after_restart("outbox-restart-2", "", 1, 2, 0);
 	/* a little room for a batch resent after a stall of the loaded machine */
+	assert_true(pushes >= AFTER / 500 && pushes <= AFTER / 500 + 10);
+}
+
+/* The same after a stall of 2.5 s while two records wait. */
+static void test_stall_while_two_wait(void **state)
+{
+	(void)state;
+	int pushes = pushes_after_restart("outbox-stall-2", "", 1, 2, 1);
 	assert_true(pushes >= AFTER / 500 && pushes <= AFTER / 500 + 10);
 }
 
@@ -151,7 +168,7 @@ static void test_restart_while_two_wait(void **state)
 static void test_restart_while_a_full_batch_waits(void **state)
 {
 	(void)state;
-	int pushes = pushes_after_restart("outbox-restart-1000", "", 1, 1000);
+	int pushes = pushes_after_restart("outbox-restart-1000", "", 1, 1000, 0);
 	assert_true(pushes >= AFTER / 500 && pushes < 60);
 }
 
@@ -160,7 +177,8 @@ static void test_restart_while_a_full_batch_waits(void **state)
 static void test_refused_for_size_then_restart(void **state)
 {
 	(void)state;
-	int pushes = pushes_after_restart("outbox-restart-max", "batch_records_max = 100", 1000, 2);
+	int pushes =
+	    pushes_after_restart("outbox-restart-max", "batch_records_max = 100", 1000, 2, 0);
 	assert_true(pushes >= AFTER / 100 && pushes <= AFTER / 100 + 10);
 }
 
@@ -168,6 +186,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_restart_while_two_wait),
+	    cmocka_unit_test(test_stall_while_two_wait),
 	    cmocka_unit_test(test_restart_while_a_full_batch_waits),
 	    cmocka_unit_test(test_refused_for_size_then_restart),
 	};
