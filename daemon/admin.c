@@ -232,15 +232,32 @@ static void answer(struct admin *a)
 	Xxgk__V1__Request *req = wire_receive(a->socket, &a->arena, &env);
 	if (req == NULL)
 		return;
-	int allowed = !a->secure;
+	/* by the key the connection authenticated with (its User-Id), in the configuration in
+	 * force: an admin key removed or demoted by SIGHUP asks nothing more, even on a
+	 * connection it opened before */
+	int allowed = !a->secure, known = 0;
+	char name[sizeof(a->clients[0].name)] = "";
 	pthread_mutex_lock(&a->units_lock);
-	for (size_t i = 0; i < a->n_clients && !allowed; i++)
-		allowed = a->clients[i].admin && strcmp(a->clients[i].name, env.principal) == 0;
+	for (size_t i = 0; i < a->n_clients && a->secure && !known; i++)
+		if (strcmp(a->clients[i].public_key, env.principal) == 0) {
+			known = 1;
+			allowed = a->clients[i].admin;
+			memcpy(name, a->clients[i].name, sizeof(name));
+		}
 	pthread_mutex_unlock(&a->units_lock);
-	if (!allowed) {
-		log_info("admin: refused a request from \"%s\", not an admin key", env.principal);
+	if (!allowed && known) {
+		log_info("admin: refused a request from \"%s\", not an admin key", name);
 		wire_error(a->socket, &env, req->request_id,
-			   "forbidden: the key of \"%s\" is not an admin key", env.principal);
+			   "forbidden: the key of \"%s\" is not an admin key", name);
+	} else if (!allowed) {
+		log_info("admin: refused a request on a connection whose key %s is no longer "
+			 "configured",
+			 env.principal[0] ? env.principal : "(none)");
+		wire_error(a->socket, &env, req->request_id,
+			   "forbidden: this connection's key is no longer configured (replaced or "
+			   "removed); reconnect with an admin key");
+	}
+	if (!allowed) {
 		envelope_close(&env);
 		arena_reset(&a->arena);
 		return;
@@ -327,6 +344,10 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	if (copy == NULL || clients == NULL) {
 		free(copy);
 		free(clients);
+		/* fail closed: no key may query over TCP rather than one that was just removed */
+		pthread_mutex_lock(&a->units_lock);
+		a->n_clients = 0;
+		pthread_mutex_unlock(&a->units_lock);
 		return -1;
 	}
 	memcpy(copy, cfg->units, cfg->n_units * sizeof(*copy));

@@ -62,14 +62,6 @@ int client_may_write(const struct client_config *c, const char *unit)
 	return 0;
 }
 
-const struct client_config *client_named(const struct config *c, const char *name)
-{
-	for (size_t i = 0; i < c->n_clients; i++)
-		if (strcmp(c->clients[i].name, name) == 0)
-			return &c->clients[i];
-	return NULL;
-}
-
 const struct client_config *config_client_by_key(const struct config *c, const char *z85)
 {
 	for (size_t i = 0; i < c->n_clients; i++)

@@ -57,10 +57,7 @@ struct config {
 /* Whether the client may write unit id. */
 int client_may_write(const struct client_config *c, const char *unit);
 
-/* The client of a name (a ZAP User-Id), or NULL. */
-const struct client_config *client_named(const struct config *c, const char *name);
-
-/* The client of a Z85 public key, or NULL. */
+/* The client of a Z85 public key (a ZAP User-Id), or NULL. */
 const struct client_config *config_client_by_key(const struct config *c, const char *z85);
 
 /* The built-in defaults (the embedded default uses them as they are). */

@@ -231,8 +231,9 @@ static void take_push(struct server *s)
 	} else {
 		s->pushes[s->n_pushes++] =
 		    (struct pending_push){env, id, s->n_records, req->push->n_records};
+		/* by the key the connection authenticated with, in the configuration in force */
 		const struct client_config *cl =
-		    s->secure ? client_named(&s->cfg, env.principal) : NULL;
+		    s->secure ? config_client_by_key(&s->cfg, env.principal) : NULL;
 		for (size_t i = 0; i < req->push->n_records; i++) {
 			Xxgk__V1__Record *r = req->push->records[i];
 			size_t at = s->n_records + i;
@@ -245,9 +246,20 @@ static void take_push(struct server *s)
 				struct store_status *st = &s->statuses[at];
 				st->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
 				st->reason = XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN;
-				snprintf(st->message, sizeof(st->message),
-					 "unit: the key of \"%.40s\" may not write unit \"%.40s\"",
-					 env.principal, r->unit);
+				if (cl)
+					snprintf(st->message, sizeof(st->message),
+						 "unit: the key of \"%.40s\" may not write unit "
+						 "\"%.40s\"",
+						 cl->name, r->unit);
+				else if (env.principal[0] == '\0')
+					snprintf(st->message, sizeof(st->message),
+						 "unit: with keys configured, a connection "
+						 "without a key writes no unit");
+				else
+					snprintf(st->message, sizeof(st->message),
+						 "unit: this connection's key is no longer "
+						 "configured (replaced or removed): it writes no "
+						 "unit; reconnect with a configured key");
 			}
 		}
 		s->n_records += req->push->n_records;
@@ -306,9 +318,11 @@ static void on_ingest(void *arg)
 
 /*
  * ZeroMQ asks inproc://zeromq.zap.01 about every CURVE handshake: frames version, request id,
- * domain, address, routing id, mechanism, client public key. A key of a configured client is
- * let in with the client's name as User-Id; any other is refused. Keys are read from the
- * configuration in force, so a key removed by SIGHUP is refused from then on.
+ * domain (which socket: ZAP_DOMAIN_*), address, routing id, mechanism, client public key. A
+ * configured key is let in with the key itself as User-Id, so that each record and each admin
+ * request is authorized by the key against the configuration in force: a key replaced or
+ * removed by SIGHUP writes nothing more even on a connection it opened before. Keys are read
+ * from the configuration in force, so such a key is refused from then on.
  */
 static void on_zap(void *arg)
 {
@@ -342,13 +356,22 @@ static void on_zap(void *arg)
 			data[i] = zmq_msg_data(&frames[i]);
 			sizes[i] = zmq_msg_size(&frames[i]);
 		}
-		const struct client_config *cl =
-		    zap_decide(&s->cfg, data, sizes, (size_t)count, z85);
-		if (cl == NULL)
+		const struct client_config *cl;
+		enum zap_verdict v = zap_decide(&s->cfg, data, sizes, (size_t)count, z85, &cl);
+		const char *text = "OK";
+		if (v == ZAP_NOT_ADMIN) {
+			text = "live changes are for admin keys";
+			log_info(
+			    "refused the key of \"%s\" on the live changes: they are for admin "
+			    "keys, as the reports are",
+			    cl->name);
+		} else if (v != ZAP_LET_IN) {
+			text = "unknown key";
 			log_info("refused a connection with an unknown key %s",
 				 z85[0] ? z85 : "(none)");
-		const char *status = cl ? "200" : "400", *text = cl ? "OK" : "unknown key";
-		const char *user = cl ? cl->name : "";
+		}
+		const char *status = v == ZAP_LET_IN ? "200" : "400";
+		const char *user = v == ZAP_LET_IN ? z85 : "";
 		/* the reply: version, request id, status code, status text, user id, metadata */
 		zmq_send(s->zap, "1.0", 3, ZMQ_SNDMORE);
 		zmq_send(s->zap, zmq_msg_data(&frames[1]), zmq_msg_size(&frames[1]), ZMQ_SNDMORE);
@@ -445,6 +468,38 @@ static int load_config(struct server *s, struct config *c)
 
 static void reload_config(struct server *s);
 
+/*
+ * A PUB socket cannot drop one subscriber, so when an admin key is lost every subscription is
+ * cut: unbinding the endpoint closes the connections accepted on it, and it is bound again at
+ * once. Subscribers reconnect by themselves (a few changes may pass them by meanwhile, as
+ * they may at any reconnect) and go through the ZAP handler under the configuration in force.
+ */
+static void cut_subscribers(struct server *s)
+{
+	char ep[CONFIG_ENDPOINT_MAX];
+	size_t len = sizeof(ep);
+	if (zmq_getsockopt(s->publish, ZMQ_LAST_ENDPOINT, ep, &len) || zmq_unbind(s->publish, ep)) {
+		log_error("reload: cannot cut the live changes' subscribers (%s): a removed admin "
+			  "key may still receive them until a restart",
+			  zmq_strerror(zmq_errno()));
+		return;
+	}
+	/* the listener closes on its I/O thread: its port may stay busy for a moment */
+	int rc = -1;
+	for (int i = 0;
+	     i < 100 && (rc = zmq_bind(s->publish, ep)) != 0 && zmq_errno() == EADDRINUSE; i++)
+		nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+	if (rc)
+		log_error(
+		    "reload: cannot bind the live changes on %s again: %s; they are off until a "
+		    "restart",
+		    ep, zmq_strerror(zmq_errno()));
+	else
+		log_info(
+		    "reload: an admin key was removed or replaced, or is no longer admin: every "
+		    "subscriber of the live changes was cut off, and the others reconnect");
+}
+
 /* systemd is told a reload is under way, and when it is over (whether it took or not) */
 static void reload(struct server *s)
 {
@@ -487,10 +542,13 @@ static void reload_config(struct server *s)
 		log_warn("reload: secret_key changes only at a restart");
 	memcpy(c.secret_key, s->cfg.secret_key, sizeof(c.secret_key));
 	c.server_key = s->cfg.server_key;
+	int cut = s->secure && !file_socket(s->cfg.publish) && zap_admin_key_lost(&s->cfg, &c);
 	config_free(&s->cfg);
 	s->cfg = c;
 	if (admin_set_units(&s->admin, &s->cfg))
 		log_warn("reload: out of memory for the units query's copy");
+	if (cut)
+		cut_subscribers(s);
 	log_set_level(c.log_level);
 	log_info("reloaded: %zu units", c.n_units);
 }
@@ -515,7 +573,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* io_threads: the ZeroMQ I/O threads (a bit mask) that carry the socket's connections */
 static void *make_socket(struct server *s, int type, const char *endpoint, const char *what,
-			 uint64_t io_threads)
+			 uint64_t io_threads, const char *zap_domain)
 {
 	void *sock = zmq_socket(s->zmq, type);
 	int one = 1, hwm = 1000, linger = 2000, ivl = 10000, timeout = 30000;
@@ -537,7 +595,7 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	/* with keys every TCP endpoint is a CURVE server; a local ipc:// socket is guarded by
 	 * its file's permissions instead, but an abstract one has no file */
 	if (s->secure && !file_socket(endpoint)) {
-		zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, "xxgk", 4);
+		zmq_setsockopt(sock, ZMQ_ZAP_DOMAIN, zap_domain, strlen(zap_domain));
 		zmq_setsockopt(sock, ZMQ_CURVE_SERVER, &one, sizeof(one));
 		zmq_setsockopt(sock, ZMQ_CURVE_SECRETKEY, s->cfg.server_key.secret_key,
 			       KEY_Z85_LEN);
@@ -653,9 +711,11 @@ int server_start(struct server **out, const struct server_sources *sources)
 		}
 	}
 	void *admin;
-	if (!(s->ingest = make_socket(s, ZMQ_ROUTER, s->cfg.ingest, "ingest", 1)) ||
-	    !(s->publish = make_socket(s, ZMQ_PUB, s->cfg.publish, "live changes", 1)) ||
-	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2)))
+	if (!(s->ingest =
+		  make_socket(s, ZMQ_ROUTER, s->cfg.ingest, "ingest", 1, ZAP_DOMAIN_INGEST)) ||
+	    !(s->publish =
+		  make_socket(s, ZMQ_PUB, s->cfg.publish, "live changes", 1, ZAP_DOMAIN_LIVE)) ||
+	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2, ZAP_DOMAIN_ADMIN)))
 		goto fail;
 	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits,
 			s->secure && !file_socket(s->cfg.admin))) {

@@ -15,7 +15,7 @@
 struct envelope {
 	zmq_msg_t routing;
 	int delimiter;
-	char principal[65]; /* the client's name from CurveZMQ (ZAP User-Id), or "" */
+	char principal[65]; /* the client's public key (Z85) from CurveZMQ (ZAP User-Id), or "" */
 };
 
 /*

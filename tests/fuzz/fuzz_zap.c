@@ -1,6 +1,7 @@
 /*
  * libFuzzer: any ZAP request frames (each input is frames of <length byte><bytes>) given to the
- * ZAP decision: it must never let in anything but a configured key, and never crash.
+ * ZAP decision: it must never let in anything but a configured key, never a unit key on the
+ * live changes, and never crash.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,10 +41,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		data += 1 + n;
 		size -= 1 + n;
 	}
-	const struct client_config *c = zap_decide(&cfg, frames, sizes, count, z85);
-	if (c && (c != &clients[0] && c != &clients[1]))
+	const struct client_config *c;
+	enum zap_verdict v = zap_decide(&cfg, frames, sizes, count, z85, &c);
+	if (v != ZAP_LET_IN)
+		return 0;
+	if (c != &clients[0] && c != &clients[1])
 		abort();
-	if (c && strcmp(z85, c->public_key) != 0)
+	if (strcmp(z85, c->public_key) != 0)
 		abort(); /* let in under a key that is not its own */
+	if (!c->admin && sizes[2] == strlen(ZAP_DOMAIN_LIVE) &&
+	    memcmp(frames[2], ZAP_DOMAIN_LIVE, sizes[2]) == 0)
+		abort(); /* a unit key on the live changes */
 	return 0;
 }
