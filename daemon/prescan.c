@@ -105,8 +105,8 @@ static const char *path_string(struct arena *a, const struct path *path)
  * Walks a message of type desc for string fields holding a NUL byte: every string field of
  * every nested message, found by the descriptors, so no field number is spelled here.
  */
-static int walk_strings(struct walk *w, const ProtobufCMessageDescriptor *desc,
-			const uint8_t *data, size_t len, const struct path *up, int depth)
+static int walk_strings(struct walk *w, const ProtobufCMessageDescriptor *desc, const uint8_t *data,
+			size_t len, const struct path *up, int depth)
 {
 	const uint8_t *p = data, *end = data + len;
 	while (p < end) {
@@ -137,7 +137,8 @@ static int walk_strings(struct walk *w, const ProtobufCMessageDescriptor *desc,
 /* The number of a field by its name in the schema. */
 static unsigned field_number(const ProtobufCMessageDescriptor *desc, const char *name)
 {
-	const ProtobufCFieldDescriptor *f = protobuf_c_message_descriptor_get_field_by_name(desc, name);
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(desc, name);
 	return f ? f->id : 0;
 }
 

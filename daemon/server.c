@@ -75,8 +75,9 @@ struct server {
 	size_t n_records, cap_records;
 	struct pass_peer *pass_peers; /* the peers heard from in this pass */
 	size_t n_pass_peers, cap_pass_peers;
-	struct loglimit log; /* of the ingest's bad input */
-	int secure; /* CurveZMQ with a ZAP handler */
+	struct loglimit log;	   /* of the ingest's bad input */
+	struct wire_limits limits; /* of the ingest, from the configuration in force */
+	int secure;		   /* CurveZMQ with a ZAP handler */
 	void *zap;
 	struct zsock zap_watch;
 	atomic_uint_fast64_t commits;
@@ -256,9 +257,7 @@ static int take_push(struct server *s, uint64_t *route)
 	struct envelope env;
 	struct prescan scan;
 	Xxgk__V1__Request *req;
-	const struct wire_limits lim = {(size_t)s->cfg.batch_records_max, &s->log,
-					(double)s->cfg.bad_input_log_interval};
-	enum wire_result got = wire_receive(s->ingest, &s->arena, &lim, &env, &req, &scan);
+	enum wire_result got = wire_receive(s->ingest, &s->arena, &s->limits, &env, &req, &scan);
 	if (got == WIRE_NOTHING)
 		return 0;
 	*route = env.route;
@@ -274,7 +273,7 @@ static int take_push(struct server *s, uint64_t *route)
 		wire_error(s->ingest, &env, id, "the ingest socket takes push requests only");
 	} else if (scan.nul_field && req->push->n_records != scan.records) {
 		/* the scan's records are not the decoded ones: the request is not as it seems */
-		wire_log_bad_input(&lim, &env, "a push whose records are not as scanned");
+		wire_log_peer(&env, LOG_INFO, "a push whose records are not as scanned");
 		wire_error(s->ingest, &env, id, "malformed request: not a xxgk.v1.Request");
 	} else if (reserve(s, s->n_pushes + 1, s->n_records + req->push->n_records)) {
 		wire_error(s->ingest, &env, id, "out of memory; send it again");
@@ -297,7 +296,8 @@ static int take_push(struct server *s, uint64_t *route)
 			}
 			/* with keys, a sender writes only its own units; unknown units and bad
 			 * records are the store's to reject, with their own reasons */
-			if (s->secure && r->unit && (cl == NULL || !client_may_write(cl, r->unit))) {
+			if (s->secure && r->unit &&
+			    (cl == NULL || !client_may_write(cl, r->unit))) {
 				char principal[48], unit[48];
 				utf8_sanitize(principal, sizeof(principal), env.principal,
 					      strlen(env.principal));
@@ -346,6 +346,8 @@ static void on_ingest(void *arg)
 	if (share == 0)
 		share = 1;
 	s->n_pushes = s->n_records = s->n_pass_peers = 0;
+	s->limits = (struct wire_limits){(size_t)s->cfg.batch_records_max, &s->log,
+					 (double)s->cfg.bad_input_log_interval};
 	while (!s->stopping && taken < (size_t)s->cfg.batch_max &&
 	       zsock_readable(&s->ingest_watch) && take_push(s, &route)) {
 		taken++;

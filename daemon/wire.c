@@ -33,9 +33,13 @@ void wire_reply(void *socket, struct envelope *env, uint64_t request_id, Xxgk__V
 	xxgk__v1__reply__pack(reply, buf);
 	/* ROUTER_MANDATORY: a peer that is gone, or whose queue is full, fails here */
 	if (send_frame(socket, zmq_msg_data(&env->routing), zmq_msg_size(&env->routing), 1) ||
-	    (env->delimiter && send_frame(socket, "", 0, 1)) || send_frame(socket, buf, len, 0))
-		log_warn("reply not sent: %s (the peer resends what it has no answer for)",
+	    (env->delimiter && send_frame(socket, "", 0, 1)) || send_frame(socket, buf, len, 0)) {
+		char what[160];
+		snprintf(what, sizeof(what),
+			 "reply not sent: %s (the peer resends what it has no answer for)",
 			 zmq_strerror(zmq_errno()));
+		wire_log_peer(env, LOG_WARN, what);
+	}
 	if (buf != stack)
 		free(buf);
 }
@@ -75,21 +79,21 @@ void wire_error_too_many(void *socket, struct envelope *env, uint64_t request_id
 	va_end(ap);
 }
 
-void wire_log_bad_input(const struct wire_limits *lim, const struct envelope *env,
-			const char *problem)
+void wire_log_peer(const struct envelope *env, enum log_level level, const char *what)
 {
+	const struct wire_limits *lim = env->limits;
 	struct timespec now;
 	unsigned long suppressed = 0;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (lim->log && !loglimit_allow(lim->log, env->peer,
-					(double)now.tv_sec + (double)now.tv_nsec / 1e9,
-					lim->log_interval, &suppressed))
+	if (lim && lim->log &&
+	    !loglimit_allow(lim->log, env->peer, (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+			    lim->log_interval, &suppressed))
 		return;
 	if (suppressed)
-		log_info("bad input from %s: %s (and %lu more from it not logged in the last %g s)",
-			 env->peer, problem, suppressed, lim->log_interval);
+		log_msg(level, "%s (from %s; %lu more lines about it not logged in the last %g s)",
+			what, env->peer, suppressed, lim->log_interval);
 	else
-		log_info("bad input from %s: %s", env->peer, problem);
+		log_msg(level, "%s (from %s)", what, env->peer);
 }
 
 /* Names the peer for the log: its key's client, else its address, else "a local peer". */
@@ -171,6 +175,7 @@ enum wire_result wire_receive(void *socket, struct arena *arena, const struct wi
 	env->delimiter = 0;
 	env->principal[0] = '\0';
 	snprintf(env->peer, sizeof(env->peer), "a local peer");
+	env->limits = lim;
 	if (zmq_msg_recv(&env->routing, socket, ZMQ_DONTWAIT) < 0) {
 		zmq_msg_close(&env->routing);
 		return WIRE_NOTHING;
@@ -204,7 +209,7 @@ enum wire_result wire_receive(void *socket, struct arena *arena, const struct wi
 	else if (frames > 1)
 		problem = "unexpected multipart request: want one frame holding a xxgk.v1.Request";
 	if (problem) {
-		wire_log_bad_input(lim, env, problem);
+		wire_log_peer(env, LOG_INFO, problem);
 		wire_error(socket, env, scan->request_id, "%s", problem);
 		zmq_msg_close(&env->routing);
 		*req = NULL;

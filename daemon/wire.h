@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "arena.h"
+#include "log.h"
 #include "loglimit.h"
 #include "prescan.h"
 #include "xxgk.pb-c.h"
@@ -20,13 +21,14 @@ struct envelope {
 	char principal[65]; /* the client's name from CurveZMQ (ZAP User-Id), or "" */
 	char peer[80];	    /* who sent it, for the log: its client's name, else its address */
 	uint64_t route;	    /* a hash of the routing id: one connection */
+	const struct wire_limits *limits; /* of the socket it came from: how to log about it */
 };
 
 /* What one request may make the daemon spend, and how its bad input is logged. */
 struct wire_limits {
-	size_t records_max;    /* records in one push; more is refused before decoding */
-	struct loglimit *log;  /* bad input is logged at most once per peer per interval */
-	double log_interval;   /* seconds */
+	size_t records_max;   /* records in one push; more is refused before decoding */
+	struct loglimit *log; /* bad input is logged at most once per peer per interval */
+	double log_interval;  /* seconds */
 };
 
 enum wire_result {
@@ -44,9 +46,11 @@ enum wire_result {
 enum wire_result wire_receive(void *socket, struct arena *arena, const struct wire_limits *lim,
 			      struct envelope *env, Xxgk__V1__Request **req, struct prescan *scan);
 
-/* Logs bad input from env's peer, at most once per peer per interval of lim. */
-void wire_log_bad_input(const struct wire_limits *lim, const struct envelope *env,
-			const char *problem);
+/*
+ * Logs what went wrong with env's peer (bad input, a reply it does not read) at most once
+ * per peer per interval of its limits, with the count of the lines not logged since.
+ */
+void wire_log_peer(const struct envelope *env, enum log_level level, const char *what);
 
 void envelope_close(struct envelope *env);
 
