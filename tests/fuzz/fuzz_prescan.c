@@ -29,30 +29,41 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void drop_unknown(ProtobufCMessage *m)
+/* Unknown fields set aside while the request is packed again, and put back to be freed. */
+struct set_aside {
+	ProtobufCMessage *m;
+	size_t n;
+	ProtobufCMessageUnknownField *fields;
+};
+
+static void set_aside(struct set_aside *a, size_t *k, ProtobufCMessage *m)
 {
-	if (m) {
-		m->n_unknown_fields = 0;
-		m->unknown_fields = NULL;
-	}
+	a[*k] = (struct set_aside){m, m->n_unknown_fields, m->unknown_fields};
+	m->n_unknown_fields = 0;
+	m->unknown_fields = NULL;
+	++*k;
 }
 
 /* The decoded push packed again as a client would, then scanned and decoded in its budget. */
 static void check_canonical(Xxgk__V1__Request *req)
 {
 	struct prescan scan;
-	drop_unknown(&req->base);
-	drop_unknown(&req->push->base);
+	size_t k = 0;
+	struct set_aside *aside = malloc((2 + 2 * req->push->n_records) * sizeof(*aside));
+	if (aside == NULL)
+		return;
+	set_aside(aside, &k, &req->base);
+	set_aside(aside, &k, &req->push->base);
 	for (size_t i = 0; i < req->push->n_records; i++) {
 		Xxgk__V1__Record *r = req->push->records[i];
-		drop_unknown(&r->base);
-		if (r->body_case != XXGK__V1__RECORD__BODY__NOT_SET)
-			drop_unknown(&r->application->base); /* the body pointers share a union */
+		set_aside(aside, &k, &r->base);
+		if (r->body_case != XXGK__V1__RECORD__BODY__NOT_SET && r->application)
+			set_aside(aside, &k, &r->application->base); /* the bodies share a union */
 	}
 	size_t len = xxgk__v1__request__get_packed_size(req);
 	uint8_t *buf = malloc(len ? len : 1);
 	if (buf == NULL)
-		return;
+		abort();
 	xxgk__v1__request__pack(req, buf);
 	int rc = prescan_request(buf, len, RECORDS_MAX, &scan_arena, &scan);
 	if (rc != 0 || scan.records != req->push->n_records || scan.nul_field != NULL) {
@@ -72,6 +83,11 @@ static void check_canonical(Xxgk__V1__Request *req)
 	}
 	arena_free(&budget);
 	free(buf);
+	while (k--) {
+		aside[k].m->n_unknown_fields = aside[k].n;
+		aside[k].m->unknown_fields = aside[k].fields;
+	}
+	free(aside);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
