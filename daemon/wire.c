@@ -146,7 +146,8 @@ static enum wire_result decode(zmq_msg_t *part, struct arena *arena, const struc
 	}
 	/* the budget holds for this request alone: the arena's cap is lowered while it decodes */
 	size_t cap = arena->cap;
-	if (scan->budget < arena->cap - arena->used)
+	int budgeted = scan->budget < arena->cap - arena->used;
+	if (budgeted)
 		arena->cap = arena->used + scan->budget;
 	struct budgeted b = {arena, 0};
 	ProtobufCAllocator allocator = {budgeted_alloc, budgeted_free, &b};
@@ -154,9 +155,14 @@ static enum wire_result decode(zmq_msg_t *part, struct arena *arena, const struc
 	arena->cap = cap;
 	if (*req)
 		return WIRE_REQUEST;
-	*problem = b.refused ? "request too costly to decode: too many fields for its size and "
-			       "records, or the daemon is out of memory; send fewer records"
-			     : "malformed request: not a xxgk.v1.Request";
+	/* past its own budget the request is at fault; past the pass's cap, the others are */
+	if (!b.refused)
+		*problem = "malformed request: not a xxgk.v1.Request";
+	else if (budgeted)
+		*problem = "request too costly to decode: more fields than its size and records "
+			   "allow";
+	else
+		*problem = "out of memory for this request; send it again";
 	return WIRE_ANSWERED;
 }
 

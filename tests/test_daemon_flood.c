@@ -203,6 +203,64 @@ static void test_flood_of_huge_pushes(void **state)
 	assert_true(hwm < 150 * 1024);
 }
 
+/*
+ * One record with its id repeated 4 million times: 8 MB that decoding (each repeat allocated
+ * again, each field tracked) would turn into hundreds of MB, all for one record. The scan's
+ * budget refuses it while decoding, and the daemon stays small.
+ */
+static void test_costly_push(void **state)
+{
+	struct city city;
+	struct daemon d;
+	size_t n = FLOOD_RECORDS, at = 0, record = 2 * n, push = record + 5;
+	uint8_t *buf = malloc(push + 16);
+	(void)state;
+	assert_non_null(buf);
+	const size_t lengths[2] = {push, record};
+	for (int level = 0; level < 2; level++) {
+		buf[at++] = 0x0a; /* Request.push, then PushBatch.records */
+		for (size_t v = lengths[level];; v >>= 7) {
+			buf[at++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+			if (v < 0x80)
+				break;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		buf[at++] = 0x12; /* Record.id, empty */
+		buf[at++] = 0x00;
+	}
+	city_make(&city, 4);
+	daemon_setup(&d, "costly", &city, "max_message_size = 16777216\n");
+	daemon_start(&d);
+	void *zmq = zmq_ctx_new();
+	void *s = zmq_socket(zmq, ZMQ_DEALER);
+	int linger = 0, timeout = 30000;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	assert_int_equal(zmq_connect(s, d.ingest), 0);
+	assert_int_equal(zmq_send(s, buf, at, 0), (int)at);
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
+	Xxgk__V1__Reply *r = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	zmq_close(s);
+	zmq_ctx_term(zmq);
+	long hwm = vm_hwm_kb(d.pid);
+	assert_non_null(r);
+	printf("one record with 4 million ids (%zu bytes): %s \"%s\"; xxgkd VmHWM %ld MB\n", at,
+	       r->body_case == XXGK__V1__REPLY__BODY_ERROR ? "error" : "not an error",
+	       r->body_case == XXGK__V1__REPLY__BODY_ERROR ? r->error->message : "", hwm / 1024);
+	assert_int_equal(r->body_case, XXGK__V1__REPLY__BODY_ERROR);
+	assert_non_null(strstr(r->error->message, "too costly to decode"));
+	xxgk__v1__reply__free_unpacked(r, NULL);
+	free(buf);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+	assert_true(hwm < 150 * 1024);
+}
+
 /* Lines of the daemon's log that contain text. */
 static int log_lines(struct daemon *d, const char *text)
 {
@@ -268,6 +326,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_flood_of_huge_pushes),
+	    cmocka_unit_test(test_costly_push),
 	    cmocka_unit_test(test_garbage_logs_a_handful),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
