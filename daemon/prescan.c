@@ -162,7 +162,10 @@ static int walk_push(struct walk *w, const uint8_t *data, size_t len, size_t rec
 			return XXGK_E2BIG;
 		w->record = out->records - 1;
 		w->nul = NULL;
-		if (walk_strings(w, &xxgk__v1__record__descriptor, value, n, NULL, 0))
+		/* no zero byte at all, no NUL in a string: most records are walked no further
+		 * (their structure is then decoding's to check) */
+		if (memchr(value, 0, n) &&
+		    walk_strings(w, &xxgk__v1__record__descriptor, value, n, NULL, 0))
 			return XXGK_EINVAL;
 		if (w->nul) {
 			struct nul_note *note = arena_alloc(w->a, sizeof(*note));
