@@ -20,37 +20,65 @@ static int reject(char *msg, size_t size, const char *fmt, ...)
 	return XXGK_EINVAL;
 }
 
+/* The length of the well-formed character at p (avail bytes on), or 0 if there is none. */
+static size_t utf8_char(const unsigned char *p, size_t avail)
+{
+	unsigned c = *p;
+	size_t n;
+	unsigned min, cp;
+	if (c < 0x80)
+		return 1;
+	else if ((c & 0xe0) == 0xc0)
+		n = 2, min = 0x80, cp = c & 0x1f;
+	else if ((c & 0xf0) == 0xe0)
+		n = 3, min = 0x800, cp = c & 0x0f;
+	else if ((c & 0xf8) == 0xf0)
+		n = 4, min = 0x10000, cp = c & 0x07;
+	else
+		return 0;
+	if (avail < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
 int utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	while (p < end) {
-		unsigned c = *p;
-		size_t n;
-		unsigned min, cp;
-		if (c < 0x80) {
-			p++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			n = 2, min = 0x80, cp = c & 0x1f;
-		} else if ((c & 0xf0) == 0xe0) {
-			n = 3, min = 0x800, cp = c & 0x0f;
-		} else if ((c & 0xf8) == 0xf0) {
-			n = 4, min = 0x10000, cp = c & 0x07;
-		} else {
-			return 0;
-		}
-		if ((size_t)(end - p) < n)
-			return 0;
-		for (size_t i = 1; i < n; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		size_t n = utf8_char(p, (size_t)(end - p));
+		if (n == 0)
 			return 0;
 		p += n;
 	}
 	return 1;
+}
+
+size_t utf8_sanitize(char *dst, size_t size, const char *src, size_t len)
+{
+	static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const unsigned char *p = (const unsigned char *)src, *end = p + len;
+	size_t out = 0;
+	if (size == 0)
+		return 0;
+	while (p < end) {
+		size_t n = utf8_char(p, (size_t)(end - p));
+		const char *from = n ? (const char *)p : replacement;
+		size_t take = n ? n : 3;
+		if (take > size - 1 - out)
+			break; /* cut before a character that does not fit, never inside it */
+		memcpy(dst + out, from, take);
+		out += take;
+		p += n ? n : 1;
+	}
+	dst[out] = '\0';
+	return out;
 }
 
 /* A value the schema names, other than the UNSPECIFIED zero. */
@@ -68,9 +96,23 @@ int record_check_name(const char *field, const char *s, size_t max, char *msg, s
 		return reject(msg, size, "%s: longer than %zu bytes", field, max);
 	if (!utf8_valid(s, len))
 		return reject(msg, size, "%s: invalid UTF-8", field);
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return reject(msg, size, "%s: contains a control character", field);
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0, n; i < len; i += n) {
+		unsigned cp = p[i];
+		n = utf8_char(p + i, len - i); /* > 0: the string is valid UTF-8 */
+		for (size_t k = 1; k < n; k++)
+			cp = (cp << 6) | (p[i + k] & 0x3f);
+		cp &= n == 1 ? 0x7f : n == 2 ? 0x7ff : n == 3 ? 0xffff : 0x1fffff;
+		/* C0, DEL and C1 controls, and the bidi controls that make an id read as another */
+		if (cp < 0x20 || (cp >= 0x7f && cp <= 0x9f))
+			return reject(msg, size, "%s: contains a control character (U+%04X)", field,
+				      cp);
+		if (cp == 0x61c || cp == 0x200e || cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) ||
+		    (cp >= 0x2066 && cp <= 0x2069))
+			return reject(msg, size,
+				      "%s: contains a bidirectional control character (U+%04X)",
+				      field, cp);
+	}
 	return 0;
 }
 

@@ -73,4 +73,11 @@ size_t record_pack_canonical(const Xxgk__V1__Record *r, uint8_t *buf, size_t siz
 /* Whether s is well-formed UTF-8 (no overlong forms, surrogates or values past U+10FFFF). */
 int utf8_valid(const char *s, size_t len);
 
+/*
+ * Copies the len bytes of src into dst (size bytes, NUL-terminated) as valid UTF-8, for what
+ * is sent on the wire: a byte that starts no well-formed character becomes U+FFFD, and what
+ * does not fit is cut at a character boundary. Returns the length written. They may not overlap.
+ */
+size_t utf8_sanitize(char *dst, size_t size, const char *src, size_t len);
+
 #endif

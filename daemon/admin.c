@@ -229,9 +229,23 @@ static void backup(struct admin *a, struct envelope *env, uint64_t id,
 static void answer(struct admin *a)
 {
 	struct envelope env;
-	Xxgk__V1__Request *req = wire_receive(a->socket, &a->arena, &env);
-	if (req == NULL)
+	struct prescan scan;
+	Xxgk__V1__Request *req;
+	switch (wire_receive(a->socket, &a->arena, &a->limits, &env, &req, &scan)) {
+	case WIRE_NOTHING:
+	case WIRE_ANSWERED:
+		arena_reset(&a->arena);
 		return;
+	case WIRE_TOO_MANY: /* a push, not decoded: no push is taken here */
+		wire_error(a->socket, &env, scan.request_id,
+			   "the admin socket takes report, status, units, verify and backup; push "
+			   "records on the ingest socket");
+		envelope_close(&env);
+		arena_reset(&a->arena);
+		return;
+	case WIRE_REQUEST:
+		break;
+	}
 	/* by the key the connection authenticated with (its User-Id), in the configuration in
 	 * force: an admin key removed or demoted by SIGHUP asks nothing more, even on a
 	 * connection it opened before */
@@ -361,6 +375,8 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	a->clients = clients;
 	a->n_clients = cfg->n_clients;
 	a->batch_max = cfg->batch_max;
+	/* no push is taken here: a push of any records is refused undecoded */
+	a->limits = (struct wire_limits){0, &a->log, cfg->bad_input_log_interval};
 	pthread_mutex_unlock(&a->units_lock);
 	return 0;
 }

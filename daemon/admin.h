@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "config.h"
 #include "store.h"
+#include "wire.h"
 
 struct admin {
 	pthread_t thread;
@@ -23,6 +24,8 @@ struct admin {
 	void *control_peer;
 	struct store *st;
 	struct arena arena;
+	struct loglimit log; /* of the admin thread's bad input */
+	struct wire_limits limits;
 	int batch_max;
 	time_t started;
 	atomic_uint_fast64_t *commits;

@@ -36,6 +36,7 @@ void config_defaults(struct config *c)
 	c->batch_records_max = 10000;
 	c->max_message_size = 8 << 20;
 	c->map_size = 64LL << 20;
+	c->bad_input_log_interval = 10;
 	c->log_level = LOG_INFO;
 }
 
@@ -155,6 +156,11 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 	if (strcmp(name, "max_message_size") == 0) {
 		if ((ok = set_int(p, name, value, 1024, 1 << 30, &v)))
 			c->max_message_size = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "bad_input_log_interval") == 0) {
+		if ((ok = set_int(p, name, value, 0, 86400, &v)))
+			c->bad_input_log_interval = (int)v;
 		return ok;
 	}
 	if (strcmp(name, "secret_key") == 0)

@@ -43,6 +43,7 @@ struct config {
 	int batch_records_max;		/* records in one push message */
 	int max_message_size;		/* bytes; larger messages are dropped by ZeroMQ */
 	long long map_size;		/* initial LMDB map size, bytes */
+	int bad_input_log_interval;	/* seconds between log lines about one peer's bad input */
 	enum log_level log_level;
 	struct unit_config *units;
 	size_t n_units;

@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <event2/event.h>
 #include <event2/http.h>
 #include <signal.h>
@@ -20,13 +21,21 @@
 #include "cells.h"
 #include "error.h"
 #include "log.h"
+#include "loglimit.h"
 #include "metrics.h"
 #include "notify.h"
+#include "record.h"
 #include "store.h"
 #include "xxgk.pb-c.h"
 #include "wire.h"
 #include "zap.h"
 #include "zsock.h"
+
+/* A peer (a connection: its routing id's hash) and the messages taken from it in this pass. */
+struct pass_peer {
+	uint64_t route;
+	size_t taken;
+};
 
 /* A push waiting for the group commit. */
 struct pending_push {
@@ -57,12 +66,18 @@ struct server {
 	size_t n_pushes, cap_pushes;
 	Xxgk__V1__Record **records;
 	struct store_status *statuses;
-	unsigned char *forbidden;   /* records the sender's key may not write */
+	/* records answered before the store: the sender's key may not write them, or a string
+	 * of theirs holds a NUL byte */
+	unsigned char *forbidden;
 	Xxgk__V1__Record **allowed; /* the others, handed to the store */
 	size_t *allowed_at;	    /* where each of them sits in records */
 	struct store_status *allowed_statuses;
 	size_t n_records, cap_records;
-	int secure; /* CurveZMQ with a ZAP handler */
+	struct pass_peer *pass_peers; /* the peers heard from in this pass */
+	size_t n_pass_peers, cap_pass_peers;
+	struct loglimit log;	   /* of the ingest's bad input */
+	struct wire_limits limits; /* of the ingest, from the configuration in force */
+	int secure;		   /* CurveZMQ with a ZAP handler */
 	void *zap;
 	struct zsock zap_watch;
 	atomic_uint_fast64_t commits;
@@ -187,12 +202,17 @@ static void reply_pushes(struct server *s, int rc)
 					   "send it again to learn them");
 			} else {
 				for (size_t j = 0; j < p->n; j++) {
-					const struct store_status *ss = &s->statuses[p->first + j];
+					struct store_status *ss = &s->statuses[p->first + j];
 					st[j] =
 					    (Xxgk__V1__RecordStatus)XXGK__V1__RECORD_STATUS__INIT;
 					st[j].has_code = 1;
 					st[j].code = ss->code;
 					if (ss->code == XXGK__V1__RECORD_STATUS__CODE__REJECTED) {
+						/* reasons may quote what a peer sent */
+						char clean[sizeof(ss->message)];
+						utf8_sanitize(clean, sizeof(clean), ss->message,
+							      strlen(ss->message));
+						memcpy(ss->message, clean, sizeof(clean));
 						st[j].has_reason = 1;
 						st[j].reason = ss->reason;
 						st[j].message = (char *)ss->message;
@@ -212,20 +232,49 @@ static void reply_pushes(struct server *s, int rc)
 	}
 }
 
-/* Takes one message off the ingest socket into the pass; answers it at once if it is bad. */
-static void take_push(struct server *s)
+/* Rejects a record before the store, with a reason that names the field. */
+static void reject_early(struct server *s, size_t at, Xxgk__V1__RecordStatus__Reason reason,
+			 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reject_early(struct server *s, size_t at, Xxgk__V1__RecordStatus__Reason reason,
+			 const char *fmt, ...)
+{
+	struct store_status *st = &s->statuses[at];
+	va_list ap;
+	s->forbidden[at] = 1;
+	st->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
+	st->reason = reason;
+	va_start(ap, fmt);
+	vsnprintf(st->message, sizeof(st->message), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Takes one message off the ingest socket into the pass; answers it at once if it is bad.
+ * Returns 0 when there was none, else 1 with its connection's routing hash in *route.
+ */
+static int take_push(struct server *s, uint64_t *route)
 {
 	struct envelope env;
-	Xxgk__V1__Request *req = wire_receive(s->ingest, &s->arena, &env);
-	if (req == NULL)
-		return;
-	uint64_t id = req->request_id;
-	if (req->body_case != XXGK__V1__REQUEST__BODY_PUSH || req->push == NULL) {
-		wire_error(s->ingest, &env, id, "the ingest socket takes push requests only");
-	} else if (req->push->n_records > (size_t)s->cfg.batch_records_max) {
+	struct prescan scan;
+	Xxgk__V1__Request *req;
+	enum wire_result got = wire_receive(s->ingest, &s->arena, &s->limits, &env, &req, &scan);
+	if (got == WIRE_NOTHING)
+		return 0;
+	*route = env.route;
+	if (got == WIRE_ANSWERED)
+		return 1;
+	uint64_t id = scan.request_id; /* the last on the wire, as decoding keeps it */
+	if (got == WIRE_TOO_MANY) {
+		/* counted on the wire and never decoded */
 		wire_error_too_many(s->ingest, &env, id, (uint32_t)s->cfg.batch_records_max,
-				    "a push of %zu records: at most %d in one request",
-				    req->push->n_records, s->cfg.batch_records_max);
+				    "a push of more than %d records: at most %d in one request",
+				    s->cfg.batch_records_max, s->cfg.batch_records_max);
+	} else if (req->body_case != XXGK__V1__REQUEST__BODY_PUSH || req->push == NULL) {
+		wire_error(s->ingest, &env, id, "the ingest socket takes push requests only");
+	} else if (scan.nul_field && req->push->n_records != scan.records) {
+		/* the scan's records are not the decoded ones: the request is not as it seems */
+		wire_log_peer(&env, LOG_INFO, "a push whose records are not as scanned");
+		wire_error(s->ingest, &env, id, "malformed request: not a xxgk.v1.Request");
 	} else if (reserve(s, s->n_pushes + 1, s->n_records + req->push->n_records)) {
 		wire_error(s->ingest, &env, id, "out of memory; send it again");
 	} else {
@@ -238,47 +287,88 @@ static void take_push(struct server *s)
 			Xxgk__V1__Record *r = req->push->records[i];
 			size_t at = s->n_records + i;
 			s->records[at] = r;
+			s->forbidden[at] = 0;
+			/* decoding cut the string at its NUL: what is left must never be stored,
+			 * not even a unit id that names another unit */
+			if (scan.nul_field && scan.nul_field[i]) {
+				reject_early(s, at, XXGK__V1__RECORD_STATUS__REASON__INVALID,
+					     "%s: contains a NUL byte", scan.nul_field[i]);
+				continue;
+			}
 			/* with keys, a sender writes only its own units; unknown units and bad
 			 * records are the store's to reject, with their own reasons */
-			s->forbidden[at] =
-			    s->secure && r->unit && (cl == NULL || !client_may_write(cl, r->unit));
-			if (s->forbidden[at]) {
-				struct store_status *st = &s->statuses[at];
-				st->code = XXGK__V1__RECORD_STATUS__CODE__REJECTED;
-				st->reason = XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN;
-				if (cl)
-					snprintf(st->message, sizeof(st->message),
-						 "unit: the key of \"%.40s\" may not write unit "
-						 "\"%.40s\"",
-						 cl->name, r->unit);
-				else if (env.principal[0] == '\0')
-					snprintf(st->message, sizeof(st->message),
-						 "unit: with keys configured, a connection "
-						 "without a key writes no unit");
-				else
-					snprintf(st->message, sizeof(st->message),
-						 "unit: this connection's key is no longer "
-						 "configured (replaced or removed): it writes no "
-						 "unit; reconnect with a configured key");
+			if (s->secure && r->unit &&
+			    (cl == NULL || !client_may_write(cl, r->unit))) {
+				char name[48], unit[48];
+				utf8_sanitize(unit, sizeof(unit), r->unit, strlen(r->unit));
+				if (cl) {
+					utf8_sanitize(name, sizeof(name), cl->name,
+						      strlen(cl->name));
+					reject_early(
+					    s, at, XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN,
+					    "unit: the key of \"%s\" may not write unit \"%s\"",
+					    name, unit);
+				} else if (env.principal[0] == '\0') {
+					reject_early(
+					    s, at, XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN,
+					    "unit: with keys configured, a connection without "
+					    "a key writes no unit");
+				} else {
+					reject_early(
+					    s, at, XXGK__V1__RECORD_STATUS__REASON__FORBIDDEN,
+					    "unit: this connection's key is no longer configured "
+					    "(replaced or removed): it writes no unit; reconnect "
+					    "with a configured key");
+				}
 			}
 		}
 		s->n_records += req->push->n_records;
-		return;
+		return 1;
 	}
 	envelope_close(&env);
+	return 1;
+}
+
+/* Counts a message taken from the peer of route; returns how many it has had in this pass. */
+static size_t count_peer(struct server *s, uint64_t route)
+{
+	for (size_t i = 0; i < s->n_pass_peers; i++)
+		if (s->pass_peers[i].route == route)
+			return ++s->pass_peers[i].taken;
+	if (s->n_pass_peers == s->cap_pass_peers) {
+		size_t cap = s->cap_pass_peers ? 2 * s->cap_pass_peers : 16;
+		struct pass_peer *p = realloc(s->pass_peers, cap * sizeof(*p));
+		if (p == NULL)
+			return 1; /* uncounted: the pass's own cap still ends it */
+		s->pass_peers = p;
+		s->cap_pass_peers = cap;
+	}
+	s->pass_peers[s->n_pass_peers++] = (struct pass_peer){route, 1};
+	return 1;
 }
 
 /*
- * Group commit: every push drained in this pass (up to batch_max) goes into ONE write
- * transaction; each sender hears its statuses only after the commit.
+ * Group commit: every push drained in this pass (up to batch_max messages, refused ones
+ * included, so that a pass always ends) goes into ONE write transaction; each sender hears its
+ * statuses only after the commit. One peer may have a quarter of a pass: its next message waits
+ * for the next pass, so a peer flooding the socket cannot hold back another's acknowledgement.
  */
 static void on_ingest(void *arg)
 {
 	struct server *s = arg;
-	s->n_pushes = s->n_records = 0;
-	while (!s->stopping && s->n_pushes < (size_t)s->cfg.batch_max &&
-	       zsock_readable(&s->ingest_watch))
-		take_push(s);
+	size_t taken = 0, share = (size_t)s->cfg.batch_max / 4;
+	uint64_t route;
+	if (share == 0)
+		share = 1;
+	s->n_pushes = s->n_records = s->n_pass_peers = 0;
+	s->limits = (struct wire_limits){(size_t)s->cfg.batch_records_max, &s->log,
+					 (double)s->cfg.bad_input_log_interval};
+	while (!s->stopping && taken < (size_t)s->cfg.batch_max &&
+	       zsock_readable(&s->ingest_watch) && take_push(s, &route)) {
+		taken++;
+		if (count_peer(s, route) >= share)
+			break;
+	}
 	if (s->n_pushes) {
 		size_t m = 0;
 		for (size_t i = 0; i < s->n_records; i++)
@@ -830,5 +920,6 @@ void server_free(struct server *s)
 	free(s->allowed);
 	free(s->allowed_at);
 	free(s->allowed_statuses);
+	free(s->pass_peers);
 	free(s);
 }

@@ -273,6 +273,57 @@ static void test_invalid_utf8(void **state)
 	expect_applied(fx, &t);
 }
 
+/* C1 controls and bidi controls make an id or a unit read as another: refused, naming the field. */
+static void test_invisible_controls(void **state)
+{
+	struct fixture *fx = *state;
+	static const char *const c1[] = {"a\xc2\x85"
+					 "b",
+					 "\xc2\x80", "x\xc2\x9f"};
+	static const char *const bidi[] = {"a\xe2\x80\xae"
+					   "b",
+					   "\xd8\x9c",
+					   "a\xe2\x80\x8e",
+					   "a\xe2\x80\x8f",
+					   "a\xe2\x80\xaa",
+					   "a\xe2\x81\xa6",
+					   "a\xe2\x81\xa9"};
+	struct trec t;
+	for (size_t i = 0; i < sizeof(c1) / sizeof(*c1); i++) {
+		trec_application(&t, "u001", c1[i], 1, 1, "2019-01-01", NULL, 0);
+		expect_rejected(fx, &t, INVALID, "id: contains a control character");
+		trec_application(&t, c1[i], "x", 1, 1, "2019-01-01", NULL, 0);
+		expect_rejected(fx, &t, INVALID, "unit: contains a control character");
+	}
+	for (size_t i = 0; i < sizeof(bidi) / sizeof(*bidi); i++) {
+		trec_application(&t, "u001", bidi[i], 1, 1, "2019-01-01", NULL, 0);
+		expect_rejected(fx, &t, INVALID, "id: contains a bidirectional control character");
+		trec_application(&t, bidi[i], "x", 1, 1, "2019-01-01", NULL, 0);
+		expect_rejected(fx, &t, INVALID,
+				"unit: contains a bidirectional control character");
+	}
+	/* their neighbours are ordinary characters */
+	trec_application(&t, "u001", "a\xc2\xa0\xe2\x80\x90\xe2\x81\xaa-\xd8\x9b", 1, 1,
+			 "2019-01-01", NULL, 0);
+	expect_applied(fx, &t);
+}
+
+/* What is sent on the wire is valid UTF-8: cut at a character boundary, bad bytes replaced. */
+static void test_utf8_sanitize(void **state)
+{
+	char out[14];
+	(void)state;
+	/* 5 CJK characters of 3 bytes into 13 bytes and the NUL: 4 fit, none is cut */
+	assert_int_equal(utf8_sanitize(out, sizeof(out), "瑞安市人民", strlen("瑞安市人民")), 12);
+	assert_string_equal(out, "瑞安市人");
+	/* each byte that starts no character is replaced: 1 + 3 * 3 + 1 */
+	assert_int_equal(utf8_sanitize(out, sizeof(out), "a\xff\xe4\xb8z", 5), 11);
+	assert_string_equal(out, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbdz");
+	assert_true(utf8_valid(out, strlen(out)));
+	assert_int_equal(utf8_sanitize(out, 3, "\xff", 1), 0); /* U+FFFD does not fit */
+	assert_string_equal(out, "");
+}
+
 static void test_values(void **state)
 {
 	struct fixture *fx = *state;
@@ -373,6 +424,8 @@ int main(void)
 	    cmocka_unit_test(test_outcome_and_date_together),
 	    cmocka_unit_test(test_ids),
 	    cmocka_unit_test(test_invalid_utf8),
+	    cmocka_unit_test(test_invisible_controls),
+	    cmocka_unit_test(test_utf8_sanitize),
 	    cmocka_unit_test(test_values),
 	    cmocka_unit_test(test_revision_and_body),
 	    cmocka_unit_test(test_conflict),
