@@ -87,6 +87,8 @@ const char *xxgk_strerror(int code)
 		return "network failure";
 	case XXGK_E2BIG:
 		return "more records than the daemon takes in one push";
+	case XXGK_ERANGE:
+		return "a counter or a sum of counters would pass its limit";
 	default:
 		return "unknown error";
 	}

@@ -17,6 +17,7 @@ enum xxgk_error {
 	XXGK_EPROTO = -11,    /* the peer answered outside the protocol */
 	XXGK_ENET = -12,      /* a ZeroMQ failure */
 	XXGK_E2BIG = -13,     /* more records in one request than the daemon takes */
+	XXGK_ERANGE = -14,    /* a counter or a sum of counters would pass its limit */
 };
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */
