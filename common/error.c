@@ -121,6 +121,8 @@ const char *xxgk_strerror(int code)
 		return "no space left on the device (or over the disk quota)";
 	case XXGK_EEXIST:
 		return "already exists";
+	case XXGK_ERANGE:
+		return "a counter or a sum of counters would pass its limit";
 	default:
 		return "unknown error";
 	}

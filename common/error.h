@@ -21,6 +21,7 @@ enum xxgk_error {
 	XXGK_EROFS = -15,     /* a read-only filesystem */
 	XXGK_ENOSPC = -16,    /* no space left on the device, or over the disk quota */
 	XXGK_EEXIST = -17,    /* a file is in the way */
+	XXGK_ERANGE = -18,    /* a counter or a sum of counters would pass its limit */
 };
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */

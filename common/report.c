@@ -3,9 +3,36 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "error.h"
+
+/*
+ * Checked arithmetic: counters within their limit never make a sum pass int64, but a store
+ * holding a counter beyond it (damaged, or written before the limit) must not make a report of
+ * wrapped numbers. The first overflow sticks and the report is refused.
+ */
+static int64_t add(int *overflow, int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r)) {
+		*overflow = 1;
+		return 0;
+	}
+	return r;
+}
+
+static int64_t sub(int *overflow, int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_sub_overflow(a, b, &r)) {
+		*overflow = 1;
+		return 0;
+	}
+	return r;
+}
+
 /* The sum over outcome rows of one column; only_missing_in_2019 keeps the rows that the 2019
  * template prints as its one row （六）其他处理. */
-static int64_t sum_outcomes(const int64_t *flows, int col, int only_missing_in_2019)
+static int64_t sum_outcomes(int *overflow, const int64_t *flows, int col, int only_missing_in_2019)
 {
 	int64_t s = 0;
 	for (int r = 0; r < APP_ROW_COUNT; r++) {
@@ -13,17 +40,19 @@ static int64_t sum_outcomes(const int64_t *flows, int col, int only_missing_in_2
 			continue;
 		if (only_missing_in_2019 && (app_rows[r].templates & TEMPLATE_BIT_2019))
 			continue;
-		s += flows[counter_app_outcome(app_rows[r].outcome, col)];
+		s = add(overflow, s, flows[counter_app_outcome(app_rows[r].outcome, col)]);
 	}
 	return s;
 }
 
-static void assemble_applications(struct report *out, const int64_t *year, const int64_t *before)
+static void assemble_applications(struct report *out, int *overflow, const int64_t *year,
+				  const int64_t *before)
 {
 	for (int c = 0; c < APP_COLUMN_COUNT; c++) {
 		int64_t received = year[counter_app_received(c)];
-		int64_t concluded = sum_outcomes(year, c, 0);
-		int64_t carried_in = before[counter_app_received(c)] - sum_outcomes(before, c, 0);
+		int64_t concluded = sum_outcomes(overflow, year, c, 0);
+		int64_t carried_in = sub(overflow, before[counter_app_received(c)],
+					 sum_outcomes(overflow, before, c, 0));
 		for (int r = 0; r < APP_ROW_COUNT; r++) {
 			const struct app_row_desc *row = &app_rows[r];
 			int64_t v = 0;
@@ -38,13 +67,13 @@ static void assemble_applications(struct report *out, const int64_t *year, const
 				v = year[counter_app_outcome(row->outcome, c)];
 				break;
 			case APP_SRC_OTHER_2019:
-				v = sum_outcomes(year, c, 1);
+				v = sum_outcomes(overflow, year, c, 1);
 				break;
 			case APP_SRC_CONCLUDED:
 				v = concluded;
 				break;
 			case APP_SRC_CARRIED_OUT:
-				v = carried_in + received - concluded;
+				v = sub(overflow, add(overflow, carried_in, received), concluded);
 				break;
 			}
 			out->app[r][c] = v;
@@ -53,19 +82,19 @@ static void assemble_applications(struct report *out, const int64_t *year, const
 	for (int r = 0; r < APP_ROW_COUNT; r++) {
 		int64_t total = 0;
 		for (int c = 0; c < APP_COLUMN_COUNT; c++)
-			total += out->app[r][c];
+			total = add(overflow, total, out->app[r][c]);
 		out->app[r][APP_COL_TOTAL] = total;
 	}
 }
 
-static void assemble_cases(struct report *out, const int64_t *year)
+static void assemble_cases(struct report *out, int *overflow, const int64_t *year)
 {
 	for (int g = 0; g < CASE_GROUP_COUNT; g++) {
 		int64_t total = 0;
 		for (int c = 0; c < CASE_COLUMN_COUNT; c++) {
 			if (case_columns[c].source == CASE_SRC_FLOW) {
 				out->cases[g][c] = year[counter_case(g, c)];
-				total += out->cases[g][c];
+				total = add(overflow, total, out->cases[g][c]);
 			}
 		}
 		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
@@ -74,7 +103,8 @@ static void assemble_cases(struct report *out, const int64_t *year)
 	}
 }
 
-static void assemble_proactive(struct report *out, const int64_t *year, const int64_t *before)
+static void assemble_proactive(struct report *out, int *overflow, const int64_t *year,
+			       const int64_t *before)
 {
 	for (int i = 0; i < PRO_CELL_COUNT; i++) {
 		const struct pro_cell_desc *cell = &pro_cells[i];
@@ -84,7 +114,8 @@ static void assemble_proactive(struct report *out, const int64_t *year, const in
 			out->pro[i] = year[a];
 			break;
 		case PRO_OP_STOCK:
-			out->pro[i] = before[a] + year[a] - before[b] - year[b];
+			out->pro[i] = sub(overflow, add(overflow, before[a], year[a]),
+					  add(overflow, before[b], year[b]));
 			break;
 		case PRO_OP_BEFORE:
 			out->pro[i] = before[a];
@@ -93,16 +124,18 @@ static void assemble_proactive(struct report *out, const int64_t *year, const in
 	}
 }
 
-void report_assemble(struct report *out, int year, int template_year,
-		     const int64_t flows_year[COUNTER_COUNT],
-		     const int64_t flows_before[COUNTER_COUNT])
+int report_assemble(struct report *out, int year, int template_year,
+		    const int64_t flows_year[COUNTER_COUNT],
+		    const int64_t flows_before[COUNTER_COUNT])
 {
+	int overflow = 0;
 	memset(out, 0, sizeof(*out));
 	out->year = year;
 	out->template_year = template_year;
-	assemble_applications(out, flows_year, flows_before);
-	assemble_cases(out, flows_year);
-	assemble_proactive(out, flows_year, flows_before);
+	assemble_applications(out, &overflow, flows_year, flows_before);
+	assemble_cases(out, &overflow, flows_year);
+	assemble_proactive(out, &overflow, flows_year, flows_before);
+	return overflow ? XXGK_ERANGE : 0;
 }
 
 /* Walks the template's cells in table order with their keys and where their values live. */

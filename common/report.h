@@ -18,11 +18,13 @@ struct report {
 /*
  * Fills every cell of out: flows_year holds each counter's flow in the year, flows_before its
  * sum over all earlier years. Stocks are prefix sums, totals are sums, so the identities of the
- * report (T3-BAL, T3-OUT, T3-ROW, X-CARRY, T4-TOT) hold by construction.
+ * report (T3-BAL, T3-OUT, T3-ROW, X-CARRY, T4-TOT) hold by construction. Every sum is checked:
+ * returns 0, or XXGK_ERANGE when one would pass int64 (flows beyond COUNTER_MAX), and then the
+ * cells are not to be used.
  */
-void report_assemble(struct report *out, int year, int template_year,
-		     const int64_t flows_year[COUNTER_COUNT],
-		     const int64_t flows_before[COUNTER_COUNT]);
+int report_assemble(struct report *out, int year, int template_year,
+		    const int64_t flows_year[COUNTER_COUNT],
+		    const int64_t flows_before[COUNTER_COUNT]);
 
 typedef void (*report_cell_fn)(void *ctx, const char *key, int64_t value);
 

@@ -48,7 +48,7 @@ int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct delta){*key, value};
+	l->v[l->n++] = (struct delta){.key = *key, .value = value};
 	return 0;
 }
 
@@ -58,20 +58,40 @@ static int compare_deltas(const void *a, const void *b)
 				   &((const struct delta *)b)->key);
 }
 
-void delta_merge(struct delta_list *l)
+int delta_merge(struct delta_list *l)
 {
 	size_t out = 0;
+	int rc = 0;
 	if (l->n == 0)
-		return;
+		return 0;
 	qsort(l->v, l->n, sizeof(*l->v), compare_deltas);
 	for (size_t i = 0; i < l->n;) {
 		struct delta d = l->v[i++];
-		while (i < l->n && counter_key_compare(&l->v[i].key, &d.key) == 0)
-			d.value += l->v[i++].value;
-		if (d.value != 0)
+		for (; i < l->n && counter_key_compare(&l->v[i].key, &d.key) == 0; i++) {
+			int64_t v = l->v[i].value;
+			if (!d.overflow && __builtin_add_overflow(d.value, v, &d.value)) {
+				/* the sign of the overflowing sum is the sign of its terms */
+				d.value = v > 0 ? INT64_MAX : INT64_MIN;
+				d.overflow = 1;
+			}
+		}
+		if (d.overflow)
+			rc = XXGK_ERANGE;
+		if (d.value != 0 || d.overflow)
 			l->v[out++] = d;
 	}
 	l->n = out;
+	return rc;
+}
+
+static uint64_t magnitude(int64_t v)
+{
+	return v < 0 ? -(uint64_t)v : (uint64_t)v;
+}
+
+int counter_passes(int64_t old, int64_t new, int64_t limit)
+{
+	return magnitude(new) > (uint64_t)limit && magnitude(new) > magnitude(old);
 }
 
 void delta_clear(struct delta_list *l)

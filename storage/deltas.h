@@ -24,8 +24,18 @@ void counter_key_encode(const struct counter_key *k, uint8_t out[COUNTER_KEY_SIZ
 void counter_key_decode(const uint8_t in[COUNTER_KEY_SIZE], struct counter_key *k);
 int counter_key_compare(const struct counter_key *a, const struct counter_key *b);
 
+/*
+ * The largest magnitude of every stored counter. Far below INT64_MAX so that every sum a report
+ * forms from counters cannot wrap either: a cell adds at most 13,200 counters (a row total of
+ * table 三 over 6 columns of carried-out stocks, each over 21 outcomes and 100 years), under
+ * 2^14, and 2^16 leaves room. 140,737,488,355,327 fen is 1,407,374,883,553.27 yuan (about 1.4
+ * trillion yuan) a counter, 140 tallies of the largest amount a tally may carry (10^12 fen).
+ */
+#define COUNTER_MAX (INT64_MAX / 65536)
+
 struct delta {
 	struct counter_key key;
+	uint8_t overflow; /* set by delta_merge: the sum passed int64, value is saturated */
 	int64_t value;
 };
 
@@ -37,8 +47,17 @@ struct delta_list {
 /* Appends a delta; returns 0 or XXGK_ENOMEM. */
 int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value);
 
-/* Sorts by key, sums the deltas of one key, and drops those that sum to zero. */
-void delta_merge(struct delta_list *l);
+/*
+ * Sorts by key, sums the deltas of one key, and drops those that sum to zero. A sum that would
+ * pass int64 is kept, saturated, with overflow set; returns 0, or XXGK_ERANGE if any did.
+ */
+int delta_merge(struct delta_list *l);
+
+/*
+ * Whether a counter going from old to new passes limit: it ends beyond the limit, further from
+ * zero than it was. A counter found beyond the limit may still come back towards zero.
+ */
+int counter_passes(int64_t old, int64_t new, int64_t limit);
 
 void delta_clear(struct delta_list *l);
 void delta_free(struct delta_list *l);

@@ -42,6 +42,7 @@ struct store {
 	struct unit_entry **unit_by_number; /* indexed by number, NULL where none */
 	size_t n_numbers;
 	struct delta_list deltas; /* the last write transaction's counter changes */
+	int64_t counter_max;	  /* the largest magnitude of a counter: COUNTER_MAX or lower */
 	/* Held shared by every read transaction, exclusively to resize the map or replace the
 	 * unit table: LMDB allows a resize only with no transaction open in the process. */
 	pthread_rwlock_t lock;
@@ -320,22 +321,34 @@ static int add_flows(struct delta_list *l, const struct unit_entry *u, const str
 	return 0;
 }
 
-static void write_deltas(struct store *st, struct wtxn *t, struct delta_list *l)
+/*
+ * Adds the merged deltas to the stored counters. A counter that would pass the store's limit
+ * fails the transaction with XXGK_ERANGE and its key in *over (when not NULL): checking each
+ * merged sum is all the fast path pays, and store_apply then redoes the batch record by record.
+ */
+static void write_deltas(struct store *st, struct wtxn *t, struct delta_list *l,
+			 struct counter_key *over)
 {
-	delta_merge(l);
+	delta_merge(l); /* an overflowing sum is marked, and fails below */
 	for (size_t i = 0; i < l->n && !t->err; i++) {
 		uint8_t kb[COUNTER_KEY_SIZE];
-		int64_t value = 0;
+		int64_t stored = 0, value;
 		counter_key_encode(&l->v[i].key, kb);
 		MDB_val k = {sizeof(kb), kb}, v;
 		if (wtxn_get(t, st->db_counters, &k, &v)) {
-			if (v.mv_size != sizeof(value)) {
+			if (v.mv_size != sizeof(stored)) {
 				wtxn_fail(t, XXGK_ECORRUPT);
 				return;
 			}
-			memcpy(&value, v.mv_data, sizeof(value));
+			memcpy(&stored, v.mv_data, sizeof(stored));
 		}
-		value += l->v[i].value;
+		if (l->v[i].overflow || __builtin_add_overflow(stored, l->v[i].value, &value) ||
+		    counter_passes(stored, value, st->counter_max)) {
+			if (over)
+				*over = l->v[i].key;
+			wtxn_fail(t, XXGK_ERANGE);
+			return;
+		}
 		if (value == 0) {
 			wtxn_del(t, st->db_counters, &k);
 		} else {
@@ -392,6 +405,9 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		opt = &defaults;
 	if (st == NULL)
 		return XXGK_ENOMEM;
+	/* a lower limit is for tests; the real one cannot be raised */
+	st->counter_max =
+	    opt->counter_max > 0 && opt->counter_max < COUNTER_MAX ? opt->counter_max : COUNTER_MAX;
 	pthread_rwlock_init(&st->lock, NULL);
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
@@ -463,10 +479,8 @@ static int with_retries(struct store *st, int (*attempt)(struct store *, struct 
 	for (int i = 0;; i++) {
 		struct wtxn t;
 		delta_clear(&st->deltas);
-		if (wtxn_begin(st, &t) == 0) {
+		if (wtxn_begin(st, &t) == 0)
 			attempt(st, &t, arg);
-			write_deltas(st, &t, &st->deltas);
-		}
 		if (wtxn_finish(&t) == 0)
 			return 0;
 		if (i >= STORE_RETRIES_MAX)
@@ -582,6 +596,7 @@ static int set_units_attempt(struct store *st, struct wtxn *t, void *arg)
 	put_be32(val, next);
 	v = (MDB_val){4, val};
 	wtxn_put(t, st->db_meta, &nk, &v);
+	write_deltas(st, t, &st->deltas, NULL);
 	return t->err;
 }
 
@@ -626,7 +641,7 @@ static void set_status(struct store_status *s, Xxgk__V1__RecordStatus__Code code
 }
 
 /* Compares a new record with its stored copy; 1 when the new one replaces it. */
-static int compare_stored(struct store *st, struct wtxn *t, const struct unit_entry *u,
+static int compare_stored(struct wtxn *t, struct delta_list *deltas, const struct unit_entry *u,
 			  const Xxgk__V1__Record *r, const uint8_t *packed, size_t len,
 			  const MDB_val *stored, struct store_status *s)
 {
@@ -657,7 +672,7 @@ static int compare_stored(struct store *st, struct wtxn *t, const struct unit_en
 	} else if (record_check(old, &of, msg, sizeof(msg)) != 0) {
 		wtxn_fail(t, XXGK_ECORRUPT);
 	} else {
-		if (add_flows(&st->deltas, u, &of, -1))
+		if (add_flows(deltas, u, &of, -1))
 			wtxn_fail(t, XXGK_ENOMEM);
 		replace = 1;
 	}
@@ -665,8 +680,9 @@ static int compare_stored(struct store *st, struct wtxn *t, const struct unit_en
 	return replace;
 }
 
-static void apply_record(struct store *st, struct wtxn *t, const Xxgk__V1__Record *r,
-			 struct store_status *s)
+/* Applies one record in t, its counter changes added to deltas (not yet written). */
+static void apply_record(struct store *st, struct wtxn *t, struct delta_list *deltas,
+			 const Xxgk__V1__Record *r, struct store_status *s)
 {
 	struct record_facts f;
 	uint8_t packed[RECORD_PACKED_MAX], kb[5 + RECORD_ID_MAX];
@@ -691,13 +707,14 @@ static void apply_record(struct store *st, struct wtxn *t, const Xxgk__V1__Recor
 		return;
 	}
 	MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
-	if (wtxn_get(t, st->db_records, &k, &v) && !compare_stored(st, t, u, r, packed, len, &v, s))
+	if (wtxn_get(t, st->db_records, &k, &v) &&
+	    !compare_stored(t, deltas, u, r, packed, len, &v, s))
 		return;
 	if (t->err)
 		return;
 	v = (MDB_val){len, packed};
 	wtxn_put(t, st->db_records, &k, &v);
-	if (add_flows(&st->deltas, u, &f, +1))
+	if (add_flows(deltas, u, &f, +1))
 		wtxn_fail(t, XXGK_ENOMEM);
 	s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
 }
@@ -706,21 +723,102 @@ struct apply_args {
 	Xxgk__V1__Record *const *records;
 	size_t n;
 	struct store_status *statuses;
+	struct delta_list *careful; /* NULL on the fast path; else one record's deltas */
 };
+
+/* The field a clerk is told about when a record would carry a counter past its limit. */
+static const char *overflow_field(const Xxgk__V1__Record *r, const struct counter_key *key)
+{
+	switch (r->body_case) {
+	case XXGK__V1__RECORD__BODY_APPLICATION:
+		return "application";
+	case XXGK__V1__RECORD__BODY_DOCUMENT:
+		return "document";
+	case XXGK__V1__RECORD__BODY_LEGAL_CASE:
+		return "legal_case";
+	default:
+		return key->counter < COUNTER_RECORDS ? "tally.value" : "tally";
+	}
+}
+
+static void scope_name(const struct store *st, const struct counter_key *key, char *buf,
+		       size_t size);
+
+/*
+ * The slow path, taken only after the fast one found a counter that the batch would carry past
+ * the limit: each record in a nested transaction whose counter changes are written and checked
+ * at once, against the stored counters plus what the records before it added. A record that
+ * would pass the limit is undone alone; the others of the batch apply as usual.
+ */
+static void apply_careful(struct store *st, struct wtxn *t, struct apply_args *a)
+{
+	for (size_t i = 0; i < a->n && !t->err; i++) {
+		struct wtxn c = {0};
+		struct counter_key over;
+		int rc = mdb_txn_begin(st->env, t->txn, 0, &c.txn);
+		if (rc) {
+			wtxn_fail_mdb(t, rc);
+			break;
+		}
+		delta_clear(a->careful);
+		apply_record(st, &c, a->careful, a->records[i], &a->statuses[i]);
+		write_deltas(st, &c, a->careful, &over);
+		if (c.err == XXGK_ERANGE) {
+			char name[96], scope[96];
+			mdb_txn_abort(c.txn);
+			counter_name(over.counter, name, sizeof(name));
+			scope_name(st, &over, scope, sizeof(scope));
+			set_status(&a->statuses[i], XXGK__V1__RECORD_STATUS__CODE__REJECTED,
+				   XXGK__V1__RECORD_STATUS__REASON__OVERFLOW,
+				   "%s: would carry %s %u %s past %lld, the limit of a counter",
+				   overflow_field(a->records[i], &over), scope, (unsigned)over.year,
+				   name, (long long)st->counter_max);
+			continue;
+		}
+		if (c.err) {
+			mdb_txn_abort(c.txn);
+			t->err = c.err;
+			t->mdb_rc = c.mdb_rc;
+			break;
+		}
+		if ((rc = mdb_txn_commit(c.txn)) != 0) {
+			wtxn_fail_mdb(t, rc);
+			break;
+		}
+		for (size_t j = 0; j < a->careful->n; j++)
+			if (delta_add(&st->deltas, &a->careful->v[j].key, a->careful->v[j].value))
+				wtxn_fail(t, XXGK_ENOMEM);
+	}
+	/* the changes for store_changes; the counters are written already */
+	if (!t->err && delta_merge(&st->deltas))
+		wtxn_fail(t, XXGK_ERANGE);
+}
 
 static int apply_attempt(struct store *st, struct wtxn *t, void *arg)
 {
 	struct apply_args *a = arg;
+	if (a->careful) {
+		apply_careful(st, t, a);
+		return t->err;
+	}
 	for (size_t i = 0; i < a->n && !t->err; i++)
-		apply_record(st, t, a->records[i], &a->statuses[i]);
+		apply_record(st, t, &st->deltas, a->records[i], &a->statuses[i]);
+	write_deltas(st, t, &st->deltas, NULL);
 	return t->err;
 }
 
 int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
 		struct store_status *statuses)
 {
-	struct apply_args a = {records, n, statuses};
-	return with_retries(st, apply_attempt, &a);
+	struct apply_args a = {records, n, statuses, NULL};
+	int rc = with_retries(st, apply_attempt, &a);
+	if (rc == XXGK_ERANGE) {
+		struct delta_list careful = {0};
+		a.careful = &careful;
+		rc = with_retries(st, apply_attempt, &a);
+		delta_free(&careful);
+	}
+	return rc;
 }
 
 /* ---- reading ---- */
@@ -756,6 +854,7 @@ static void rtxn_end(struct store *st, MDB_txn *txn)
 struct flow_sums {
 	struct counter_key scope;
 	int64_t *year, *before;
+	int overflow;
 };
 
 static int sum_flow(void *ctx, const struct counter_key *key, int64_t value)
@@ -765,21 +864,27 @@ static int sum_flow(void *ctx, const struct counter_key *key, int64_t value)
 	    key->year > s->scope.year)
 		return SCAN_STOP;
 	if (key->counter < COUNTER_COUNT) {
-		if (key->year == s->scope.year)
-			s->year[key->counter] += value;
-		else
-			s->before[key->counter] += value;
+		int64_t *sum =
+		    key->year == s->scope.year ? &s->year[key->counter] : &s->before[key->counter];
+		if (__builtin_add_overflow(*sum, value, sum)) {
+			s->overflow = 1;
+			return SCAN_STOP;
+		}
 	}
 	return 0;
 }
 
-/* Sums one scope's counters into the year's flows and the flows of all years before. */
+/*
+ * Sums one scope's counters into the year's flows and the flows of all years before; XXGK_ERANGE
+ * if a sum would pass int64 (a counter beyond its limit).
+ */
 static int read_flows(struct store *st, MDB_txn *txn, uint8_t scope, uint32_t scope_id, int year,
 		      int64_t *flows_year, int64_t *flows_before)
 {
 	struct counter_key start = {scope, scope_id, 0, 0};
-	struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before};
-	return xxgk_error_from_mdb(scan_counters(st, txn, &start, sum_flow, &s));
+	struct flow_sums s = {{scope, scope_id, (uint16_t)year, 0}, flows_year, flows_before, 0};
+	int rc = xxgk_error_from_mdb(scan_counters(st, txn, &start, sum_flow, &s));
+	return rc ? rc : s.overflow ? XXGK_ERANGE : 0;
 }
 
 int store_report(struct store *st, int year, const struct report_scope *scope, int template_year,
@@ -816,7 +921,7 @@ int store_report(struct store *st, int year, const struct report_scope *scope, i
 	rc = read_flows(st, txn, (uint8_t)scope->type, scope_id, year, flows_year, flows_before);
 	rtxn_end(st, txn);
 	if (rc == 0)
-		report_assemble(out, year, template_year, flows_year, flows_before);
+		rc = report_assemble(out, year, template_year, flows_year, flows_before);
 	return rc;
 }
 
@@ -902,22 +1007,49 @@ static void difference(struct verify_state *vs, const char *fmt, ...)
 	vs->fn(vs->ctx, line);
 }
 
+/* "city", "kind 2" or "unit dept-justice": whose counter a key is. */
+static void scope_name(const struct store *st, const struct counter_key *key, char *buf,
+		       size_t size)
+{
+	const struct unit_entry *u;
+	if (key->scope == SCOPE_CITY)
+		snprintf(buf, size, "city");
+	else if (key->scope == SCOPE_KIND)
+		snprintf(buf, size, "kind %u", (unsigned)key->scope_id);
+	else if ((u = unit_by_number(st, key->scope_id)) != NULL)
+		snprintf(buf, size, "unit %s", u->id);
+	else
+		snprintf(buf, size, "unit #%u", (unsigned)key->scope_id);
+}
+
+/*
+ * A counter that differs from its recomputation, or that is beyond the limit even if equal:
+ * a counter that wrapped (or was written under a larger limit) must not pass as verified.
+ */
 static void counter_difference(struct store *st, struct verify_state *vs,
-			       const struct counter_key *key, int64_t stored, int64_t recomputed)
+			       const struct counter_key *key, int64_t stored,
+			       const struct delta *recomputed)
 {
 	char name[96], scope[96];
-	const struct unit_entry *u;
+	int64_t want = recomputed ? recomputed->value : 0;
 	counter_name(key->counter, name, sizeof(name));
-	if (key->scope == SCOPE_CITY)
-		snprintf(scope, sizeof(scope), "city");
-	else if (key->scope == SCOPE_KIND)
-		snprintf(scope, sizeof(scope), "kind %u", (unsigned)key->scope_id);
-	else if ((u = unit_by_number(st, key->scope_id)) != NULL)
-		snprintf(scope, sizeof(scope), "unit %s", u->id);
-	else
-		snprintf(scope, sizeof(scope), "unit #%u", (unsigned)key->scope_id);
-	difference(vs, "%s %u %s: stored %lld, recomputed %lld", scope, (unsigned)key->year, name,
-		   (long long)stored, (long long)recomputed);
+	scope_name(st, key, scope, sizeof(scope));
+	if (recomputed && recomputed->overflow)
+		difference(vs,
+			   "%s %u %s: stored %lld, recomputed: the sum of its records passes %s",
+			   scope, (unsigned)key->year, name, (long long)stored,
+			   want > 0 ? "INT64_MAX" : "INT64_MIN");
+	else if (stored != want)
+		difference(vs, "%s %u %s: stored %lld, recomputed %lld%s", scope,
+			   (unsigned)key->year, name, (long long)stored, (long long)want,
+			   counter_passes(0, stored, st->counter_max) ||
+				   counter_passes(0, want, st->counter_max)
+			       ? " (beyond the limit of a counter)"
+			       : "");
+	else if (counter_passes(0, stored, st->counter_max))
+		difference(vs, "%s %u %s: stored %lld is beyond %lld, the limit of a counter",
+			   scope, (unsigned)key->year, name, (long long)stored,
+			   (long long)st->counter_max);
 }
 
 struct recomputation {
@@ -967,13 +1099,12 @@ static int compare_counter(void *ctx, const struct counter_key *key, int64_t val
 	struct comparison *c = ctx;
 	const struct delta_list *want = c->want;
 	for (; c->next < want->n && counter_key_compare(&want->v[c->next].key, key) < 0; c->next++)
-		counter_difference(c->st, c->vs, &want->v[c->next].key, 0, want->v[c->next].value);
+		counter_difference(c->st, c->vs, &want->v[c->next].key, 0, &want->v[c->next]);
 	if (c->next < want->n && counter_key_compare(&want->v[c->next].key, key) == 0) {
-		if (want->v[c->next].value != value)
-			counter_difference(c->st, c->vs, key, value, want->v[c->next].value);
+		counter_difference(c->st, c->vs, key, value, &want->v[c->next]);
 		c->next++;
 	} else {
-		counter_difference(c->st, c->vs, key, value, 0);
+		counter_difference(c->st, c->vs, key, value, NULL);
 	}
 	return 0;
 }
@@ -985,7 +1116,7 @@ static int compare_counters(struct store *st, MDB_txn *txn, const struct delta_l
 	struct comparison c = {st, want, 0, vs};
 	int rc = scan_counters(st, txn, NULL, compare_counter, &c);
 	for (; rc == 0 && c.next < want->n; c.next++)
-		counter_difference(st, vs, &want->v[c.next].key, 0, want->v[c.next].value);
+		counter_difference(st, vs, &want->v[c.next].key, 0, &want->v[c.next]);
 	return rc;
 }
 
@@ -999,7 +1130,7 @@ int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *di
 		return rc;
 	rc = recompute(st, txn, &want, &vs);
 	if (rc == 0) {
-		delta_merge(&want);
+		delta_merge(&want); /* a sum that passes int64 is marked: a difference below */
 		rc = compare_counters(st, txn, &want, &vs);
 	}
 	rtxn_end(st, txn);

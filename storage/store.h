@@ -26,6 +26,8 @@ struct store;
 struct store_options {
 	size_t map_size; /* initial LMDB map size in bytes; 0 for the default (64 MiB) */
 	int no_sync;	 /* tests only: commit without fsync (not durable) */
+	/* tests only: a lower limit than COUNTER_MAX for every counter; 0 is COUNTER_MAX */
+	int64_t counter_max;
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */
@@ -61,6 +63,9 @@ int store_set_units(struct store *st, const struct store_unit *units, size_t n);
  * Applies records in ONE write transaction and writes one status per record. A rejected,
  * duplicate or stale record changes nothing. Records of one batch apply in order, so a later
  * revision in the same batch sees the earlier one. A full map is grown and the batch retried.
+ * No counter passes the limit (COUNTER_MAX, or the lower one of the options): when the batch
+ * would carry one past it, it is applied again record by record, and each record that would
+ * carry a counter past it, given the records before it, is rejected as OVERFLOW.
  * Returns 0 once committed (statuses then final), or an error, in which case nothing of the batch
  * was stored.
  */
@@ -106,7 +111,8 @@ typedef void (*store_difference_fn)(void *ctx, const char *difference);
 /*
  * Recomputes every counter from the stored records and compares it with the stored counter.
  * Calls fn (which may be NULL) with one line per difference and sets *differences to their
- * count. Returns 0 when the comparison ran (whatever it found), or an error.
+ * count. A counter beyond the limit, or whose recomputed sum passes int64, is a difference.
+ * Returns 0 when the comparison ran (whatever it found), or an error.
  */
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences);
 

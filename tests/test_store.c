@@ -1,7 +1,8 @@
 /*
  * The store's contracts: the revision rule step by step, several revisions in one batch, a full
  * map grown without failing the batch, the schema version, the unit registry, bad report
- * queries, persistence across reopening, and verify finding a tampered counter.
+ * queries, persistence across reopening, verify finding a tampered counter, and counters that
+ * never wrap (the limit, the records it rejects, verify and reports beyond it).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -365,6 +366,235 @@ static void test_verify_finds_tampering(void **state)
 	tmpdir_remove(dir);
 }
 
+/* ---- counters never wrap ---- */
+
+#define OVERFLOW XXGK__V1__RECORD_STATUS__REASON__OVERFLOW
+#define PROCUREMENT XXGK__V1__TALLY_MEASURE__TALLY_PROCUREMENT_AMOUNT
+
+static int64_t procurement(struct store *st, int year)
+{
+	return city_report(st, year).pro[PRO_CELL_PROCUREMENT_AMOUNT];
+}
+
+static uint64_t stored_records(struct store *st)
+{
+	struct store_stats stats;
+	assert_int_equal(store_stats(st, &stats), 0);
+	return stats.records;
+}
+
+/* A sum past int64 is kept saturated and marked, never wrapped to the other sign. */
+static void test_merge_does_not_wrap(void **state)
+{
+	(void)state;
+	struct delta_list l = {0};
+	struct counter_key k = {SCOPE_CITY, 0, 2019, 1};
+	assert_int_equal(delta_add(&l, &k, INT64_MAX - 1), 0);
+	assert_int_equal(delta_add(&l, &k, 5), 0);
+	k.counter = 2;
+	assert_int_equal(delta_add(&l, &k, INT64_MIN + 1), 0);
+	assert_int_equal(delta_add(&l, &k, -5), 0);
+	int rc = delta_merge(&l);
+	assert_int_equal(l.n, 2);
+	printf("# merged: %lld and %lld\n", (long long)l.v[0].value, (long long)l.v[1].value);
+	assert_true(l.v[0].value > 0);
+	assert_true(l.v[1].value < 0);
+	assert_int_equal(rc, XXGK_ERANGE);
+	assert_true(l.v[0].overflow && l.v[1].overflow);
+	delta_free(&l);
+}
+
+/*
+ * With a limit of 1000: tallies are accepted up to the limit; the one that would pass it is
+ * rejected as OVERFLOW, naming the counter, and changes nothing, while the others of its batch
+ * apply; a tombstone and a lower revision that bring the counter down apply.
+ */
+static void test_counter_limit(void **state)
+{
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("limit");
+	struct store_options opt = {.no_sync = 1, .counter_max = 1000};
+	struct store *st;
+	struct trec t[4];
+	Xxgk__V1__Record *batch[4] = {&t[0].r, &t[1].r, &t[2].r, &t[3].r};
+	struct store_status s[4];
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_set_units(st, fx->city.units, fx->city.n), 0);
+	for (int i = 0; i < 3; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "p%d", i);
+		trec_tally(&t[0], "u001", id, 1, PROCUREMENT, "2019-06-01", 300);
+		assert_int_equal(apply_one(st, &t[0]), APPLIED);
+	}
+	assert_int_equal(procurement(st, 2019), 900);
+	/* alone: rejected, and the store is as it was */
+	uint64_t digest = store_digest(st), records = stored_records(st);
+	trec_tally(&t[0], "u001", "x", 1, PROCUREMENT, "2019-06-02", 300);
+	test_apply(st, batch, 1, s);
+	printf("# %s\n", s[0].message);
+	assert_int_equal(s[0].code, REJECTED);
+	assert_int_equal(s[0].reason, OVERFLOW);
+	assert_string_equal(s[0].message,
+			    "tally.value: would carry city 2019 "
+			    "flows.procurement_amount past 1000, the limit of a counter");
+	assert_true(store_digest(st) == digest);
+	assert_int_equal(stored_records(st), records);
+	assert_int_equal(procurement(st, 2019), 900);
+	assert_verified(st);
+	/* in a batch: the others apply, up to the limit exactly */
+	trec_application(&t[1], "u002", "y", 1, 1, "2019-06-03", NULL, 0);
+	trec_tally(&t[2], "u003", "z", 1, PROCUREMENT, "2019-06-04", 100);
+	trec_tally(&t[3], "u004", "w", 1, PROCUREMENT, "2019-06-05", 1);
+	test_apply(st, batch, 4, s);
+	assert_int_equal(s[0].code, REJECTED);
+	assert_int_equal(s[0].reason, OVERFLOW);
+	assert_int_equal(s[1].code, APPLIED);
+	assert_int_equal(s[2].code, APPLIED);
+	assert_int_equal(s[3].code, REJECTED);
+	assert_int_equal(s[3].reason, OVERFLOW);
+	assert_int_equal(procurement(st, 2019), 1000);
+	assert_int_equal(stored_records(st), records + 2);
+	assert_int_equal(city_report(st, 2019).app[APP_ROW_NEW_RECEIVED][APP_COL_TOTAL], 1);
+	/* the changes of that commit are those of the records applied */
+	const struct delta_list *changes = store_changes(st);
+	int64_t moved = 0;
+	for (size_t i = 0; i < changes->n; i++)
+		if (changes->v[i].key.scope == SCOPE_CITY &&
+		    changes->v[i].key.counter == counter_pro(PRO_FLOW_PROCUREMENT_AMOUNT))
+			moved += changes->v[i].value;
+	assert_int_equal(moved, 100);
+	assert_verified(st);
+	/* a tombstone and a lower revision bring it down; then x fits */
+	trec_tombstone(&t[0], "u001", "p0", 2, RECORD_TALLY);
+	assert_int_equal(apply_one(st, &t[0]), APPLIED);
+	trec_tally(&t[0], "u001", "p1", 2, PROCUREMENT, "2019-06-01", 50);
+	assert_int_equal(apply_one(st, &t[0]), APPLIED);
+	assert_int_equal(procurement(st, 2019), 450);
+	trec_tally(&t[0], "u001", "x", 1, PROCUREMENT, "2019-06-02", 300);
+	assert_int_equal(apply_one(st, &t[0]), APPLIED);
+	assert_int_equal(procurement(st, 2019), 750);
+	/* signed catalogue changes are limited in magnitude both ways */
+	trec_tally(&t[0], "u005", "c1", 1, XXGK__V1__TALLY_MEASURE__TALLY_LICENSING_ITEMS,
+		   "2019-01-01", -600);
+	assert_int_equal(apply_one(st, &t[0]), APPLIED);
+	trec_tally(&t[0], "u005", "c2", 1, XXGK__V1__TALLY_MEASURE__TALLY_LICENSING_ITEMS,
+		   "2019-01-01", -600);
+	test_apply(st, batch, 1, s);
+	assert_int_equal(s[0].reason, OVERFLOW);
+	assert_non_null(strstr(s[0].message, "flows.licensing_items"));
+	assert_verified(st);
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
+/* The real limit is the same code: 140 tallies of the largest amount fit, the 141st does not. */
+static void test_real_limit(void **state)
+{
+	struct fixture *fx = *state;
+	enum { N = 141 };
+	struct trec *t = calloc(N, sizeof(*t));
+	Xxgk__V1__Record *batch[N];
+	struct store_status s[N];
+	for (int i = 0; i < N; i++) {
+		char id[16];
+		snprintf(id, sizeof(id), "big%d", i);
+		trec_tally(&t[i], "u001", id, 1, PROCUREMENT, "2019-06-01", 1000000000000LL);
+		batch[i] = &t[i].r;
+	}
+	test_apply(fx->st, batch, N, s);
+	for (int i = 0; i < N - 1; i++)
+		assert_int_equal(s[i].code, APPLIED);
+	printf("# %s\n", s[N - 1].message);
+	assert_int_equal(s[N - 1].code, REJECTED);
+	assert_int_equal(s[N - 1].reason, OVERFLOW);
+	assert_int_equal(procurement(fx->st, 2019), 140000000000000LL);
+	assert_true(procurement(fx->st, 2019) <= COUNTER_MAX);
+	assert_verified(fx->st);
+	free(t);
+}
+
+static void collect_differences(void *ctx, const char *line)
+{
+	char *all = ctx;
+	size_t len = strlen(all);
+	snprintf(all + len, 4096 - len, "%s\n", line);
+}
+
+/*
+ * A store written under a larger limit and reopened under a smaller one: its counters equal
+ * their recomputation, yet verify names each one beyond the limit; a tombstone still brings
+ * them down.
+ */
+static void test_verify_beyond_limit(void **state)
+{
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("beyond");
+	struct store_options opt = {.no_sync = 1, .counter_max = 1000000};
+	struct store *st;
+	struct trec t;
+	char lines[4096] = "";
+	size_t differences = 0;
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_set_units(st, fx->city.units, fx->city.n), 0);
+	trec_tally(&t, "u001", "a", 1, PROCUREMENT, "2019-06-01", 1200);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	assert_verified(st);
+	store_close(st);
+	opt.counter_max = 1000;
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_verify(st, collect_differences, lines, &differences), 0);
+	printf("# verify:\n%s", lines);
+	assert_int_equal(differences, 3); /* the unit's, its kind's and the city's */
+	assert_non_null(strstr(lines, "city 2019 flows.procurement_amount: stored 1200 is beyond "
+				      "1000, the limit of a counter"));
+	assert_non_null(strstr(lines, "unit u001 2019 flows.procurement_amount: stored 1200"));
+	/* more is refused; less is taken */
+	trec_tally(&t, "u001", "b", 1, PROCUREMENT, "2019-06-01", 1);
+	assert_int_equal(apply_one(st, &t), REJECTED);
+	trec_tally(&t, "u001", "a", 2, PROCUREMENT, "2019-06-01", 700);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	assert_verified(st);
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
+/* Counters put into LMDB near INT64_MAX: the report refuses to wrap, verify names them. */
+static void test_report_sum_does_not_wrap(void **state)
+{
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("wrap");
+	struct store *st = test_store_open(dir, &fx->city);
+	struct trec t;
+	struct report r;
+	struct report_scope city = {.type = SCOPE_CITY};
+	char lines[4096] = "";
+	size_t differences = 0;
+	trec_tally(&t, "u001", "a", 1, PROCUREMENT, "2019-06-01", 100);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	store_close(st);
+	const int64_t huge = INT64_MAX - 10;
+	for (int year = 2017; year <= 2018; year++) {
+		struct counter_key key = {SCOPE_CITY, 0, (uint16_t)year,
+					  (uint16_t)counter_pro(PRO_FLOW_LICENSING_ITEMS)};
+		uint8_t kb[COUNTER_KEY_SIZE];
+		counter_key_encode(&key, kb);
+		poke(dir, "counters", kb, sizeof(kb), &huge, sizeof(huge), 0);
+	}
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	int rc = store_report(st, 2019, &city, 0, &r);
+	printf("# report: %d, licensing items_prev %lld\n", rc,
+	       (long long)r.pro[PRO_CELL_LICENSING_ITEMS_PREV]);
+	assert_int_equal(rc, XXGK_ERANGE);
+	assert_int_equal(store_verify(st, collect_differences, lines, &differences), 0);
+	printf("# verify:\n%s", lines);
+	assert_int_equal(differences, 2);
+	assert_non_null(strstr(lines,
+			       "city 2017 flows.licensing_items: stored 9223372036854775797, "
+			       "recomputed 0"));
+	store_close(st);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -376,6 +606,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_units, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_report_queries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
+	    cmocka_unit_test(test_merge_does_not_wrap),
+	    cmocka_unit_test_setup_teardown(test_counter_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_real_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_verify_beyond_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_report_sum_does_not_wrap, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

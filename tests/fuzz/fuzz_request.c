@@ -1,7 +1,8 @@
 /*
  * libFuzzer: any bytes as a Request, decoded as xxgkd decodes them (into an arena) and, for a
  * push, applied to a real store, which validates every record; for a report query, answered.
- * Every so often the store must still verify: whatever a peer sends, counters stay exact.
+ * Every so often the store must still verify: whatever a peer sends, counters stay exact and
+ * within their limit.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc, (void)argv;
 	static char dir[] = "/tmp/xxgk-fuzz-request-XXXXXX";
 	static const struct store_unit units[] = {{"u0", 1}, {"u1", 2}, {"u2", 3}, {"u3", 4}};
-	struct store_options opt = {.map_size = 1 << 20, .no_sync = 1};
+	/* a low counter limit, so that pushes reach it and the record-by-record path is fuzzed */
+	struct store_options opt = {.map_size = 1 << 20, .no_sync = 1, .counter_max = 1000000};
 	if (mkdtemp(dir) == NULL || store_open(&st, dir, &opt) || store_set_units(st, units, 4)) {
 		fprintf(stderr, "fuzz_request: cannot set up a store in %s\n", dir);
 		abort();
