@@ -1,0 +1,20 @@
+#include "memory.h"
+
+#include <malloc.h>
+
+#include "log.h"
+
+/* Above the arena's 256 KiB chunks, which a pass reuses; below a large push or its reply. */
+#define MEMORY_MMAP_THRESHOLD (512 * 1024)
+
+void memory_setup(void)
+{
+	/* setting it also stops glibc from raising it (and the trim threshold) by itself */
+	if (mallopt(M_MMAP_THRESHOLD, MEMORY_MMAP_THRESHOLD) != 1)
+		log_warn("memory: cannot set the mmap threshold; freed memory may stay resident");
+}
+
+void memory_trim(void)
+{
+	malloc_trim(0);
+}
