@@ -35,7 +35,7 @@ void config_defaults(struct config *c)
 	c->batch_max = 256;
 	c->batch_records_max = 10000;
 	c->max_message_size = 8 << 20;
-	c->queue_max = 8;
+	c->queue_max = 16;
 	c->connections_max = 256;
 	c->handshake_timeout = 5000;
 	c->map_size = 64LL << 20;

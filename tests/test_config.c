@@ -172,7 +172,7 @@ static void test_limit_keys(void **state)
 	struct config c;
 	char err[CONFIG_ERROR_MAX];
 	assert_int_equal(config_load(&c, NULL, NULL, err, sizeof(err)), 0);
-	assert_int_equal(c.queue_max, 8);
+	assert_int_equal(c.queue_max, 16);
 	assert_int_equal(c.connections_max, 256);
 	assert_int_equal(c.handshake_timeout, 5000);
 	config_free(&c);
