@@ -482,6 +482,14 @@ static void reload_config(struct server *s)
 	snprintf(c.admin, sizeof(c.admin), "%s", s->cfg.admin);
 	snprintf(c.publish, sizeof(c.publish), "%s", s->cfg.publish);
 	snprintf(c.state_dir, sizeof(c.state_dir), "%s", s->cfg.state_dir);
+	/* so are the sockets' queues, handshake and the connection caps */
+	if (c.queue_max != s->cfg.queue_max || c.connections_max != s->cfg.connections_max ||
+	    c.handshake_timeout != s->cfg.handshake_timeout)
+		log_warn("reload: queue_max, connections_max and handshake_timeout change only at "
+			 "a restart");
+	c.queue_max = s->cfg.queue_max;
+	c.connections_max = s->cfg.connections_max;
+	c.handshake_timeout = s->cfg.handshake_timeout;
 	/* the sockets' CurveZMQ setting is fixed when they are bound */
 	if (strcmp(c.secret_key, s->cfg.secret_key))
 		log_warn("reload: secret_key changes only at a restart");
@@ -536,10 +544,9 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl));
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout));
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof(timeout));
-	/* a network connection that has not authenticated by then is dropped: idle ones must
-	 * not hold descriptors */
-	if (strncmp(endpoint, "ipc://", 6) != 0)
-		zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
+	/* a connection that has not completed its handshake (and authenticated) by then is
+	 * dropped: idle ones must not hold descriptors and connection slots */
+	zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
 	if (type == ZMQ_ROUTER)
 		zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 	/* with keys every TCP endpoint is a CURVE server; a local ipc:// socket is guarded by
