@@ -35,6 +35,9 @@ void config_defaults(struct config *c)
 	c->batch_max = 256;
 	c->batch_records_max = 10000;
 	c->max_message_size = 8 << 20;
+	c->queue_max = 16;
+	c->connections_max = 256;
+	c->handshake_timeout = 5000;
 	c->map_size = 64LL << 20;
 	c->bad_input_log_interval = 10;
 	c->log_level = LOG_INFO;
@@ -161,6 +164,21 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 	if (strcmp(name, "bad_input_log_interval") == 0) {
 		if ((ok = set_int(p, name, value, 0, 86400, &v)))
 			c->bad_input_log_interval = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "queue_max") == 0) {
+		if ((ok = set_int(p, name, value, 1, 1000, &v)))
+			c->queue_max = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "connections_max") == 0) {
+		if ((ok = set_int(p, name, value, 1, 1000000, &v)))
+			c->connections_max = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "handshake_timeout") == 0) {
+		if ((ok = set_int(p, name, value, 100, 600000, &v)))
+			c->handshake_timeout = (int)v;
 		return ok;
 	}
 	if (strcmp(name, "secret_key") == 0)

@@ -42,6 +42,9 @@ struct config {
 	int batch_max;			/* push messages drained into one write transaction */
 	int batch_records_max;		/* records in one push message */
 	int max_message_size;		/* bytes; larger messages are dropped by ZeroMQ */
+	int queue_max;			/* messages queued per ingest peer, each way */
+	int connections_max;		/* connections per listening endpoint */
+	int handshake_timeout;		/* ms a network connection may take to authenticate */
 	long long map_size;		/* initial LMDB map size, bytes */
 	int bad_input_log_interval;	/* seconds between log lines about one peer's bad input */
 	enum log_level log_level;

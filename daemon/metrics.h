@@ -20,7 +20,7 @@ struct metrics {
 	uint64_t pushes, commits, failed_commits;
 	uint64_t latency[METRICS_LATENCY_BUCKETS + 1]; /* commit seconds, cumulative at render */
 	double latency_sum;
-	uint64_t peers; /* connected ingest peers */
+	_Atomic uint64_t peers; /* connected ingest peers (kept by connlimit's thread) */
 	/* the last time each unit had a record applied, by the unit's store number */
 	time_t *last_record;
 	size_t n_last_record;

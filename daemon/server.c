@@ -19,9 +19,11 @@
 #include "scheduling.h"
 #include "arena.h"
 #include "cells.h"
+#include "connlimit.h"
 #include "error.h"
 #include "log.h"
 #include "loglimit.h"
+#include "memory.h"
 #include "metrics.h"
 #include "notify.h"
 #include "record.h"
@@ -36,6 +38,8 @@ struct pass_peer {
 	uint64_t route;
 	size_t taken;
 };
+/* A pass takes pushes until it holds this many times batch_records_max records. */
+#define PASS_RECORDS_FACTOR 4
 
 /* A push waiting for the group commit. */
 struct pending_push {
@@ -53,8 +57,8 @@ struct server {
 	struct event *readers; /* clears stale LMDB readers now and then */
 	struct metrics metrics;
 	struct evhttp *http;
-	void *monitor; /* ingest's connection events */
-	struct zsock monitor_watch;
+	struct connlimit *connlimit;
+	struct event *trim; /* gives memory back now and then */
 	void *zmq;
 	void *ingest, *publish;
 	struct zsock ingest_watch;
@@ -356,6 +360,9 @@ static size_t count_peer(struct server *s, uint64_t route)
 static void on_ingest(void *arg)
 {
 	struct server *s = arg;
+	/* a pass's records cost their decoded form and two statuses each, so a pass takes a
+	 * bounded number of them too, not batch_max times batch_records_max (gigabytes) */
+	size_t records_max = (size_t)s->cfg.batch_records_max * PASS_RECORDS_FACTOR;
 	size_t taken = 0, share = (size_t)s->cfg.batch_max / 4;
 	uint64_t route;
 	if (share == 0)
@@ -363,7 +370,7 @@ static void on_ingest(void *arg)
 	s->n_pushes = s->n_records = s->n_pass_peers = 0;
 	s->limits = (struct wire_limits){(size_t)s->cfg.batch_records_max, &s->log,
 					 (double)s->cfg.bad_input_log_interval};
-	while (!s->stopping && taken < (size_t)s->cfg.batch_max &&
+	while (!s->stopping && taken < (size_t)s->cfg.batch_max && s->n_records < records_max &&
 	       zsock_readable(&s->ingest_watch) && take_push(s, &route)) {
 		taken++;
 		if (count_peer(s, route) >= share)
@@ -399,7 +406,10 @@ static void on_ingest(void *arg)
 			publish_changes(s);
 		log_debug("committed %zu records from %zu pushes", s->n_records, s->n_pushes);
 	}
+	int trim = s->arena.used > MEMORY_TRIM_AFTER;
 	arena_reset(&s->arena);
+	if (trim)
+		memory_trim();
 	if (!s->stopping)
 		zsock_rearm(&s->ingest_watch);
 }
@@ -627,6 +637,14 @@ static void reload_config(struct server *s)
 	snprintf(c.admin, sizeof(c.admin), "%s", s->cfg.admin);
 	snprintf(c.publish, sizeof(c.publish), "%s", s->cfg.publish);
 	snprintf(c.state_dir, sizeof(c.state_dir), "%s", s->cfg.state_dir);
+	/* so are the sockets' queues, handshake and the connection caps */
+	if (c.queue_max != s->cfg.queue_max || c.connections_max != s->cfg.connections_max ||
+	    c.handshake_timeout != s->cfg.handshake_timeout)
+		log_warn("reload: queue_max, connections_max and handshake_timeout change only at "
+			 "a restart");
+	c.queue_max = s->cfg.queue_max;
+	c.connections_max = s->cfg.connections_max;
+	c.handshake_timeout = s->cfg.handshake_timeout;
 	/* the sockets' CurveZMQ setting is fixed when they are bound */
 	if (strcmp(c.secret_key, s->cfg.secret_key))
 		log_warn("reload: secret_key changes only at a restart");
@@ -661,12 +679,16 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
 
 /* ---- sockets ---- */
 
-/* io_threads: the ZeroMQ I/O threads (a bit mask) that carry the socket's connections */
+/*
+ * io_threads: the ZeroMQ I/O threads (a bit mask) that carry the socket's connections; hwm:
+ * the messages each peer's queues hold, each way (ZeroMQ bounds them in messages only).
+ */
 static void *make_socket(struct server *s, int type, const char *endpoint, const char *what,
-			 uint64_t io_threads, const char *zap_domain)
+			 uint64_t io_threads, int hwm, const char *zap_domain)
 {
 	void *sock = zmq_socket(s->zmq, type);
-	int one = 1, hwm = 1000, linger = 2000, ivl = 10000, timeout = 30000;
+	int one = 1, linger = 2000, ivl = 10000, timeout = 30000;
+	int handshake = s->cfg.handshake_timeout;
 	int64_t max = s->cfg.max_message_size;
 	if (sock == NULL) {
 		log_error("%s socket: %s", what, zmq_strerror(zmq_errno()));
@@ -680,6 +702,9 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_IVL, &ivl, sizeof(ivl));
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof(timeout));
 	zmq_setsockopt(sock, ZMQ_HEARTBEAT_TTL, &timeout, sizeof(timeout));
+	/* a connection that has not completed its handshake (and authenticated) by then is
+	 * dropped: idle ones must not hold descriptors and connection slots */
+	zmq_setsockopt(sock, ZMQ_HANDSHAKE_IVL, &handshake, sizeof(handshake));
 	if (type == ZMQ_ROUTER)
 		zmq_setsockopt(sock, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
 	/* with keys every TCP endpoint is a CURVE server; a local ipc:// socket is guarded by
@@ -703,34 +728,6 @@ static void *make_socket(struct server *s, int type, const char *endpoint, const
 	return sock;
 }
 
-/* Counts the ingest socket's peers from ZeroMQ's monitor events. */
-static void on_monitor(void *arg)
-{
-	struct server *s = arg;
-	for (int n = 0; n < 64 && zsock_readable(&s->monitor_watch); n++) {
-		zmq_msg_t event, address;
-		zmq_msg_init(&event);
-		zmq_msg_init(&address);
-		if (zmq_msg_recv(&event, s->monitor, ZMQ_DONTWAIT) >= 0 && zmq_msg_more(&event) &&
-		    zmq_msg_recv(&address, s->monitor, 0) >= 0 && zmq_msg_size(&event) >= 2) {
-			uint16_t code;
-			memcpy(&code, zmq_msg_data(&event), sizeof(code));
-			if (code == ZMQ_EVENT_ACCEPTED)
-				s->metrics.peers++;
-			else if (code == ZMQ_EVENT_DISCONNECTED && s->metrics.peers > 0)
-				s->metrics.peers--;
-			/* a message over max_message_size ends its connection too */
-			log_debug("ingest: %s %.*s (%llu connected)",
-				  code == ZMQ_EVENT_ACCEPTED ? "accepted" : "disconnected",
-				  (int)zmq_msg_size(&address), (const char *)zmq_msg_data(&address),
-				  (unsigned long long)s->metrics.peers);
-		}
-		zmq_msg_close(&event);
-		zmq_msg_close(&address);
-	}
-	zsock_rearm(&s->monitor_watch);
-}
-
 static void clear_readers(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *s = arg;
@@ -738,6 +735,12 @@ static void clear_readers(evutil_socket_t fd, short what, void *arg)
 	int dead = store_clear_stale_readers(s->st);
 	if (dead)
 		log_info("cleared %d stale LMDB readers of dead processes", dead);
+}
+
+static void trim_memory(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd, (void)what, (void)arg;
+	memory_trim();
 }
 
 static void feed_watchdog(evutil_socket_t fd, short what, void *arg)
@@ -778,12 +781,14 @@ int server_start(struct server **out, const struct server_sources *sources)
 		return -1;
 	}
 	s->sources = *sources;
+	memory_setup();
 	arena_init(&s->arena, (size_t)1 << 30);
 	if (load_config(s, &s->cfg)) {
 		free(s);
 		return -1;
 	}
 	log_set_level(s->cfg.log_level);
+	connlimit_raise_nofile();
 	struct store_options opt = {.map_size = (size_t)s->cfg.map_size};
 	if (test_counter_max(&opt.counter_max))
 		goto fail;
@@ -826,12 +831,25 @@ int server_start(struct server **out, const struct server_sources *sources)
 		}
 	}
 	void *admin;
-	if (!(s->ingest =
-		  make_socket(s, ZMQ_ROUTER, s->cfg.ingest, "ingest", 1, ZAP_DOMAIN_INGEST)) ||
-	    !(s->publish =
-		  make_socket(s, ZMQ_PUB, s->cfg.publish, "live changes", 1, ZAP_DOMAIN_LIVE)) ||
-	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2, ZAP_DOMAIN_ADMIN)))
+	/* on ingest a push and its reply may each take megabytes: a few of them per peer, so
+	 * that what peers that never read make xxgkd hold is bounded by the configuration (a
+	 * reply that finds its queue full is dropped; the peer resends) */
+	if (!(s->ingest = make_socket(s, ZMQ_ROUTER, s->cfg.ingest, "ingest", 1, s->cfg.queue_max,
+				      ZAP_DOMAIN_INGEST)) ||
+	    !(s->publish = make_socket(s, ZMQ_PUB, s->cfg.publish, "live changes", 1, 1000,
+				       ZAP_DOMAIN_LIVE)) ||
+	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2, 1000, ZAP_DOMAIN_ADMIN)))
 		goto fail;
+	/* every listener's connections are capped, the admin socket's too, so that descriptors
+	 * never run out (see connlimit.h); before the admin socket goes to its thread */
+	const struct connlimit_listener listeners[3] = {{s->ingest, "ingest", &s->metrics.peers},
+							{s->publish, "live changes", NULL},
+							{admin, "admin", NULL}};
+	if ((rc = connlimit_start(&s->connlimit, s->zmq, listeners, 3, s->cfg.connections_max))) {
+		log_error("cannot watch the listeners' connections: %s", xxgk_strerror(rc));
+		zmq_close(admin);
+		goto fail;
+	}
 	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits,
 			s->secure && !file_socket(s->cfg.admin))) {
 		log_error("cannot start the admin thread");
@@ -859,19 +877,16 @@ int server_start(struct server **out, const struct server_sources *sources)
 	if (s->cfg.http[0] &&
 	    (s->http = metrics_serve(s->base, s->cfg.http, &s->metrics, s->st)) == NULL)
 		goto fail;
-	char monitor[64];
-	snprintf(monitor, sizeof(monitor), "inproc://ingest-monitor-%p", (void *)s);
-	if (zmq_socket_monitor(s->ingest, monitor, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED) ||
-	    (s->monitor = zmq_socket(s->zmq, ZMQ_PAIR)) == NULL ||
-	    zmq_connect(s->monitor, monitor) ||
-	    zsock_watch(&s->monitor_watch, s->base, s->monitor, on_monitor, s)) {
-		log_error("cannot monitor the ingest socket");
-		goto fail;
-	}
 	struct timeval minute = {60, 0};
 	s->readers = event_new(s->base, -1, EV_PERSIST, clear_readers, s);
 	if (s->readers == NULL || event_add(s->readers, &minute)) {
 		log_error("cannot start the reader check");
+		goto fail;
+	}
+	struct timeval trim_period = {MEMORY_TRIM_SECONDS, 0};
+	s->trim = event_new(s->base, -1, EV_PERSIST, trim_memory, s);
+	if (s->trim == NULL || event_add(s->trim, &trim_period)) {
+		log_error("cannot start the memory trim timer");
 		goto fail;
 	}
 	/* the watchdog is fed from the loop: a loop that hangs stops feeding it */
@@ -921,9 +936,9 @@ void server_free(struct server *s)
 		event_free(s->watchdog);
 	if (s->readers)
 		event_free(s->readers);
-	zsock_unwatch(&s->monitor_watch);
-	if (s->monitor)
-		zmq_close(s->monitor);
+	if (s->trim)
+		event_free(s->trim);
+	connlimit_stop(s->connlimit);
 	if (s->http)
 		evhttp_free(s->http);
 	metrics_free(&s->metrics);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -89,6 +90,10 @@ void daemon_start(struct daemon *d)
 		if (fd >= 0) {
 			dup2(fd, 2);
 			close(fd);
+		}
+		if (d->nofile) {
+			struct rlimit l = {d->nofile, d->nofile};
+			setrlimit(RLIMIT_NOFILE, &l);
 		}
 		execl(XXGKD_PATH, "xxgkd", "-f", "-c", d->config, (char *)NULL);
 		_exit(127);

@@ -15,7 +15,8 @@ struct daemon {
 	char config[512], log[512], state[512];
 	char ingest[256], admin[256], publish[256];
 	pid_t pid;
-	int ready_by_log; /* wait for the "ready" log line, not for a status answer */
+	int ready_by_log;     /* wait for the "ready" log line, not for a status answer */
+	unsigned long nofile; /* RLIMIT_NOFILE of xxgkd, soft and hard; 0: the test's own */
 };
 
 /* A TCP port on 127.0.0.1 that was free a moment ago. */

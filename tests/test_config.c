@@ -165,13 +165,39 @@ static void test_defaults_and_example_city(void **state)
 	config_free(&c);
 }
 
+/* The limits on what peers make xxgkd hold: defaults, values, and refused values. */
+static void test_limit_keys(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX];
+	assert_int_equal(config_load(&c, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.queue_max, 16);
+	assert_int_equal(c.connections_max, 256);
+	assert_int_equal(c.handshake_timeout, 5000);
+	config_free(&c);
+	const char *path =
+	    write_file("limits.conf",
+		       "[xxgkd]\nqueue_max = 2\nconnections_max = 40\nhandshake_timeout = 900\n");
+	assert_int_equal(config_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.queue_max, 2);
+	assert_int_equal(c.connections_max, 40);
+	assert_int_equal(c.handshake_timeout, 900);
+	config_free(&c);
+	expect_error("[xxgkd]\nqueue_max = 0\n", NULL,
+		     ":2: queue_max: want a whole number from 1 to 1000, not \"0\"");
+	expect_error("[xxgkd]\nconnections_max = lots\n", NULL,
+		     ":2: connections_max: want a whole number from 1 to 1000000");
+	expect_error("[xxgkd]\nhandshake_timeout = 5\n", NULL,
+		     ":2: handshake_timeout: want a whole number from 100 to 600000");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_bad_files),
-	    cmocka_unit_test(test_missing_file),
-	    cmocka_unit_test(test_good_file),
-	    cmocka_unit_test(test_defaults_and_example_city),
+	    cmocka_unit_test(test_bad_files),  cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_good_file),  cmocka_unit_test(test_defaults_and_example_city),
+	    cmocka_unit_test(test_limit_keys),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }
