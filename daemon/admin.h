@@ -22,6 +22,7 @@ struct admin {
 	void *control; /* PAIR: the main thread's end sends "stop" */
 	void *control_peer;
 	struct store *st;
+	char state_dir[sizeof(((struct config *)0)->state_dir)]; /* verify's child reads it */
 	struct arena arena;
 	int batch_max;
 	time_t started;

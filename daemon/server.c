@@ -23,6 +23,7 @@
 #include "metrics.h"
 #include "notify.h"
 #include "store.h"
+#include "store_guard.h"
 #include "xxgk.pb-c.h"
 #include "wire.h"
 #include "zap.h"
@@ -603,6 +604,8 @@ int server_start(struct server **out, const struct server_sources *sources)
 	}
 	log_set_level(s->cfg.log_level);
 	struct store_options opt = {.map_size = (size_t)s->cfg.map_size};
+	if (store_guard_start(s->cfg.state_dir))
+		goto fail;
 	if ((rc = store_open(&s->st, s->cfg.state_dir, &opt)) == XXGK_ESCHEMA) {
 		log_error(
 		    "the store in %s was written by another schema version than this xxgkd's "
