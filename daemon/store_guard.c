@@ -164,6 +164,9 @@ int store_guard_start(const char *dir)
 	char path[4096];
 	struct stat sb;
 	int rc = store_check_file(dir, r.why, sizeof(r.why));
+	/* a file that cannot be read at all: store_open says why, in its own words */
+	if (rc && rc != XXGK_ECORRUPT)
+		return 0;
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	/* a new store (no file, or an empty one where no store was) has nothing to walk */
 	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0)
