@@ -180,8 +180,8 @@ static void verify(struct admin *a, struct envelope *env, uint64_t id)
 	size_t differences = 0;
 	char why[512];
 	/* in a child: a damaged page crashes the child, and verify answers "damaged" */
-	int rc = store_guard_verify(a->state_dir, add_string, &lines, &differences, why,
-				    sizeof(why));
+	int rc =
+	    store_guard_verify(a->state_dir, add_string, &lines, &differences, why, sizeof(why));
 	if (rc == XXGK_ECORRUPT) {
 		wire_error(a->socket, env, id,
 			   "verify: the store is damaged: %s; restore a backup made with xxgkctl "

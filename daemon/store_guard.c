@@ -161,16 +161,31 @@ static void log_damaged(const char *dir, const char *why, const char *now)
 int store_guard_start(const char *dir)
 {
 	struct child_report r = {0};
-	char path[4096];
+	char path[4096], meta_why[512];
 	struct stat sb;
-	int rc = store_check_file(dir, r.why, sizeof(r.why));
+	uint64_t missing;
+	int rc = store_check_file(dir, &missing, r.why, sizeof(r.why));
 	/* a file that cannot be read at all: store_open says why, in its own words */
 	if (rc && rc != XXGK_ECORRUPT)
 		return 0;
+	snprintf(meta_why, sizeof(meta_why), "%s", r.why);
+	r.why[0] = '\0';
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	/* a new store (no file, or an empty one where no store was) has nothing to walk */
-	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0)
+	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
 		rc = run_child(STORE_GUARD_CHECK, dir, &r);
+		/* a short file the walk faults on: say what the meta page says */
+		if (rc == XXGK_ECORRUPT && missing && strstr(r.why, "truncated") == NULL)
+			snprintf(r.why, sizeof(r.why), "%s", meta_why);
+		else if (rc == 0 && missing)
+			log_warn(
+			    "%s ends %llu pages before the last page its meta page counts, all "
+			    "of them free pages (LMDB leaves unwritten a page it freed in the "
+			    "transaction that took it): the store is whole",
+			    path, (unsigned long long)missing);
+	} else if (rc == XXGK_ECORRUPT) {
+		snprintf(r.why, sizeof(r.why), "%s", meta_why);
+	}
 	if (rc == XXGK_ECORRUPT) {
 		log_damaged(dir, r.why, "xxgkd will not use it and does not start:");
 		return -1;

@@ -402,13 +402,15 @@ static int open_databases_read_only(struct store *st)
 		rc = mdb_txn_commit(txn);
 	else
 		mdb_txn_abort(txn);
-	return rc == XXGK_ESCHEMA ? rc
-	       : rc == MDB_NOTFOUND ? XXGK_ENOTFOUND : xxgk_error_from_mdb(rc);
+	return rc == XXGK_ESCHEMA   ? rc
+	       : rc == MDB_NOTFOUND ? XXGK_ENOTFOUND
+				    : xxgk_error_from_mdb(rc);
 }
 
 int store_open(struct store **out, const char *dir, const struct store_options *opt)
 {
 	char why[512];
+	uint64_t missing;
 	static const struct store_options defaults = {0};
 	struct store *st = calloc(1, sizeof(*st));
 	int rc, dead;
@@ -421,8 +423,9 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = xxgk_error_from_errno(errno);
 		goto fail;
 	}
-	/* before LMDB maps it: a truncated file would fault on first touch */
-	if ((rc = store_check_file(dir, why, sizeof(why))))
+	/* before LMDB maps it: damaged meta pages, or an empty file where a store was (xxgkd
+	 * also has every page walked first, in a child: daemon/store_guard.c) */
+	if ((rc = store_check_file(dir, &missing, why, sizeof(why))))
 		goto fail;
 	if ((rc = mdb_env_create(&st->env))) {
 		st->env = NULL;

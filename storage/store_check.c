@@ -29,7 +29,7 @@ _Static_assert(sizeof(size_t) == 8, "the layout below is LMDB's on 64-bit machin
 #define META_VERSION 1u
 #define META_SIZE 136
 #define DB_SIZE 48
-#define DB_AT(i) (PAGE_HEADER + 24 + (i) * DB_SIZE)
+#define DB_AT(i) (PAGE_HEADER + 24 + (i)*DB_SIZE)
 #define LAST_PGNO_AT (PAGE_HEADER + 120)
 #define TXNID_AT (PAGE_HEADER + 128)
 #define P_INVALID UINT64_MAX
@@ -111,8 +111,9 @@ static int read_meta(int fd, int i, uint32_t page_size, struct meta *m, char *wh
 	return 0;
 }
 
-/* The meta LMDB uses: is it whole, and does the file hold every page it counts? */
-static int check_meta(const struct meta *m, int i, uint64_t size, char *why, size_t len)
+/* The meta LMDB uses: is it whole, and how many of the pages it counts does the file lack? */
+static int check_meta(const struct meta *m, int i, uint64_t size, uint64_t *missing, char *why,
+		      size_t len)
 {
 	static const char *const names[2] = {"free list", "main database"};
 	if (m->last_pgno < 1 || m->last_pgno > (uint64_t)INT64_MAX / m->page_size)
@@ -126,13 +127,14 @@ static int check_meta(const struct meta *m, int i, uint64_t size, char *why, siz
 			return damaged(why, len, "meta page %d describes a bad %s", i, names[d]);
 	}
 	uint64_t need = (m->last_pgno + 1) * m->page_size;
-	if (size < need)
-		return damaged(why, len,
-			       "it is %llu bytes, but its meta page %d counts %llu pages of %u "
-			       "bytes (%llu bytes): it was truncated",
-			       (unsigned long long)size, i,
-			       (unsigned long long)m->last_pgno + 1, m->page_size,
-			       (unsigned long long)need);
+	*missing = size < need ? m->last_pgno + 1 - size / m->page_size : 0;
+	if (*missing)
+		snprintf(
+		    why, len,
+		    "it is %llu bytes, but its meta page %d counts %llu pages of %u bytes (%llu "
+		    "bytes): it was truncated",
+		    (unsigned long long)size, i, (unsigned long long)m->last_pgno + 1, m->page_size,
+		    (unsigned long long)need);
 	return 0;
 }
 
@@ -144,12 +146,13 @@ static int exists(const char *dir, const char *name)
 	return stat(path, &sb) == 0;
 }
 
-int store_check_file(const char *dir, char *why, size_t len)
+int store_check_file(const char *dir, uint64_t *missing, char *why, size_t len)
 {
 	char path[4096];
 	struct stat sb;
 	struct meta m[2];
 	int rc;
+	*missing = 0;
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	/* lock.mdb is made at the first open, the marker after the first commit */
 	const char *state = exists(dir, STORE_MARKER) ? STORE_MARKER
@@ -158,8 +161,8 @@ int store_check_file(const char *dir, char *why, size_t len)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && state)
-			return damaged(why, len, "it is missing, but %s/%s says a store was there", dir,
-				       state);
+			return damaged(why, len, "it is missing, but %s/%s says a store was there",
+				       dir, state);
 		return errno == ENOENT ? 0 : xxgk_error_from_errno(errno);
 	}
 	if (fstat(fd, &sb) != 0) {
@@ -171,7 +174,8 @@ int store_check_file(const char *dir, char *why, size_t len)
 	if (size == 0) {
 		close(fd);
 		/* LMDB would take an empty file for a new store */
-		return state ? damaged(why, len, "it is empty (0 bytes), but %s/%s says a store was there",
+		return state ? damaged(why, len,
+				       "it is empty (0 bytes), but %s/%s says a store was there",
 				       dir, state)
 			     : 0;
 	}
@@ -182,7 +186,7 @@ int store_check_file(const char *dir, char *why, size_t len)
 		return rc;
 	/* as LMDB picks: the later transaction, meta page 0 on a tie */
 	int use = m[0].txnid < m[1].txnid;
-	return check_meta(&m[use], use, size, why, len);
+	return check_meta(&m[use], use, size, missing, why, len);
 }
 
 int store_mark_committed(const char *dir)
@@ -214,6 +218,9 @@ struct unit_number {
 struct walk {
 	MDB_txn *txn;
 	uint64_t last_pgno, entries;
+	uint64_t file_pages;   /* whole pages in the file */
+	uint8_t *beyond;       /* a bit per page past them: named by the free list */
+	uint64_t free_beyond;  /* how many are */
 	volatile uint8_t sink; /* every value byte is read, so that every page is touched */
 	struct unit_number *units;
 	size_t n_units, cap_units;
@@ -255,9 +262,33 @@ static int free_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 		memcpy(&pgno, (const uint8_t *)v->mv_data + i * sizeof(pgno), sizeof(pgno));
 		if (pgno < 2 || pgno > w->last_pgno)
 			return damaged(w->why, w->len, "LMDB's free list names page %llu of %llu",
-				       (unsigned long long)pgno,
-				       (unsigned long long)w->last_pgno);
+				       (unsigned long long)pgno, (unsigned long long)w->last_pgno);
+		if (pgno >= w->file_pages) {
+			uint64_t bit = pgno - w->file_pages;
+			if (!(w->beyond[bit / 8] & (1u << bit % 8)))
+				w->free_beyond++;
+			w->beyond[bit / 8] |= (uint8_t)(1u << bit % 8);
+		}
 	}
+	return 0;
+}
+
+/*
+ * LMDB writes no page it freed in the transaction that allocated it, so a whole file may end
+ * before the last page its meta counts: harmless while every page past the end is free (LMDB
+ * never reads a free page, it writes it when it takes it). Any other page past the end is
+ * truncation.
+ */
+static int check_end(struct walk *w)
+{
+	uint64_t past = w->last_pgno + 1 - w->file_pages;
+	if (w->free_beyond < past)
+		return damaged(w->why, w->len,
+			       "it ends after %llu pages, but %llu pages past its end are in use "
+			       "(its meta counts %llu): it was truncated",
+			       (unsigned long long)w->file_pages,
+			       (unsigned long long)(past - w->free_beyond),
+			       (unsigned long long)w->last_pgno + 1);
 	return 0;
 }
 
@@ -266,7 +297,8 @@ static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	static const char *const names[] = {"meta", "units", "records", "counters"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		known |= k->mv_size == strlen(names[i]) && memcmp(k->mv_data, names[i], k->mv_size) == 0;
+		known |=
+		    k->mv_size == strlen(names[i]) && memcmp(k->mv_data, names[i], k->mv_size) == 0;
 	if (!known || v->mv_size != DB_SIZE)
 		return damaged(w->why, w->len, "LMDB's main database holds an unknown entry");
 	return 0;
@@ -322,7 +354,8 @@ static int record_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	uint32_t number = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 	const struct unit_number *u = unit_numbered(w, number);
 	if (u == NULL)
-		return damaged(w->why, w->len, "a stored record names unit number %u, which is none",
+		return damaged(w->why, w->len,
+			       "a stored record names unit number %u, which is none",
 			       (unsigned)number);
 	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
 	if (r == NULL)
@@ -333,8 +366,9 @@ static int record_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	if (r->unit == NULL || strcmp(r->unit, u->id) || r->id == NULL ||
 	    strlen(r->id) != k->mv_size - 5 || memcmp(r->id, p + 5, k->mv_size - 5) ||
 	    record_kind_of(r) != p[4])
-		rc = damaged(w->why, w->len, "a stored record of unit \"%s\" is not the one its key "
-					     "names",
+		rc = damaged(w->why, w->len,
+			     "a stored record of unit \"%s\" is not the one its key "
+			     "names",
 			     u->id);
 	xxgk__v1__record__free_unpacked(r, NULL);
 	return rc;
@@ -386,7 +420,7 @@ static int walk_db(struct walk *w, MDB_dbi dbi, const char *name, entry_fn fn)
 	return rc > 0 ? xxgk_error_from_errno(rc) : rc;
 }
 
-static int walk_env(struct walk *w, MDB_env *env)
+static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
 {
 	static const struct {
 		const char *name;
@@ -399,14 +433,21 @@ static int walk_env(struct walk *w, MDB_env *env)
 	MDB_dbi main_db, dbi;
 	MDB_stat st;
 	int rc;
-	if ((rc = mdb_env_info(env, &info)) || (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &w->txn)))
+	if ((rc = mdb_env_info(env, &info)) || (rc = mdb_env_stat(env, &st)) ||
+	    (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &w->txn)))
 		return xxgk_error_from_mdb(rc);
 	w->last_pgno = info.me_last_pgno;
+	w->file_pages = file_size / st.ms_psize;
+	if (w->file_pages <= w->last_pgno &&
+	    (w->beyond = calloc((w->last_pgno + 1 - w->file_pages) / 8 + 1, 1)) == NULL) {
+		mdb_txn_abort(w->txn);
+		return XXGK_ENOMEM;
+	}
 	/* dbi 0 is LMDB's free list: the pages the next writes will take */
 	if ((rc = walk_db(w, 0, "free list", free_entry)) ||
+	    (w->file_pages <= w->last_pgno && (rc = check_end(w))) ||
 	    (rc = mdb_dbi_open(w->txn, NULL, 0, &main_db)) ||
-	    (rc = walk_db(w, main_db, "main", main_entry)) ||
-	    (rc = mdb_stat(w->txn, main_db, &st)))
+	    (rc = walk_db(w, main_db, "main", main_entry)) || (rc = mdb_stat(w->txn, main_db, &st)))
 		goto out;
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && rc == 0; i++) {
 		rc = mdb_dbi_open(w->txn, dbs[i].name, 0, &dbi);
@@ -432,20 +473,26 @@ out:
 int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len)
 {
 	MDB_env *env;
+	char path[4096];
+	struct stat sb;
 	struct walk w = {.why = why, .len = len};
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	if (stat(path, &sb) != 0)
+		return xxgk_error_from_errno(errno);
 	int rc = mdb_env_create(&env);
 	if (rc)
 		return xxgk_error_from_mdb(rc);
 	/* read-only: this process never writes, whatever it finds */
 	if ((rc = mdb_env_set_maxdbs(env, 4)) == 0 &&
 	    (rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) == 0)
-		rc = walk_env(&w, env);
+		rc = walk_env(&w, env, (uint64_t)sb.st_size);
 	else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)
 		rc = damaged(why, len, "LMDB cannot open it: %s", mdb_strerror(rc));
 	else
 		rc = xxgk_error_from_mdb(rc);
 	mdb_env_close(env);
 	free(w.units);
+	free(w.beyond);
 	*entries = w.entries;
 	return rc;
 }

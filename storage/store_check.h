@@ -18,12 +18,14 @@
 #define STORE_MARKER "store.committed"
 
 /*
- * Checks dir/data.mdb against its two meta pages: page flags, magic, data version, page size,
- * the trees' roots and the file size against the last page of the meta LMDB would use.
- * Returns 0 (also when dir holds no store and no state, a new store), XXGK_ECORRUPT with the
- * reason in why, or an error when the file cannot be read.
+ * Checks dir/data.mdb against its two meta pages: page flags, magic, data version, page size
+ * and the trees' roots, of the meta LMDB would use. Returns 0 (also when dir holds no store and
+ * no state: a new store), XXGK_ECORRUPT with the reason in why, or an error when the file
+ * cannot be read. Sets *missing to the pages that meta counts past the end of the file, with
+ * the reason in why: truncation, unless they are all free pages, which only the walk can tell
+ * (LMDB leaves unwritten a page it freed in the transaction that allocated it).
  */
-int store_check_file(const char *dir, char *why, size_t len);
+int store_check_file(const char *dir, uint64_t *missing, char *why, size_t len);
 
 /* Writes dir's STORE_MARKER if it is not there yet; 0 or an error. */
 int store_mark_committed(const char *dir);
@@ -31,8 +33,9 @@ int store_mark_committed(const char *dir);
 /*
  * Opens the environment in dir read-only and walks every B-tree (LMDB's free list and main
  * database, meta, units, records, counters), checking key order, sizes and every record's
- * decoding. Sets *entries to the entries read. Returns 0, XXGK_ECORRUPT with the reason in why,
- * or an error. Run it where a crash cannot hurt: a damaged page may make LMDB fault.
+ * decoding, and that every page past the end of the file is a free one. Sets *entries to the
+ * entries read. Returns 0, XXGK_ECORRUPT with the reason in why, or an error. Run it where a crash
+ * cannot hurt: a damaged page may make LMDB fault.
  */
 int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len);
 
