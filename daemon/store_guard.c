@@ -1,6 +1,7 @@
 #include "store_guard.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <spawn.h>
@@ -99,6 +100,9 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 	pid_t pid;
 	if (pipe(fds) != 0)
 		return xxgk_error_from_errno(errno);
+	/* no other child inherits them; the child's end becomes its stdout, without the flag */
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	/* the admin thread blocks every signal, and xxgkd ignores SIGPIPE: not the child */
 	sigemptyset(&none);
 	sigfillset(&all);

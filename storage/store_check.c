@@ -158,11 +158,16 @@ int store_check_file(const char *dir, uint64_t *missing, char *why, size_t len)
 	const char *state = exists(dir, STORE_MARKER) ? STORE_MARKER
 			    : exists(dir, "lock.mdb") ? "lock.mdb"
 						      : NULL;
+	/* lock.mdb alone: a first start may have died before its first commit */
+	const char *unless = state && strcmp(state, "lock.mdb") == 0
+				 ? " (if no store was ever committed here, remove lock.mdb)"
+				 : "";
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT && state)
-			return damaged(why, len, "it is missing, but %s/%s says a store was there",
-				       dir, state);
+			return damaged(why, len,
+				       "it is missing, but %s/%s says a store was there%s", dir,
+				       state, unless);
 		return errno == ENOENT ? 0 : xxgk_error_from_errno(errno);
 	}
 	if (fstat(fd, &sb) != 0) {
@@ -175,8 +180,8 @@ int store_check_file(const char *dir, uint64_t *missing, char *why, size_t len)
 		close(fd);
 		/* LMDB would take an empty file for a new store */
 		return state ? damaged(why, len,
-				       "it is empty (0 bytes), but %s/%s says a store was there",
-				       dir, state)
+				       "it is empty (0 bytes), but %s/%s says a store was there%s",
+				       dir, state, unless)
 			     : 0;
 	}
 	if ((rc = read_meta(fd, 0, 0, &m[0], why, len)) == 0)
