@@ -183,10 +183,11 @@ static void verify(struct admin *a, struct envelope *env, uint64_t id)
 	int rc =
 	    store_guard_verify(a->state_dir, add_string, &lines, &differences, why, sizeof(why));
 	if (rc == XXGK_ECORRUPT) {
-		wire_error(a->socket, env, id,
-			   "verify: the store is damaged: %s; restore a backup made with xxgkctl "
-			   "backup (see the README)",
-			   why);
+		wire_error(
+		    a->socket, env, id,
+		    "verify: the store is damaged, restore a backup made with xxgkctl backup "
+		    "(see the README): %s",
+		    why);
 		return;
 	}
 	if (rc) {

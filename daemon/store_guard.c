@@ -138,8 +138,8 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 		}
 	if (WIFSIGNALED(status)) {
 		snprintf(r->why, sizeof(r->why),
-			 "reading it killed the check process (signal %d, %s): a damaged page",
-			 WTERMSIG(status), strsignal(WTERMSIG(status)));
+			 "reading it killed the check process (signal %d, %s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
 		return XXGK_ECORRUPT;
 	}
 	if (WEXITSTATUS(status) == 0 && r->ok)
@@ -206,8 +206,19 @@ int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text
 		       size_t *differences, char *why, size_t len)
 {
 	struct child_report r = {.line = line, .ctx = ctx};
+	char meta_why[512];
+	uint64_t missing = 0;
 	int rc = run_child(STORE_GUARD_VERIFY, dir, &r);
 	*differences = r.differences;
+	/* a child that faulted: the meta pages may say why (a file cut short) */
+	if (rc == XXGK_ECORRUPT && strstr(r.why, "signal")) {
+		int pre = store_check_file(dir, &missing, meta_why, sizeof(meta_why));
+		if (pre == XXGK_ECORRUPT || (pre == 0 && missing)) {
+			char fault[200];
+			snprintf(fault, sizeof(fault), "%.199s", r.why);
+			snprintf(r.why, sizeof(r.why), "%.300s (%s)", meta_why, fault);
+		}
+	}
 	if (rc == XXGK_ECORRUPT)
 		log_damaged(dir, r.why, "Found by verify: stop xxgkd,");
 	snprintf(why, len, "%s", r.why[0] ? r.why : xxgk_strerror(rc));
