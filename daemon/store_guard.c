@@ -154,6 +154,14 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 										: XXGK_EIO;
 }
 
+/* The meta pages' reason (e.g. a file cut short), then the child's fault in parentheses. */
+static void with_meta_reason(struct child_report *r, const char *meta_why)
+{
+	char fault[200];
+	snprintf(fault, sizeof(fault), "%.199s", r->why);
+	snprintf(r->why, sizeof(r->why), "%.300s (%s)", meta_why, fault);
+}
+
 static void log_damaged(const char *dir, const char *why, const char *now)
 {
 	log_error("the store %s/data.mdb is damaged: %s. %s move the state directory %s aside "
@@ -179,8 +187,8 @@ int store_guard_start(const char *dir)
 	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
 		rc = run_child(STORE_GUARD_CHECK, dir, &r);
 		/* a short file the walk faults on: say what the meta page says */
-		if (rc == XXGK_ECORRUPT && missing && strstr(r.why, "truncated") == NULL)
-			snprintf(r.why, sizeof(r.why), "%s", meta_why);
+		if (rc == XXGK_ECORRUPT && missing && strstr(r.why, "signal"))
+			with_meta_reason(&r, meta_why);
 		else if (rc == 0 && missing)
 			log_warn(
 			    "%s ends %llu pages before the last page its meta page counts, all "
@@ -213,11 +221,8 @@ int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text
 	/* a child that faulted: the meta pages may say why (a file cut short) */
 	if (rc == XXGK_ECORRUPT && strstr(r.why, "signal")) {
 		int pre = store_check_file(dir, &missing, meta_why, sizeof(meta_why));
-		if (pre == XXGK_ECORRUPT || (pre == 0 && missing)) {
-			char fault[200];
-			snprintf(fault, sizeof(fault), "%.199s", r.why);
-			snprintf(r.why, sizeof(r.why), "%.300s (%s)", meta_why, fault);
-		}
+		if (pre == XXGK_ECORRUPT || (pre == 0 && missing))
+			with_meta_reason(&r, meta_why);
 	}
 	if (rc == XXGK_ECORRUPT)
 		log_damaged(dir, r.why, "Found by verify: stop xxgkd,");

@@ -4,7 +4,9 @@
  * pages (several seeds), or made empty next to the store's state. Each time xxgkd exits 1 with
  * a line naming the file and the way back (a backup), never killed by a signal, never started
  * as an empty store. Flips LMDB cannot notice may leave a store that opens: then xxgkd stays up
- * through verify and pushes, and verify passes or answers "damaged" or differences.
+ * through verify and pushes, and verify passes or answers "damaged" or differences. Verify of a
+ * file cut under the running daemon answers "damaged" and the daemon stays up; a file short only
+ * by free pages (which LMDB may leave unwritten) is no false alarm.
  */
 #include <stdarg.h>
 #include <stddef.h>
