@@ -23,6 +23,7 @@ struct admin {
 	void *control; /* PAIR: the main thread's end sends "stop" */
 	void *control_peer;
 	struct store *st;
+	char state_dir[sizeof(((struct config *)0)->state_dir)]; /* verify's child reads it */
 	struct arena arena;
 	struct loglimit log; /* of the admin thread's bad input */
 	struct wire_limits limits;

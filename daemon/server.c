@@ -28,6 +28,7 @@
 #include "notify.h"
 #include "record.h"
 #include "store.h"
+#include "store_guard.h"
 #include "xxgk.pb-c.h"
 #include "wire.h"
 #include "zap.h"
@@ -749,29 +750,6 @@ static void feed_watchdog(evutil_socket_t fd, short what, void *arg)
 	notify("WATCHDOG=1");
 }
 
-/*
- * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter, so that a test reaches
- * it in seconds; the store enforces it with the same code as the real limit, COUNTER_MAX, which
- * it cannot raise. Returns -1 (logged) for a value that is not a number from 1 to COUNTER_MAX.
- */
-static int test_counter_max(int64_t *out)
-{
-	const char *v = getenv("XXGK_TEST_COUNTER_MAX");
-	char *end;
-	if (v == NULL || v[0] == '\0')
-		return 0;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	if (errno || *end || n < 1 || n > COUNTER_MAX) {
-		log_error("XXGK_TEST_COUNTER_MAX=%s: want a number from 1 to %lld", v,
-			  (long long)COUNTER_MAX);
-		return -1;
-	}
-	log_warn("XXGK_TEST_COUNTER_MAX=%lld: counters are limited to %lld (for tests only)", n, n);
-	*out = n;
-	return 0;
-}
-
 int server_start(struct server **out, const struct server_sources *sources)
 {
 	struct server *s = calloc(1, sizeof(*s));
@@ -790,7 +768,9 @@ int server_start(struct server **out, const struct server_sources *sources)
 	log_set_level(s->cfg.log_level);
 	connlimit_raise_nofile();
 	struct store_options opt = {.map_size = (size_t)s->cfg.map_size};
-	if (test_counter_max(&opt.counter_max))
+	if (store_guard_test_limit(&opt.counter_max))
+		goto fail;
+	if (store_guard_start(s->cfg.state_dir))
 		goto fail;
 	if ((rc = store_open(&s->st, s->cfg.state_dir, &opt)) == XXGK_ESCHEMA) {
 		log_error(

@@ -15,6 +15,7 @@
 #include "date.h"
 #include "error.h"
 #include "rules.h"
+#include "store_check.h"
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 /* Doublings of the map before a batch is given up: from 64 KiB that is past any disk. */
@@ -396,8 +397,35 @@ static int open_databases(struct store *st)
 	return wtxn_finish(&t);
 }
 
+/* Read-only: the databases must be there already, and nothing is written. */
+static int open_databases_read_only(struct store *st)
+{
+	MDB_txn *txn;
+	MDB_val k = str_val("schema_version"), v;
+	int rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn);
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	if ((rc = mdb_dbi_open(txn, "meta", 0, &st->db_meta)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "units", 0, &st->db_units)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "records", 0, &st->db_records)) == 0 &&
+	    (rc = mdb_dbi_open(txn, "counters", 0, &st->db_counters)) == 0 &&
+	    (rc = mdb_get(txn, st->db_meta, &k, &v)) == 0 &&
+	    (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION))
+		rc = XXGK_ESCHEMA;
+	/* committed, not aborted: an abort would close the handles just opened */
+	if (rc == 0)
+		rc = mdb_txn_commit(txn);
+	else
+		mdb_txn_abort(txn);
+	return rc == XXGK_ESCHEMA   ? rc
+	       : rc == MDB_NOTFOUND ? XXGK_ENOTFOUND
+				    : xxgk_error_from_mdb(rc);
+}
+
 int store_open(struct store **out, const char *dir, const struct store_options *opt)
 {
+	char why[512];
+	uint64_t missing;
 	static const struct store_options defaults = {0};
 	struct store *st = calloc(1, sizeof(*st));
 	int rc, dead;
@@ -413,12 +441,17 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
 		goto fail;
 	}
+	/* before LMDB maps it: damaged meta pages, or an empty file where a store was (xxgkd
+	 * also has every page walked first, in a child: daemon/store_guard.c) */
+	if ((rc = store_check_file(dir, &missing, why, sizeof(why))))
+		goto fail;
 	if ((rc = mdb_env_create(&st->env))) {
 		st->env = NULL;
 		rc = xxgk_error_from_mdb(rc);
 		goto fail;
 	}
-	unsigned flags = MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0);
+	unsigned flags =
+	    MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0) | (opt->read_only ? MDB_RDONLY : 0);
 	if ((rc = mdb_env_set_maxdbs(st->env, 4)) ||
 	    (rc = mdb_env_set_mapsize(st->env,
 				      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
@@ -427,7 +460,9 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 		rc = xxgk_error_at(xxgk_error_from_mdb(rc), dir);
 		goto fail;
 	}
-	if ((rc = open_databases(st)) || (rc = units_load(st)))
+	if (opt->read_only ? (rc = open_databases_read_only(st)) || (rc = units_load(st))
+			   : (rc = open_databases(st)) || (rc = units_load(st)) ||
+				 (rc = store_mark_committed(dir)))
 		goto fail;
 	*out = st;
 	return 0;

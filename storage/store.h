@@ -28,6 +28,7 @@ struct store_options {
 	int no_sync;	 /* tests only: commit without fsync (not durable) */
 	/* tests only: a lower limit than COUNTER_MAX for every counter; 0 is COUNTER_MAX */
 	int64_t counter_max;
+	int read_only; /* open an existing store for reading only (store_apply etc. fail) */
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */
@@ -45,7 +46,8 @@ struct store_status {
 
 /*
  * Opens (creating if needed) the store in directory dir. Refuses a store of another schema
- * version with XXGK_ESCHEMA. Clears stale reader slots left by dead processes.
+ * version with XXGK_ESCHEMA, and a data.mdb that store_check_file finds damaged (or missing
+ * where a store was) with XXGK_ECORRUPT. Clears stale reader slots left by dead processes.
  */
 int store_open(struct store **out, const char *dir, const struct store_options *opt);
 

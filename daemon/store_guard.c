@@ -1,0 +1,257 @@
+#include "store_guard.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "log.h"
+#include "store.h"
+#include "store_check.h"
+
+extern char **environ;
+
+/* The child's exit status: 0 whole, 1 damaged (so is a signal), 3 could not look. */
+#define CHILD_DAMAGED 1
+#define CHILD_ERROR 3
+
+/*
+ * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter, so that a test reaches
+ * it in seconds; the store enforces it with the same code as the real limit, COUNTER_MAX, which
+ * it cannot raise. Returns -1 (logged) for a value that is not a number from 1 to COUNTER_MAX.
+ */
+int store_guard_test_limit(int64_t *out)
+{
+	const char *v = getenv("XXGK_TEST_COUNTER_MAX");
+	char *end;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	if (errno || *end || n < 1 || n > COUNTER_MAX) {
+		log_error("XXGK_TEST_COUNTER_MAX=%s: want a number from 1 to %lld", v,
+			  (long long)COUNTER_MAX);
+		return -1;
+	}
+	log_warn("XXGK_TEST_COUNTER_MAX=%lld: counters are limited to %lld (for tests only)", n, n);
+	*out = n;
+	return 0;
+}
+
+/* ---- the child ---- */
+
+static void print_difference(void *ctx, const char *text)
+{
+	size_t *printed = ctx;
+	if ((*printed)++ < STORE_GUARD_LINES_MAX)
+		printf("difference %s\n", text);
+}
+
+int store_guard_child(const char *mode, const char *dir)
+{
+	char why[512] = "";
+	uint64_t entries = 0;
+	/* no orphan: it ends with the daemon that waits for it */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	int rc = store_check_walk(dir, &entries, why, sizeof(why));
+	if (rc == 0 && strcmp(mode, STORE_GUARD_VERIFY) == 0) {
+		struct store *st;
+		struct store_options opt = {.read_only = 1};
+		size_t differences = 0, printed = 0;
+		/* verify against the daemon's limit (the environment is the daemon's) */
+		if (store_guard_test_limit(&opt.counter_max))
+			rc = XXGK_EINVAL;
+		else if ((rc = store_open(&st, dir, &opt)) == 0) {
+			rc = store_verify(st, print_difference, &printed, &differences);
+			store_close(st);
+		}
+		if (rc == 0)
+			printf("differences %zu\n", differences);
+	}
+	if (rc == 0)
+		printf("ok %" PRIu64 " entries\n", entries);
+	else
+		printf("%s %s\n", rc == XXGK_ECORRUPT ? "damaged" : "error",
+		       why[0] ? why : xxgk_strerror(rc));
+	fflush(stdout);
+	return rc == 0 ? 0 : rc == XXGK_ECORRUPT ? CHILD_DAMAGED : CHILD_ERROR;
+}
+
+/* ---- the parent ---- */
+
+struct child_report {
+	void (*line)(void *ctx, const char *text);
+	void *ctx;
+	size_t differences;
+	int ok;
+	char why[512];
+};
+
+static void take_line(struct child_report *r, char *text)
+{
+	text[strcspn(text, "\n")] = '\0';
+	if (strncmp(text, "difference ", 11) == 0) {
+		if (r->line)
+			r->line(r->ctx, text + 11);
+	} else if (strncmp(text, "differences ", 12) == 0) {
+		r->differences = strtoull(text + 12, NULL, 10);
+	} else if (strncmp(text, "ok ", 3) == 0) {
+		r->ok = 1;
+	} else if (strncmp(text, "damaged ", 8) == 0 || strncmp(text, "error ", 6) == 0) {
+		snprintf(r->why, sizeof(r->why), "%s", strchr(text, ' ') + 1);
+	}
+}
+
+/*
+ * Runs xxgkd (this very binary, /proc/self/exe, even if replaced on disk since) in mode on dir
+ * and reads its report. Returns 0, XXGK_ECORRUPT or another error, the reason in r->why.
+ */
+static int run_child(const char *mode, const char *dir, struct child_report *r)
+{
+	char *argv[] = {"xxgkd", (char *)mode, (char *)dir, NULL};
+	char text[1024];
+	posix_spawn_file_actions_t actions;
+	posix_spawnattr_t attr;
+	sigset_t none, all;
+	int fds[2], status, rc;
+	pid_t pid;
+	if (pipe(fds) != 0)
+		return xxgk_error_from_errno(errno);
+	/* no other child inherits them; the child's end becomes its stdout, without the flag */
+	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	/* the admin thread blocks every signal, and xxgkd ignores SIGPIPE: not the child */
+	sigemptyset(&none);
+	sigfillset(&all);
+	posix_spawn_file_actions_init(&actions);
+	posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+	posix_spawn_file_actions_addclose(&actions, fds[0]);
+	posix_spawn_file_actions_addclose(&actions, fds[1]);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &all);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	rc = posix_spawn(&pid, "/proc/self/exe", &actions, &attr, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	posix_spawnattr_destroy(&attr);
+	close(fds[1]);
+	if (rc) {
+		close(fds[0]);
+		snprintf(r->why, sizeof(r->why), "cannot run the check: %s", strerror(rc));
+		return xxgk_error_from_errno(rc);
+	}
+	FILE *f = fdopen(fds[0], "r");
+	if (f == NULL)
+		close(fds[0]);
+	while (f && fgets(text, sizeof(text), f))
+		take_line(r, text);
+	if (f)
+		fclose(f);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			snprintf(r->why, sizeof(r->why), "cannot wait for the check: %s",
+				 strerror(errno));
+			return xxgk_error_from_errno(errno);
+		}
+	if (WIFSIGNALED(status)) {
+		snprintf(r->why, sizeof(r->why),
+			 "reading it killed the check process (signal %d, %s)", WTERMSIG(status),
+			 strsignal(WTERMSIG(status)));
+		return XXGK_ECORRUPT;
+	}
+	if (WEXITSTATUS(status) == 0 && r->ok)
+		return 0;
+	if (WEXITSTATUS(status) == CHILD_ERROR)
+		return XXGK_EIO;
+	if (r->why[0] == '\0')
+		snprintf(r->why, sizeof(r->why), "the check process failed (exit status %d)",
+			 WEXITSTATUS(status));
+	/* exit 1 without a reason: a sanitizer or LMDB's own abort, both on a damaged page */
+	return WEXITSTATUS(status) == CHILD_DAMAGED || WEXITSTATUS(status) == 0 ? XXGK_ECORRUPT
+										: XXGK_EIO;
+}
+
+/* The meta pages' reason (e.g. a file cut short), then the child's fault in parentheses. */
+static void with_meta_reason(struct child_report *r, const char *meta_why)
+{
+	char fault[200];
+	snprintf(fault, sizeof(fault), "%.199s", r->why);
+	snprintf(r->why, sizeof(r->why), "%.300s (%s)", meta_why, fault);
+}
+
+static void log_damaged(const char *dir, const char *why, const char *now)
+{
+	log_error("the store %s/data.mdb is damaged: %s. %s move the state directory %s aside "
+		  "and restore the last backup made with `xxgkctl backup` (see \"Restoring a "
+		  "damaged store\" in the README and xxgkd(8))",
+		  dir, why, now, dir);
+}
+
+int store_guard_start(const char *dir)
+{
+	struct child_report r = {0};
+	char path[4096], meta_why[512];
+	struct stat sb;
+	uint64_t missing;
+	int rc = store_check_file(dir, &missing, r.why, sizeof(r.why));
+	/* a file that cannot be read at all: store_open says why, in its own words */
+	if (rc && rc != XXGK_ECORRUPT)
+		return 0;
+	snprintf(meta_why, sizeof(meta_why), "%s", r.why);
+	r.why[0] = '\0';
+	snprintf(path, sizeof(path), "%s/data.mdb", dir);
+	/* a new store (no file, or an empty one where no store was) has nothing to walk */
+	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
+		rc = run_child(STORE_GUARD_CHECK, dir, &r);
+		/* a short file the walk faults on: say what the meta page says */
+		if (rc == XXGK_ECORRUPT && missing && strstr(r.why, "signal"))
+			with_meta_reason(&r, meta_why);
+		else if (rc == 0 && missing)
+			log_warn(
+			    "%s ends %llu pages before the last page its meta page counts, all "
+			    "of them free pages (LMDB leaves unwritten a page it freed in the "
+			    "transaction that took it): the store is whole",
+			    path, (unsigned long long)missing);
+	} else if (rc == XXGK_ECORRUPT) {
+		snprintf(r.why, sizeof(r.why), "%s", meta_why);
+	}
+	if (rc == XXGK_ECORRUPT) {
+		log_damaged(dir, r.why, "xxgkd will not use it and does not start:");
+		return -1;
+	}
+	if (rc) {
+		log_error("cannot check the store in %s: %s", dir,
+			  r.why[0] ? r.why : xxgk_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text), void *ctx,
+		       size_t *differences, char *why, size_t len)
+{
+	struct child_report r = {.line = line, .ctx = ctx};
+	char meta_why[512];
+	uint64_t missing = 0;
+	int rc = run_child(STORE_GUARD_VERIFY, dir, &r);
+	*differences = r.differences;
+	/* a child that faulted: the meta pages may say why (a file cut short) */
+	if (rc == XXGK_ECORRUPT && strstr(r.why, "signal")) {
+		int pre = store_check_file(dir, &missing, meta_why, sizeof(meta_why));
+		if (pre == XXGK_ECORRUPT || (pre == 0 && missing))
+			with_meta_reason(&r, meta_why);
+	}
+	if (rc == XXGK_ECORRUPT)
+		log_damaged(dir, r.why, "Found by verify: stop xxgkd,");
+	snprintf(why, len, "%s", r.why[0] ? r.why : xxgk_strerror(rc));
+	return rc;
+}

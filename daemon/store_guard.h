@@ -1,0 +1,44 @@
+/*
+ * Reads of the whole store that a damaged page could crash run in a child process: xxgkd
+ * itself, executed again in a hidden mode (xxgkd --check-store DIR, --verify-store DIR), which
+ * opens the store read-only and reports on stdout. A child that dies of a signal, or says so,
+ * means the store is damaged; the daemon goes on (verify) or refuses to start (the start check).
+ */
+#ifndef XXGK_STORE_GUARD_H
+#define XXGK_STORE_GUARD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Verify's difference lines the child passes on (it counts them all). */
+#define STORE_GUARD_LINES_MAX 100
+
+/* The options of the hidden mode, and its entry point (from main). */
+#define STORE_GUARD_CHECK "--check-store"
+#define STORE_GUARD_VERIFY "--verify-store"
+int store_guard_child(const char *mode, const char *dir);
+
+/*
+ * The start check: store_check_file (the meta pages against the file, no map), then the
+ * child's walk of every page (about half a second per million records, page cache warm).
+ * Logs what is wrong with which file and what to do, and returns -1, or 0 when the store may
+ * be opened (a new store too).
+ */
+int store_guard_start(const char *dir);
+
+/*
+ * Verify in a child: the walk, then store_verify. Calls line (up to STORE_GUARD_LINES_MAX
+ * times) with each difference and sets *differences to their count. Returns 0, XXGK_ECORRUPT
+ * with the reason in why (the store is damaged), or another error with the reason in why.
+ */
+int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text), void *ctx,
+		       size_t *differences, char *why, size_t len);
+
+/*
+ * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter (store_options'
+ * counter_max), read by the daemon and by its verify child alike. Returns 0 (*out unchanged when
+ * unset), or -1 (logged) for a value that is not a number from 1 to COUNTER_MAX.
+ */
+int store_guard_test_limit(int64_t *out);
+
+#endif
