@@ -147,6 +147,9 @@ void daemon_start(struct daemon *d)
 void daemon_stop(struct daemon *d)
 {
 	int status;
+	/* kill(0, ...) would signal the whole process group: the test itself */
+	if (d->pid <= 0)
+		fail_msg("no xxgkd to stop");
 	assert_int_equal(kill(d->pid, SIGTERM), 0);
 	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
 	d->pid = 0;
@@ -159,6 +162,8 @@ void daemon_stop(struct daemon *d)
 void daemon_kill(struct daemon *d)
 {
 	int status;
+	if (d->pid <= 0)
+		fail_msg("no xxgkd to kill");
 	assert_int_equal(kill(d->pid, SIGKILL), 0);
 	assert_int_equal(waitpid(d->pid, &status, 0), d->pid);
 	d->pid = 0;
