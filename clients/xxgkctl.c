@@ -3,9 +3,10 @@
  *
  *   xxgkctl [--admin EP] [--timeout MS] status | units | verify
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
- *           [--format text|markdown|csv|json|html]
+ *           [--format text|markdown|csv|json|html|xlsx] [--output FILE]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
  */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,16 +18,18 @@
 #include "error.h"
 #include "keyfile.h"
 #include "render.h"
+#include "render_xlsx.h"
 #include "xxgk.h"
 
 struct options {
-	const char *admin, *publish, *command, *unit, *kind, *server_key, *key;
+	const char *admin, *publish, *command, *unit, *kind, *server_key, *key, *output;
 	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
 	int timeout_ms, year, template_year, count;
 	enum render_format format;
 	int has_year, has_template, has_format, has_count;
+	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
 };
 
 static void usage(FILE *to)
@@ -35,9 +38,10 @@ static void usage(FILE *to)
 	      "  status                      the daemon's figures\n"
 	      "  units                       the units of the city\n"
 	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	      "         [--format text|markdown|csv|json|html]\n"
+	      "         [--format text|markdown|csv|json|html|xlsx] [--output FILE]\n"
 	      "                              the report of a year (default: the city, the\n"
-	      "                              year's template, text)\n"
+	      "                              year's template, text, to stdout; xlsx, the\n"
+	      "                              official template as a workbook, needs --output)\n"
 	      "  verify                      recompute every counter from the records\n"
 	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
 	      "                              live changes as they commit\n"
@@ -213,6 +217,31 @@ static const char *unit_name(const Xxgk__V1__UnitsReply *units, const char *id)
 	return id;
 }
 
+/* The report to stdout, or to --output (a file the format replaces whole). */
+static int write_report(const struct options *o, const struct report *r,
+			const struct render_meta *m)
+{
+	char err[600];
+	if (o->xlsx) {
+		if (render_xlsx(o->output, r, m, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "xxgkctl: %s\n", err);
+		return 1;
+	}
+	FILE *out = o->output ? fopen(o->output, "w") : stdout;
+	if (out == NULL) {
+		fprintf(stderr, "xxgkctl: cannot write %s: %s\n", o->output, strerror(errno));
+		return 1;
+	}
+	int rc = render_report(out, o->format, r, m);
+	if (o->output && fclose(out) != 0)
+		rc = -1;
+	if (rc)
+		fprintf(stderr, "xxgkctl: cannot write the report%s%s\n", o->output ? " to " : "",
+			o->output ? o->output : "");
+	return rc ? 1 : 0;
+}
+
 static int cmd_report(const struct options *o)
 {
 	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
@@ -267,9 +296,7 @@ static int cmd_report(const struct options *o)
 							: labels[LABEL_CITY],
 						names, (const char *const *)r->silent_units,
 						r->n_silent_units};
-			rc = render_report(stdout, o->format, &report, &m) ? 1 : 0;
-			if (rc)
-				fputs("xxgkctl: cannot write the report\n", stderr);
+			rc = write_report(o, &report, &m);
 		}
 		free(keys);
 		free(values);
@@ -348,6 +375,7 @@ int main(int argc, char **argv)
 						     {"kind", required_argument, NULL, 'k'},
 						     {"template", required_argument, NULL, 'T'},
 						     {"format", required_argument, NULL, 'f'},
+						     {"output", required_argument, NULL, 'o'},
 						     {"count", required_argument, NULL, 'n'},
 						     {"help", no_argument, NULL, 'h'},
 						     {"server-key", required_argument, NULL, 'S'},
@@ -395,11 +423,18 @@ int main(int argc, char **argv)
 			o.has_template = 1;
 			break;
 		case 'f':
-			if (render_format_parse(optarg, &o.format))
+			o.xlsx = strcmp(optarg, "xlsx") == 0;
+			if (!o.xlsx && render_format_parse(optarg, &o.format))
 				return fail_usage(
-				    "--format: want text, markdown, csv, json or html, not \"%s\"",
+				    "--format: want text, markdown, csv, json, html or "
+				    "xlsx, not \"%s\"",
 				    optarg);
 			o.has_format = 1;
+			break;
+		case 'o':
+			if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
+				return fail_usage("--output: want a file name, not \"%s\"", optarg);
+			o.output = optarg;
 			break;
 		case 'n':
 			if (number(optarg, 1, 1 << 30, &o.count))
@@ -457,9 +492,14 @@ int main(int argc, char **argv)
 	}
 	int is_report = strcmp(o.command, "report") == 0,
 	    is_watch = strcmp(o.command, "watch") == 0;
-	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format))
-		return fail_usage("--year, --kind, --template and --format go with report, not %s",
-				  o.command);
+	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format || o.output))
+		return fail_usage(
+		    "--year, --kind, --template, --format and --output go with report, not %s",
+		    o.command);
+	/* a workbook is binary: never onto a terminal or into a pipe by accident */
+	if (o.xlsx && !o.output)
+		return fail_usage("%s", "report: --format xlsx needs --output FILE (a workbook is "
+					"binary, not for stdout)");
 	if (!is_report && !is_watch && o.unit)
 		return fail_usage("--unit goes with report or watch, not %s", o.command);
 	if (!is_watch && o.has_count)

@@ -238,7 +238,7 @@ static void test_bad_command_lines(void **state)
 	expect(2, "--year: want a year from 2000 to 2099, not \"1999\"", "report", "--year", "1999",
 	       NULL, NULL);
 	expect(2, "--year: want a year", "report", "--year", "20x9", NULL, NULL);
-	expect(2, "--format: want text, markdown, csv, json or html, not \"pdf\"", "report",
+	expect(2, "--format: want text, markdown, csv, json, html or xlsx, not \"pdf\"", "report",
 	       "--year", "2019", "--format", "pdf");
 	expect(2, "--template: want 2019 or 2021, not \"2020\"", "report", "--year", "2019",
 	       "--template", "2020");
