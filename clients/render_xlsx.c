@@ -145,7 +145,7 @@ static int sheet_begin(struct sheet *s, struct xl *x, const char *name, const do
 static void sheet_end(struct sheet *s, int n_rows)
 {
 	for (int r = 0; r < n_rows && r < MAX_ROWS; r++) {
-		double line = r == 0 ? 24 : 16;
+		double line = r == 0 ? 24 : 18;
 		int lines = s->lines[r] > 1 ? s->lines[r] : 1;
 		check(s->x, worksheet_set_row(s->ws, (lxw_row_t)r, line * lines, NULL));
 	}
@@ -391,8 +391,8 @@ int render_xlsx(const char *path, const struct report *r, const struct render_me
 	x.heading = format(&x, 0, 1, 12, LXW_ALIGN_LEFT, NULL);
 	x.header = format(&x, 1, 0, 11, LXW_ALIGN_CENTER, NULL);
 	x.label = format(&x, 1, 0, 11, LXW_ALIGN_LEFT, NULL);
-	x.count = format(&x, 1, 0, 11, LXW_ALIGN_RIGHT, "0");
-	x.money = format(&x, 1, 0, 11, LXW_ALIGN_RIGHT, "0.0000");
+	x.count = format(&x, 1, 0, 11, LXW_ALIGN_CENTER, "0");
+	x.money = format(&x, 1, 0, 11, LXW_ALIGN_CENTER, "0.0000");
 	x.note = format(&x, 0, 0, 11, LXW_ALIGN_LEFT, NULL);
 	if (!x.title || !x.heading || !x.header || !x.label || !x.count || !x.money || !x.note)
 		check(&x, LXW_ERROR_MEMORY_MALLOC_FAILED);
