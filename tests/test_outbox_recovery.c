@@ -150,8 +150,9 @@ static void test_restart_while_two_wait(void **state)
 {
 	(void)state;
 	int pushes = pushes_after_restart("outbox-restart-2", "", 1, 2, 0);
-	/* a little room for a batch resent after a stall of the loaded machine */
-	assert_true(pushes >= AFTER / 500 && pushes <= AFTER / 500 + 10);
+	/* commits, not pushes: two pushes may share a group commit, so a few fewer; and a little
+	 * room above for a batch resent after a stall of the loaded machine */
+	assert_true(pushes >= AFTER / 500 - 5 && pushes <= AFTER / 500 + 10);
 }
 
 /* The same after a stall of 2.5 s while two records wait. */
@@ -159,7 +160,7 @@ static void test_stall_while_two_wait(void **state)
 {
 	(void)state;
 	int pushes = pushes_after_restart("outbox-stall-2", "", 1, 2, 1);
-	assert_true(pushes >= AFTER / 500 && pushes <= AFTER / 500 + 10);
+	assert_true(pushes >= AFTER / 500 - 5 && pushes <= AFTER / 500 + 10);
 }
 
 /* A full batch of 500 is lost in the restart: the outbox halves its batches (it cannot tell
@@ -169,7 +170,7 @@ static void test_restart_while_a_full_batch_waits(void **state)
 {
 	(void)state;
 	int pushes = pushes_after_restart("outbox-restart-1000", "", 1, 1000, 0);
-	assert_true(pushes >= AFTER / 500 && pushes < 60);
+	assert_true(pushes >= AFTER / 500 - 5 && pushes < 60);
 }
 
 /* A daemon that takes 100 records a push refused the outbox's 500 once; a restart later, the
@@ -179,7 +180,7 @@ static void test_refused_for_size_then_restart(void **state)
 	(void)state;
 	int pushes =
 	    pushes_after_restart("outbox-restart-max", "batch_records_max = 100", 1000, 2, 0);
-	assert_true(pushes >= AFTER / 100 && pushes <= AFTER / 100 + 10);
+	assert_true(pushes >= AFTER / 100 - 20 && pushes <= AFTER / 100 + 10);
 }
 
 int main(void)
