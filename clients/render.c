@@ -527,7 +527,7 @@ static void render_html(FILE *out, const struct report *r, const struct render_m
 	fputs("</p>\n</body>\n</html>\n", out);
 }
 
-/* ---- csv and json ---- */
+/* ---- cells (the long form) and json ---- */
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -550,7 +550,7 @@ static void csv_line(FILE *out, const char *table, const char *row, const char *
 	fprintf(out, ",%lld\n", (long long)value);
 }
 
-static void render_csv(FILE *out, const struct report *r)
+static void render_cells(FILE *out, const struct report *r)
 {
 	int t = r->template_year;
 	unsigned bit = cells_template_bit(t);
@@ -602,8 +602,8 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 
 int render_format_parse(const char *s, enum render_format *out)
 {
-	static const char *const names[] = {"text", "markdown", "csv", "json", "html"};
-	for (int i = 0; i < 5; i++)
+	static const char *const names[] = {"text", "markdown", "csv", "json", "html", "cells"};
+	for (int i = 0; i < 6; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum render_format)i;
 			return 0;
@@ -623,7 +623,8 @@ int render_report(FILE *out, enum render_format f, const struct report *r,
 		render_markdown(out, r, m);
 		break;
 	case RENDER_CSV:
-		render_csv(out, r);
+	case RENDER_CELLS:
+		render_cells(out, r);
 		break;
 	case RENDER_JSON:
 		rc = render_json(out, r, m);
