@@ -66,6 +66,10 @@ struct render_meta {
 	struct render_government gov; /* all NULL/0: render_example_government */
 };
 
+/* The government m speaks for: its own, or the example city's when it names none; never NULL
+ * strings, and a level of enum render_level. */
+struct render_government render_government_of(const struct render_meta *m);
+
 /*
  * The scope name of a report: the scope word for the whole area (kind 0, unit NULL), the kind
  * label for a kind, or unit_name for a unit.

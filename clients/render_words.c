@@ -122,3 +122,8 @@ void render_subtitle(const struct report *r, const struct render_meta *m, char *
 		 r->template_year == 2019 ? "国办公开办函〔2019〕60号"
 					  : "国办公开办函〔2021〕30号");
 }
+
+struct render_government render_government_of(const struct render_meta *m)
+{
+	return effective(&m->gov);
+}

@@ -3,7 +3,7 @@
  *
  *   xxgkctl [--admin EP] [--timeout MS] status | units | verify
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
- *           [--format text|markdown|csv|json|html]
+ *           [--format text|markdown|csv|json|html|cells]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
  */
 #include <getopt.h>
@@ -35,7 +35,7 @@ static void usage(FILE *to)
 	      "  status                      the daemon's figures\n"
 	      "  units                       the units of the city\n"
 	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	      "         [--format text|markdown|csv|json|html]\n"
+	      "         [--format text|markdown|csv|json|html|cells]\n"
 	      "                              the report of a year (default: the city, the\n"
 	      "                              year's template, text)\n"
 	      "  verify                      recompute every counter from the records\n"
@@ -74,8 +74,6 @@ static int number(const char *s, int min, int max, int *out)
 
 static const char *const kind_names[] = {NULL, "government", "department", "township",
 					 "functional_zone"};
-static const int kind_labels[] = {0, LABEL_KIND_GOVERNMENT, LABEL_KIND_DEPARTMENT,
-				  LABEL_KIND_TOWNSHIP, LABEL_KIND_FUNCTIONAL_ZONE};
 
 static int kind_of(const char *s)
 {
@@ -261,12 +259,20 @@ static int cmd_report(const struct options *o)
 			      "(another version?)\n",
 			      stderr);
 		} else {
+			/* a daemon before the government was configured sends none: the
+			 * example city's wording, as it printed then */
+			struct render_government gov = {r->government, r->region,
+							r->has_level ? (int)r->level : 0};
+			char scope_name[RENDER_WORDS_MAX];
+			render_scope_name(&gov, kind,
+					  o->unit ? unit_name(units->units, o->unit) : NULL,
+					  scope_name, sizeof(scope_name));
 			struct render_meta m = {scope,
-						o->unit ? unit_name(units->units, o->unit)
-						: kind	? labels[kind_labels[kind]]
-							: labels[LABEL_CITY],
-						names, (const char *const *)r->silent_units,
-						r->n_silent_units};
+						scope_name,
+						names,
+						(const char *const *)r->silent_units,
+						r->n_silent_units,
+						gov};
 			rc = render_report(stdout, o->format, &report, &m) ? 1 : 0;
 			if (rc)
 				fputs("xxgkctl: cannot write the report\n", stderr);
@@ -396,9 +402,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			if (render_format_parse(optarg, &o.format))
-				return fail_usage(
-				    "--format: want text, markdown, csv, json or html, not \"%s\"",
-				    optarg);
+				return fail_usage("--format: want text, markdown, csv, json, html "
+						  "or cells, not \"%s\"",
+						  optarg);
 			o.has_format = 1;
 			break;
 		case 'n':

@@ -95,9 +95,10 @@ static void test_formats(void **state)
 						 {"markdown", "md"},
 						 {"csv", "csv"},
 						 {"json", "json"},
-						 {"html", "html"}};
+						 {"html", "html"},
+						 {"cells", "cells"}};
 	char *out, *err, name[64];
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		int rc = ctl(&out, &err, "report", "--year", "2019", "--format", formats[i][0],
 			     NULL, NULL);
 		if (rc != 0)
@@ -238,7 +239,7 @@ static void test_bad_command_lines(void **state)
 	expect(2, "--year: want a year from 2000 to 2099, not \"1999\"", "report", "--year", "1999",
 	       NULL, NULL);
 	expect(2, "--year: want a year", "report", "--year", "20x9", NULL, NULL);
-	expect(2, "--format: want text, markdown, csv, json or html, not \"pdf\"", "report",
+	expect(2, "--format: want text, markdown, csv, json, html or cells, not \"pdf\"", "report",
 	       "--year", "2019", "--format", "pdf");
 	expect(2, "--template: want 2019 or 2021, not \"2020\"", "report", "--year", "2019",
 	       "--template", "2020");
