@@ -210,24 +210,25 @@ static void write_to(const char *path, const char *text)
  * The HTML's print rules, without a browser: tests/check_print_html.py reads the page with
  * python3's html.parser and checks @page A4, thead on every table (repeated on each page), rows
  * that never break across pages, the title, and table 三 as the template lays it out with the
- * JSON report's values. For the example city and for the county.
+ * JSON report's values. For the example city (both templates) and for the county.
  */
 static void test_html_print_rules(void **state)
 {
 	(void)state;
 	const struct {
 		const struct daemon *on;
-		const char *title;
-	} cases[] = {{&d, "瑞安市2019年政府信息公开工作年度报告统计表"},
-		     {&county, "文成县2019年政府信息公开工作年度报告统计表"}};
-	for (size_t i = 0; i < 2; i++) {
+		const char *template_year, *title;
+	} cases[] = {{&d, "2019", "瑞安市2019年政府信息公开工作年度报告统计表"},
+		     {&d, "2021", "瑞安市2019年政府信息公开工作年度报告统计表"},
+		     {&county, "2019", "文成县2019年政府信息公开工作年度报告统计表"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *html, *json, *out, *err, html_path[600], json_path[600];
 		assert_int_equal(ctl_on(cases[i].on, &html, &err, "report", "--year", "2019",
-					"--format", "html", NULL, NULL),
+					"--format", "html", "--template", cases[i].template_year),
 				 0);
 		free(err);
 		assert_int_equal(ctl_on(cases[i].on, &json, &err, "report", "--year", "2019",
-					"--format", "json", NULL, NULL),
+					"--format", "json", "--template", cases[i].template_year),
 				 0);
 		free(err);
 		snprintf(html_path, sizeof(html_path), "%s/report.html", d.dir);
