@@ -259,10 +259,11 @@ static int cmd_report(const struct options *o)
 			      "(another version?)\n",
 			      stderr);
 		} else {
-			/* a daemon before the government was configured sends none: the
-			 * example city's wording, as it printed then */
-			struct render_government gov = {r->government, r->region,
-							r->has_level ? (int)r->level : 0};
+			/* a daemon from before the government was configured sends none: a
+			 * city's words, as it printed then, and no name it did not give */
+			struct render_government gov = {
+			    r->government ? r->government : "", r->region ? r->region : "",
+			    r->has_level ? (int)r->level : RENDER_LEVEL_CITY};
 			char scope_name[RENDER_WORDS_MAX];
 			render_scope_name(&gov, kind,
 					  o->unit ? unit_name(units->units, o->unit) : NULL,
