@@ -1,4 +1,5 @@
 #include "render.h"
+#include "render_layout.h"
 
 #include <jansson.h>
 #include <stdint.h>
@@ -8,7 +9,7 @@
 /* ---- what every layout shares ---- */
 
 /* Columns a terminal gives a UTF-8 string: CJK and fullwidth forms take two. */
-static int display_width(const char *s)
+int display_width(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	int w = 0;
@@ -55,7 +56,7 @@ static void cell_right(FILE *out, const char *s, int width)
 }
 
 /* A value as printed: amounts (fen) in 万元 with four decimals, rounded to the yuan. */
-static void format_value(char *buf, size_t size, int64_t v, int is_money)
+void format_value(char *buf, size_t size, int64_t v, int is_money)
 {
 	if (!is_money) {
 		snprintf(buf, size, "%lld", (long long)v);
@@ -77,7 +78,7 @@ static const char *pro_cell_label(int cell, int t)
 	return t == 2019 ? pro_cells[cell].label2019 : pro_cells[cell].label2021;
 }
 
-static const char *app_row_label(int row, int t)
+const char *app_row_label(int row, int t)
 {
 	return t == 2019 ? app_rows[row].label2019 : app_rows[row].label2021;
 }
@@ -112,17 +113,8 @@ static int pro_group_end(int first, unsigned bit)
 	return end;
 }
 
-/* Table 二 as the layouts print it: one group per 条例 item, its column headers, its rows. */
-struct pro_group {
-	const char *item;
-	int n_cols, n_rows;
-	char headers[8][128];
-	const char *labels[PRO_ROW_COUNT];
-	char values[PRO_ROW_COUNT][8][32];
-};
-
 /* Fills groups (PRO_ROW_COUNT at most) for the report's template; returns how many. */
-static int pro_groups(const struct report *r, struct pro_group *groups)
+int pro_groups(const struct report *r, struct pro_group *groups)
 {
 	int t = r->template_year, n = 0;
 	unsigned bit = cells_template_bit(t);
@@ -154,7 +146,7 @@ static int pro_groups(const struct report *r, struct pro_group *groups)
 }
 
 /* How far the official layout indents a row of table 三, read from its label. */
-static int app_indent(const char *label)
+int app_indent(const char *label)
 {
 	if (strncmp(label, "（", strlen("（")) == 0)
 		return 2;
@@ -163,12 +155,7 @@ static int app_indent(const char *label)
 	return 0;
 }
 
-static const char *title_format(void)
-{
-	return "%d年%s政府信息公开工作年度报告统计表（%d年格式）";
-}
-
-static const char *case_group_title(int g)
+const char *case_group_title(int g)
 {
 	/* the litigation groups sit under 行政诉讼 */
 	return g == CASE_GROUP_REVIEW ? NULL : labels[LABEL_LITIGATION];
@@ -308,8 +295,10 @@ static void silent_line(FILE *out, const struct render_meta *m, const char *sepa
 
 static void render_text(FILE *out, const struct report *r, const struct render_meta *m)
 {
-	fprintf(out, title_format(), r->year, m->scope_name, r->template_year);
-	fputs("\n\n", out);
+	char title[RENDER_WORDS_MAX], subtitle[RENDER_WORDS_MAX];
+	render_title(r, m, title, sizeof(title));
+	render_subtitle(r, m, subtitle, sizeof(subtitle));
+	fprintf(out, "%s\n%s\n\n", title, subtitle);
 	text_proactive(out, r);
 	fputc('\n', out);
 	text_applications(out, r);
@@ -333,9 +322,10 @@ static void render_markdown(FILE *out, const struct report *r, const struct rend
 {
 	int t = r->template_year;
 	unsigned bit = cells_template_bit(t);
-	fputs("# ", out);
-	fprintf(out, title_format(), r->year, m->scope_name, t);
-	fprintf(out, "\n\n## %s\n", labels[LABEL_TABLE_PROACTIVE]);
+	char title[RENDER_WORDS_MAX], subtitle[RENDER_WORDS_MAX];
+	render_title(r, m, title, sizeof(title));
+	render_subtitle(r, m, subtitle, sizeof(subtitle));
+	fprintf(out, "# %s\n\n%s\n\n## %s\n", title, subtitle, labels[LABEL_TABLE_PROACTIVE]);
 	struct pro_group groups[PRO_ROW_COUNT];
 	int n_groups = pro_groups(r, groups);
 	for (int k = 0; k < n_groups; k++) {
@@ -401,133 +391,7 @@ static void render_markdown(FILE *out, const struct report *r, const struct rend
 	silent_line(out, m, "、");
 }
 
-/* ---- html ---- */
-
-static void html_text(FILE *out, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '&')
-			fputs("&amp;", out);
-		else if (*s == '<')
-			fputs("&lt;", out);
-		else if (*s == '>')
-			fputs("&gt;", out);
-		else if (*s == '"')
-			fputs("&quot;", out);
-		else
-			fputc(*s, out);
-	}
-}
-
-static void html_th(FILE *out, const char *attrs, const char *text)
-{
-	fprintf(out, "<th%s%s>", attrs[0] ? " " : "", attrs);
-	html_text(out, text);
-	fputs("</th>", out);
-}
-
-static void render_html(FILE *out, const struct report *r, const struct render_meta *m)
-{
-	int t = r->template_year;
-	unsigned bit = cells_template_bit(t);
-	char title[256], buf[128];
-	snprintf(title, sizeof(title), title_format(), r->year, m->scope_name, t);
-	fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n<title>",
-	      out);
-	html_text(out, title);
-	fputs(
-	    "</title>\n<style>table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid "
-	    "#444;padding:2px 8px}td{text-align:right}td.label,th.label{text-align:left}</style>\n"
-	    "</head>\n<body>\n<h1>",
-	    out);
-	html_text(out, title);
-	fputs("</h1>\n<h2>", out);
-	html_text(out, labels[LABEL_TABLE_PROACTIVE]);
-	fputs("</h2>\n<table>\n", out);
-	struct pro_group groups[PRO_ROW_COUNT];
-	int n_groups = pro_groups(r, groups);
-	for (int k = 0; k < n_groups; k++) {
-		const struct pro_group *g = &groups[k];
-		char span[64];
-		snprintf(span, sizeof(span), "class=\"label\" colspan=\"%d\"", g->n_cols + 1);
-		fputs("<tr>", out);
-		html_th(out, span, g->item);
-		fputs("</tr>\n<tr>", out);
-		html_th(out, "class=\"label\"", labels[LABEL_CONTENT]);
-		for (int i = 0; i < g->n_cols; i++)
-			html_th(out, "", g->headers[i]);
-		fputs("</tr>\n", out);
-		for (int row = 0; row < g->n_rows; row++) {
-			fputs("<tr><td class=\"label\">", out);
-			html_text(out, g->labels[row]);
-			fputs("</td>", out);
-			for (int i = 0; i < g->n_cols; i++)
-				fprintf(out, "<td>%s</td>", g->values[row][i]);
-			fputs("</tr>\n", out);
-		}
-	}
-	fputs("</table>\n<h2>", out);
-	html_text(out, labels[LABEL_TABLE_APPLICATIONS]);
-	fputs("</h2>\n<table>\n<tr>", out);
-	snprintf(buf, sizeof(buf), "（%s）", labels[LABEL_BALANCE_NOTE]);
-	html_th(out, "class=\"label\" rowspan=\"3\"", buf);
-	html_th(out, "colspan=\"7\"", labels[LABEL_APPLICANTS]);
-	fputs("</tr>\n<tr>", out);
-	html_th(out, "rowspan=\"2\"", app_columns[0].label);
-	html_th(out, "colspan=\"5\"", labels[LABEL_LEGAL_PERSONS]);
-	html_th(out, "rowspan=\"2\"", app_columns[APP_COL_TOTAL].label);
-	fputs("</tr>\n<tr>", out);
-	for (int c = 1; c < APP_COLUMN_COUNT; c++)
-		html_th(out, "", app_columns[c].label);
-	fputs("</tr>\n", out);
-	for (int row = 0; row < APP_ROW_COUNT; row++) {
-		const char *label = app_row_label(row, t), *h = app_heading(row, t);
-		if (!(app_rows[row].templates & bit))
-			continue;
-		if (h) {
-			fprintf(
-			    out,
-			    "<tr><th class=\"label\" colspan=\"8\" style=\"padding-left:%dem\">",
-			    app_indent(h) / 2);
-			html_text(out, h);
-			fputs("</th></tr>\n", out);
-		}
-		fprintf(out, "<tr><td class=\"label\" style=\"padding-left:%dem\">",
-			app_indent(label) / 2);
-		html_text(out, label);
-		fputs("</td>", out);
-		for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
-			fprintf(out, "<td>%lld</td>", (long long)r->app[row][c]);
-		fputs("</tr>\n", out);
-	}
-	fputs("</table>\n<h2>", out);
-	html_text(out, labels[LABEL_TABLE_REVIEWS]);
-	fputs("</h2>\n<table>\n<tr>", out);
-	html_th(out, "colspan=\"5\" rowspan=\"2\"", case_groups[CASE_GROUP_REVIEW].label);
-	html_th(out, "colspan=\"10\"", labels[LABEL_LITIGATION]);
-	fputs("</tr>\n<tr>", out);
-	for (int g = 1; g < CASE_GROUP_COUNT; g++)
-		html_th(out, "colspan=\"5\"", case_groups[g].label);
-	fputs("</tr>\n<tr>", out);
-	for (int g = 0; g < CASE_GROUP_COUNT; g++)
-		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
-			html_th(out, "", case_columns[c].label);
-	fputs("</tr>\n<tr>", out);
-	for (int g = 0; g < CASE_GROUP_COUNT; g++)
-		for (int c = 0; c < CASE_COLUMN_COUNT; c++)
-			fprintf(out, "<td>%lld</td>", (long long)r->cases[g][c]);
-	fputs("</tr>\n</table>\n<p>", out);
-	fprintf(out, "%s（%zu）：", labels[LABEL_SILENT_UNITS], m->n_silent);
-	if (m->n_silent == 0)
-		fputs("无", out);
-	for (size_t i = 0; i < m->n_silent; i++) {
-		fputs(i ? "、" : "", out);
-		html_text(out, m->silent_names[i]);
-	}
-	fputs("</p>\n</body>\n</html>\n", out);
-}
-
-/* ---- csv and json ---- */
+/* ---- cells (the long form) and json ---- */
 
 static void csv_field(FILE *out, const char *s)
 {
@@ -550,7 +414,7 @@ static void csv_line(FILE *out, const char *table, const char *row, const char *
 	fprintf(out, ",%lld\n", (long long)value);
 }
 
-static void render_csv(FILE *out, const struct report *r)
+static void render_cells(FILE *out, const struct report *r)
 {
 	int t = r->template_year;
 	unsigned bit = cells_template_bit(t);
@@ -588,6 +452,13 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 	json_object_set_new(root, "template", json_integer(r->template_year));
 	json_object_set_new(root, "scope", json_string(m->scope));
 	json_object_set_new(root, "scope_name", json_string(m->scope_name));
+	char title[RENDER_WORDS_MAX];
+	struct render_government g = render_government_of(m);
+	render_title(r, m, title, sizeof(title));
+	json_object_set_new(root, "title", json_string(title));
+	json_object_set_new(root, "government", json_string(g.name));
+	json_object_set_new(root, "region", json_string(g.region));
+	json_object_set_new(root, "level", json_string(render_level_name(g.level)));
 	report_foreach_cell(r, add_json_cell, cells);
 	json_object_set_new(root, "cells", cells);
 	for (size_t i = 0; i < m->n_silent; i++)
@@ -602,8 +473,8 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 
 int render_format_parse(const char *s, enum render_format *out)
 {
-	static const char *const names[] = {"text", "markdown", "csv", "json", "html"};
-	for (int i = 0; i < 5; i++)
+	static const char *const names[] = {"text", "markdown", "csv", "json", "html", "cells"};
+	for (int i = 0; i < 6; i++)
 		if (strcmp(s, names[i]) == 0) {
 			*out = (enum render_format)i;
 			return 0;
@@ -623,7 +494,10 @@ int render_report(FILE *out, enum render_format f, const struct report *r,
 		render_markdown(out, r, m);
 		break;
 	case RENDER_CSV:
-		render_csv(out, r);
+		render_csv_table(out, r, m);
+		break;
+	case RENDER_CELLS:
+		render_cells(out, r);
 		break;
 	case RENDER_JSON:
 		rc = render_json(out, r, m);

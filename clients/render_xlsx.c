@@ -61,17 +61,6 @@ static const char *app_row_label(int row, int t)
 	return t == 2019 ? app_rows[row].label2019 : app_rows[row].label2021;
 }
 
-/*
- * The sheet's title. TODO(issue 11): the reporting government's title ("瑞安市2019年政府信息公开
- * 工作年度报告统计表") comes from the function render.h gains for the other layouts; until it
- * lands, the words render.c's title_format prints.
- */
-static void xlsx_title(char *buf, size_t size, const struct report *r, const struct render_meta *m)
-{
-	snprintf(buf, size, "%d年%s政府信息公开工作年度报告统计表（%d年格式）", r->year,
-		 m->scope_name, r->template_year);
-}
-
 /* The amount as every layout prints it: fen rounded to the yuan, in 万元. */
 static double wan_yuan(int64_t fen)
 {
@@ -384,7 +373,7 @@ int render_xlsx(const char *path, const struct report *r, const struct render_me
 		free(tmp);
 		return -1;
 	}
-	xlsx_title(title, sizeof(title), r, m);
+	render_title(r, m, title, sizeof(title));
 	lxw_doc_properties props = {.title = title, .comments = "xxgk"};
 	check(&x, workbook_set_properties(x.wb, &props));
 	x.title = format(&x, 0, 1, 16, LXW_ALIGN_CENTER, NULL);

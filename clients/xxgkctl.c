@@ -3,7 +3,7 @@
  *
  *   xxgkctl [--admin EP] [--timeout MS] status | units | verify
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
- *           [--format text|markdown|csv|json|html|xlsx] [--output FILE]
+ *           [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
  */
 #include <errno.h>
@@ -38,7 +38,7 @@ static void usage(FILE *to)
 	      "  status                      the daemon's figures\n"
 	      "  units                       the units of the city\n"
 	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	      "         [--format text|markdown|csv|json|html|xlsx] [--output FILE]\n"
+	      "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
 	      "                              the report of a year (default: the city, the\n"
 	      "                              year's template, text, to stdout; xlsx, the\n"
 	      "                              official template as a workbook, needs --output)\n"
@@ -78,8 +78,6 @@ static int number(const char *s, int min, int max, int *out)
 
 static const char *const kind_names[] = {NULL, "government", "department", "township",
 					 "functional_zone"};
-static const int kind_labels[] = {0, LABEL_KIND_GOVERNMENT, LABEL_KIND_DEPARTMENT,
-				  LABEL_KIND_TOWNSHIP, LABEL_KIND_FUNCTIONAL_ZONE};
 
 static int kind_of(const char *s)
 {
@@ -290,12 +288,21 @@ static int cmd_report(const struct options *o)
 			      "(another version?)\n",
 			      stderr);
 		} else {
+			/* a daemon from before the government was configured sends none: a
+			 * city's words, as it printed then, and no name it did not give */
+			struct render_government gov = {
+			    r->government ? r->government : "", r->region ? r->region : "",
+			    r->has_level ? (int)r->level : RENDER_LEVEL_CITY};
+			char scope_name[RENDER_WORDS_MAX];
+			render_scope_name(&gov, kind,
+					  o->unit ? unit_name(units->units, o->unit) : NULL,
+					  scope_name, sizeof(scope_name));
 			struct render_meta m = {scope,
-						o->unit ? unit_name(units->units, o->unit)
-						: kind	? labels[kind_labels[kind]]
-							: labels[LABEL_CITY],
-						names, (const char *const *)r->silent_units,
-						r->n_silent_units};
+						scope_name,
+						names,
+						(const char *const *)r->silent_units,
+						r->n_silent_units,
+						gov};
 			rc = write_report(o, &report, &m);
 		}
 		free(keys);
@@ -426,7 +433,7 @@ int main(int argc, char **argv)
 			o.xlsx = strcmp(optarg, "xlsx") == 0;
 			if (!o.xlsx && render_format_parse(optarg, &o.format))
 				return fail_usage(
-				    "--format: want text, markdown, csv, json, html or "
+				    "--format: want text, markdown, csv, json, html, cells or "
 				    "xlsx, not \"%s\"",
 				    optarg);
 			o.has_format = 1;

@@ -112,6 +112,16 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	body.cells = cells->ptrs;
 	body.n_silent_units = silent.n;
 	body.silent_units = silent.v;
+	/* a copy: a reload may replace them while the reply is built */
+	char government[CONFIG_GOVERNMENT_NAME_MAX], region[CONFIG_GOVERNMENT_NAME_MAX];
+	pthread_mutex_lock(&a->units_lock);
+	memcpy(government, a->government_name, sizeof(government));
+	memcpy(region, a->government_region, sizeof(region));
+	body.level = (Xxgk__V1__GovernmentLevel)a->government_level;
+	pthread_mutex_unlock(&a->units_lock);
+	body.government = government;
+	body.region = region;
+	body.has_level = 1;
 	reply.body_case = XXGK__V1__REPLY__BODY_REPORT;
 	reply.report = &body;
 	wire_reply(a->socket, env, id, &reply);
@@ -386,6 +396,9 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	free(a->clients);
 	a->clients = clients;
 	a->n_clients = cfg->n_clients;
+	memcpy(a->government_name, cfg->government_name, sizeof(a->government_name));
+	memcpy(a->government_region, cfg->government_region, sizeof(a->government_region));
+	a->government_level = cfg->government_level;
 	a->batch_max = cfg->batch_max;
 	/* no push is taken here: a push of any records is refused undecoded */
 	a->limits = (struct wire_limits){0, &a->log, cfg->bad_input_log_interval};

@@ -39,6 +39,10 @@ struct admin {
 	enum { IO_NOT_SET, IO_REALTIME, IO_NORMAL_TCP } io_priority; /* its I/O thread's priority */
 	struct client_config *clients;
 	size_t n_clients;
+	/* the reporting government, sent with every report; under units_lock, set on reload */
+	char government_name[CONFIG_GOVERNMENT_NAME_MAX];
+	char government_region[CONFIG_GOVERNMENT_NAME_MAX];
+	int government_level;
 };
 
 /*
@@ -47,7 +51,7 @@ struct admin {
 int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 		const struct config *cfg, atomic_uint_fast64_t *commits, int secure);
 
-/* A copy of the configuration's units, for the units query. */
+/* A copy of the configuration's units (for the units query) and government (for reports). */
 int admin_set_units(struct admin *a, const struct config *cfg);
 
 /* Stops the thread (it finishes the request in hand) and closes its sockets. */

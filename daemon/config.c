@@ -25,6 +25,24 @@ int unit_kind_parse(const char *s)
 	return 0;
 }
 
+static const char *const level_names[] = {NULL,	    "province", "city",
+					  "county", "district", "township"};
+
+const char *government_level_name(int level)
+{
+	return level >= GOVERNMENT_LEVEL_PROVINCE && level <= GOVERNMENT_LEVEL_TOWNSHIP
+		   ? level_names[level]
+		   : "unknown";
+}
+
+int government_level_parse(const char *s)
+{
+	for (int l = GOVERNMENT_LEVEL_PROVINCE; l <= GOVERNMENT_LEVEL_TOWNSHIP; l++)
+		if (strcmp(s, level_names[l]) == 0)
+			return l;
+	return 0;
+}
+
 void config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
@@ -41,6 +59,10 @@ void config_defaults(struct config *c)
 	c->map_size = 64LL << 20;
 	c->bad_input_log_interval = 10;
 	c->log_level = LOG_INFO;
+	/* the example city (the sample's 瑞安市): a county-level city, which says 全市 */
+	snprintf(c->government_name, sizeof(c->government_name), "瑞安市人民政府");
+	snprintf(c->government_region, sizeof(c->government_region), "瑞安市");
+	c->government_level = GOVERNMENT_LEVEL_CITY;
 }
 
 void config_free(struct config *c)
@@ -123,6 +145,18 @@ static int set_int(struct parse *p, const char *name, const char *value, long lo
 	return 1;
 }
 
+/* A name printed in every report's title: UTF-8 text on one line, without control characters. */
+static int set_printed_name(struct parse *p, char *dst, size_t size, const char *name,
+			    const char *value)
+{
+	if (!utf8_valid(value, strlen(value)))
+		return fail(p, "%s: invalid UTF-8", name);
+	for (const unsigned char *s = (const unsigned char *)value; *s; s++)
+		if (*s < 0x20 || *s == 0x7f)
+			return fail(p, "%s: control character 0x%02x", name, *s);
+	return set_string(p, dst, size, name, value);
+}
+
 static int daemon_key(struct parse *p, const char *name, const char *value)
 {
 	struct config *c = p->c;
@@ -140,6 +174,20 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 		return set_string(p, c->publish, sizeof(c->publish), name, value);
 	if (strcmp(name, "http") == 0)
 		return set_string(p, c->http, sizeof(c->http), name, value);
+	if (strcmp(name, "name") == 0)
+		return set_printed_name(p, c->government_name, sizeof(c->government_name), name,
+					value);
+	if (strcmp(name, "region") == 0)
+		return set_printed_name(p, c->government_region, sizeof(c->government_region), name,
+					value);
+	if (strcmp(name, "level") == 0) {
+		if ((c->government_level = government_level_parse(value)) == 0)
+			return fail(p,
+				    "level: want province, city, county, district or township, not "
+				    "\"%s\"",
+				    value);
+		return 1;
+	}
 	if (strcmp(name, "log_level") == 0) {
 		if (log_level_parse(value, &c->log_level))
 			return fail(p, "log_level: want error, warn, info or debug, not \"%s\"",

@@ -16,6 +16,16 @@
 #define CONFIG_ENDPOINT_MAX 256
 #define CONFIG_UNIT_NAME_MAX 128
 #define CONFIG_ERROR_MAX 512
+#define CONFIG_GOVERNMENT_NAME_MAX 128 /* bytes with the NUL, for name and region */
+
+/* The reporting government's level: GovernmentLevel values. */
+enum government_level {
+	GOVERNMENT_LEVEL_PROVINCE = 1,
+	GOVERNMENT_LEVEL_CITY,
+	GOVERNMENT_LEVEL_COUNTY,
+	GOVERNMENT_LEVEL_DISTRICT,
+	GOVERNMENT_LEVEL_TOWNSHIP
+};
 
 struct unit_config {
 	char id[RECORD_UNIT_MAX + 1];
@@ -48,6 +58,10 @@ struct config {
 	long long map_size;		/* initial LMDB map size, bytes */
 	int bad_input_log_interval;	/* seconds between log lines about one peer's bad input */
 	enum log_level log_level;
+	/* the reporting government, for the reports' title and scope words */
+	char government_name[CONFIG_GOVERNMENT_NAME_MAX];   /* name: 瑞安市人民政府 */
+	char government_region[CONFIG_GOVERNMENT_NAME_MAX]; /* region: 瑞安市 */
+	int government_level;				    /* level: enum government_level */
 	struct unit_config *units;
 	size_t n_units;
 	/* CurveZMQ: on when secret_key names the server's key file */
@@ -81,6 +95,10 @@ void config_free(struct config *c);
 /* "government", "department", "township", "functional_zone" <-> UnitKind values. */
 const char *unit_kind_name(int kind);
 int unit_kind_parse(const char *s);
+
+/* "province", "city", "county", "district", "township" <-> enum government_level (0: none). */
+const char *government_level_name(int level);
+int government_level_parse(const char *s);
 
 /* The example city's units file, built in (examples/units.conf). */
 extern const char example_units_conf[];

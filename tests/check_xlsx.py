@@ -232,7 +232,8 @@ def main():
               lambda ws: check_reviews(ws, cells, seen, report["silent_units"])]
     for i, ws in enumerate(wb.worksheets):
         title = ws["A1"].value or ""
-        if f"{report['year']}年" not in title or "政府信息公开工作年度报告统计表" not in title:
+        if (f"{report.get('region', '')}{report['year']}年" not in title
+                or "政府信息公开工作年度报告统计表" not in title):
             fail(f"{ws.title}!A1: title {title!r}")
         if ws["A2"].value != SHEETS[i]:
             fail(f"{ws.title}!A2: {ws['A2'].value!r}")

@@ -192,12 +192,51 @@ static void test_limit_keys(void **state)
 		     ":2: handshake_timeout: want a whole number from 100 to 600000");
 }
 
+/* The reporting government: the example city by default, a county as configured, and every
+ * bad name, region or level refused with its file and line. */
+static void test_government_keys(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX], long_name[200];
+	assert_int_equal(config_load(&c, NULL, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.government_name, "瑞安市人民政府");
+	assert_string_equal(c.government_region, "瑞安市");
+	assert_int_equal(c.government_level, GOVERNMENT_LEVEL_CITY);
+	config_free(&c);
+	const char *path = write_file("county.conf", "[xxgkd]\nname = 文成县人民政府\nregion = "
+						     "文成县\nlevel = county\n");
+	assert_int_equal(config_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_string_equal(c.government_name, "文成县人民政府");
+	assert_string_equal(c.government_region, "文成县");
+	assert_int_equal(c.government_level, GOVERNMENT_LEVEL_COUNTY);
+	config_free(&c);
+	for (int l = GOVERNMENT_LEVEL_PROVINCE; l <= GOVERNMENT_LEVEL_TOWNSHIP; l++)
+		assert_int_equal(government_level_parse(government_level_name(l)), l);
+	expect_error("[xxgkd]\nregion = 文成县\nlevel = prefecture\n", NULL,
+		     "xxgkd.conf:3: level: want province, city, county, district or township, not "
+		     "\"prefecture\"");
+	expect_error("[xxgkd]\nlevel =\n", NULL, "xxgkd.conf:2: level: want province");
+	expect_error("[xxgkd]\nname = \xe6\x96\x87\xff县人民政府\n", NULL,
+		     "xxgkd.conf:2: name: invalid UTF-8");
+	expect_error("[xxgkd]\nlog_level = info\nregion = \xc3\n", NULL,
+		     "xxgkd.conf:3: region: invalid UTF-8");
+	expect_error("[xxgkd]\nname =\n", NULL, "xxgkd.conf:2: name: empty");
+	expect_error("[xxgkd]\nregion = 文成\t县\n", NULL,
+		     "xxgkd.conf:2: region: control character 0x09");
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	char text[400];
+	snprintf(text, sizeof(text), "[xxgkd]\nname = %s\n", long_name);
+	expect_error(text, NULL, "xxgkd.conf:2: name: longer than 127 bytes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_files),  cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_good_file),  cmocka_unit_test(test_defaults_and_example_city),
-	    cmocka_unit_test(test_limit_keys),
+	    cmocka_unit_test(test_limit_keys), cmocka_unit_test(test_government_keys),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

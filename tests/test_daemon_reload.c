@@ -134,6 +134,71 @@ static void expect_start_failure(const char *const *args, int code, const char *
 			 text);
 }
 
+/* The government a report of 2020 answers with: region, level and name. */
+static void report_government(struct daemon *d, char *region, size_t size, int *level, char *name,
+			      size_t name_size)
+{
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	q.has_year = 1;
+	q.year = 2020;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
+	req.report = &q;
+	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_REPORT);
+	assert_true(reply->report->has_level);
+	snprintf(region, size, "%s", reply->report->region ? reply->report->region : "");
+	snprintf(name, name_size, "%s", reply->report->government ? reply->report->government : "");
+	*level = reply->report->level;
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+}
+
+/* Reports carry the configured government; SIGHUP takes a new one, a bad one keeps it. */
+static void test_sighup_reloads_government(void **state)
+{
+	(void)state;
+	struct daemon d;
+	char region[128], name[128];
+	int level = 0;
+	static const char units[] = "[unit u000]\nname = a\nkind = government\n";
+	daemon_setup(&d, "daemon-reload-gov", &(struct city){0}, NULL);
+	rewrite_units(&d, units);
+	daemon_start(&d);
+	report_government(&d, region, sizeof(region), &level, name, sizeof(name));
+	assert_string_equal(region, "瑞安市");
+	assert_string_equal(name, "瑞安市人民政府");
+	assert_int_equal(level, XXGK__V1__GOVERNMENT_LEVEL__GOVERNMENT_CITY);
+
+	rewrite_units(&d, "name = 文成县人民政府\nregion = 文成县\nlevel = county\n[unit u000]\n"
+			  "name = a\nkind = government\n");
+	assert_int_equal(kill(d.pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && strcmp(region, "文成县") != 0; i++) {
+		struct timespec ms = {0, 50000000};
+		nanosleep(&ms, NULL);
+		report_government(&d, region, sizeof(region), &level, name, sizeof(name));
+	}
+	assert_string_equal(region, "文成县");
+	assert_string_equal(name, "文成县人民政府");
+	assert_int_equal(level, XXGK__V1__GOVERNMENT_LEVEL__GOVERNMENT_COUNTY);
+
+	/* a bad level: the configuration in force stays, and the log says why */
+	rewrite_units(&d, "region = 泰顺县\nlevel = prefecture\n[unit u000]\nname = a\nkind = "
+			  "government\n");
+	assert_int_equal(kill(d.pid, SIGHUP), 0);
+	for (int i = 0; i < 100 && !daemon_log_says(&d, "level: want province"); i++) {
+		struct timespec ms = {0, 50000000};
+		nanosleep(&ms, NULL);
+	}
+	assert_true(daemon_log_says(&d, "xxgkd.conf:7: level: want province, city, county, "
+					"district or township, not \"prefecture\""));
+	report_government(&d, region, sizeof(region), &level, name, sizeof(name));
+	assert_string_equal(region, "文成县");
+	assert_int_equal(level, XXGK__V1__GOVERNMENT_LEVEL__GOVERNMENT_COUNTY);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+}
+
 static void test_bad_starts(void **state)
 {
 	(void)state;
@@ -246,6 +311,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_sighup_reloads_units),
+	    cmocka_unit_test(test_sighup_reloads_government),
 	    cmocka_unit_test(test_bad_starts),
 	    cmocka_unit_test(test_detaches_when_ready),
 	    cmocka_unit_test(test_refuses_other_schema),

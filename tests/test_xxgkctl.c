@@ -20,16 +20,15 @@
 #include "sample_fixture.h"
 
 static struct daemon d;
+/* the same records under a county's configuration */
+static struct daemon county;
 
-static int setup(void **state)
+static void push_sample(struct daemon *to)
 {
-	(void)state;
 	struct trec *recs;
 	struct xxgk_client *c;
 	size_t n = sample_records(&recs);
-	daemon_setup_units_file(&d, "xxgkctl", XXGK_SOURCE_DIR "/examples/units.conf");
-	daemon_start(&d);
-	assert_int_equal(xxgk_connect(&c, d.ingest), 0);
+	assert_int_equal(xxgk_connect(&c, to->ingest), 0);
 	for (size_t i = 0; i < n; i += 500) {
 		Xxgk__V1__Record *batch[500];
 		int statuses[500];
@@ -42,6 +41,20 @@ static int setup(void **state)
 	}
 	xxgk_close(c);
 	free(recs);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	struct city none = {0};
+	daemon_setup_units_file(&d, "xxgkctl", XXGK_SOURCE_DIR "/examples/units.conf");
+	daemon_start(&d);
+	push_sample(&d);
+	daemon_setup(&county, "xxgkctl-county", &none,
+		     "units_file = " XXGK_SOURCE_DIR "/examples/units.conf\n"
+		     "name = 文成县人民政府\nregion = 文成县\nlevel = county\n");
+	daemon_start(&county);
+	push_sample(&county);
 	return 0;
 }
 
@@ -50,15 +63,24 @@ static int teardown(void **state)
 	(void)state;
 	daemon_stop(&d);
 	daemon_teardown(&d);
+	daemon_stop(&county);
+	daemon_teardown(&county);
 	return 0;
 }
 
-/* Runs xxgkctl with the admin endpoint first, then args; returns the exit status. */
+/* Runs xxgkctl with a daemon's admin endpoint first, then args; returns the exit status. */
+static int ctl_on(const struct daemon *to, char **out, char **err, const char *a1, const char *a2,
+		  const char *a3, const char *a4, const char *a5, const char *a6, const char *a7)
+{
+	const char *argv[12] = {XXGKCTL_PATH, "--admin", to->admin, a1, a2,  a3,
+				a4,	      a5,	 a6,	    a7, NULL};
+	return run_program(argv, out, err);
+}
+
 static int ctl(char **out, char **err, const char *a1, const char *a2, const char *a3,
 	       const char *a4, const char *a5, const char *a6, const char *a7)
 {
-	const char *argv[12] = {XXGKCTL_PATH, "--admin", d.admin, a1, a2, a3, a4, a5, a6, a7, NULL};
-	return run_program(argv, out, err);
+	return ctl_on(&d, out, err, a1, a2, a3, a4, a5, a6, a7);
 }
 
 static void check_golden(const char *name, const char *got)
@@ -91,13 +113,11 @@ static void check_golden(const char *name, const char *got)
 static void test_formats(void **state)
 {
 	(void)state;
-	static const char *const formats[][2] = {{"text", "txt"},
-						 {"markdown", "md"},
-						 {"csv", "csv"},
-						 {"json", "json"},
-						 {"html", "html"}};
+	static const char *const formats[][2] = {{"text", "txt"},  {"markdown", "md"},
+						 {"csv", "csv"},   {"json", "json"},
+						 {"html", "html"}, {"cells", "cells"}};
 	char *out, *err, name[64];
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
 		int rc = ctl(&out, &err, "report", "--year", "2019", "--format", formats[i][0],
 			     NULL, NULL);
 		if (rc != 0)
@@ -116,6 +136,209 @@ static void test_formats(void **state)
 	assert_int_equal(
 	    ctl(&out, &err, "report", "--year", "2019", "--unit", "dept-justice", NULL, NULL), 0);
 	check_golden("sample-2019-dept-justice.txt", out);
+	free(out);
+	free(err);
+}
+
+/*
+ * A county's configuration (文成县, level county) over the same records: every layout says 全县,
+ * 县政府办公室, 县各有关部门 and titles the report with the county's name, never the city's words.
+ */
+static void test_county_formats(void **state)
+{
+	(void)state;
+	static const char *const formats[][2] = {{"text", "txt"},
+						 {"markdown", "md"},
+						 {"csv", "csv"},
+						 {"json", "json"},
+						 {"html", "html"}};
+	static const struct {
+		const char *kind, *golden, *word, *title;
+	} scopes[] = {
+	    {NULL, "county-2019", "全县", "文成县2019年政府信息公开工作年度报告统计表"},
+	    {"government", "county-2019-government", "县政府办公室",
+	     "文成县2019年政府信息公开工作年度报告统计表（县政府办公室）"},
+	    {"department", "county-2019-department", "县各有关部门",
+	     "文成县2019年政府信息公开工作年度报告统计表（县各有关部门）"},
+	};
+	static const char *const city_words[] = {"全市", "市政府办公室", "市各有关部门",
+						 "瑞安市2019年"};
+	char *out, *err, name[96];
+	for (size_t s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++)
+		for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+			int rc =
+			    ctl_on(&county, &out, &err, "report", "--year", "2019", "--format",
+				   formats[i][0], scopes[s].kind ? "--kind" : NULL, scopes[s].kind);
+			if (rc != 0)
+				fail_msg("report --format %s exited %d: %s", formats[i][0], rc,
+					 err);
+			if (strstr(out, scopes[s].word) == NULL ||
+			    strstr(out, scopes[s].title) == NULL)
+				fail_msg(
+				    "county report %s --format %s lacks \"%s\" or \"%s\":\n%.300s",
+				    scopes[s].golden, formats[i][0], scopes[s].word,
+				    scopes[s].title, out);
+			for (size_t w = 0; w < sizeof(city_words) / sizeof(city_words[0]); w++)
+				if (strstr(out, city_words[w]))
+					fail_msg("county report %s --format %s says \"%s\"",
+						 scopes[s].golden, formats[i][0], city_words[w]);
+			snprintf(name, sizeof(name), "%s.%s", scopes[s].golden, formats[i][1]);
+			check_golden(name, out);
+			free(out);
+			free(err);
+		}
+	/* the government as JSON names it, for whoever reads the data */
+	assert_int_equal(
+	    ctl_on(&county, &out, &err, "report", "--year", "2019", "--format", "json", NULL, NULL),
+	    0);
+	assert_non_null(strstr(out, "\"government\": \"文成县人民政府\""));
+	assert_non_null(strstr(out, "\"region\": \"文成县\""));
+	assert_non_null(strstr(out, "\"level\": \"county\""));
+	free(out);
+	free(err);
+}
+
+static void write_to(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/*
+ * The HTML's print rules, without a browser: tests/check_print_html.py reads the page with
+ * python3's html.parser and checks @page A4, thead on every table (repeated on each page), rows
+ * that never break across pages, the title, and table 三 as the template lays it out with the
+ * JSON report's values. For the example city (both templates) and for the county.
+ */
+static void test_html_print_rules(void **state)
+{
+	(void)state;
+	const struct {
+		const struct daemon *on;
+		const char *template_year, *title;
+	} cases[] = {{&d, "2019", "瑞安市2019年政府信息公开工作年度报告统计表"},
+		     {&d, "2021", "瑞安市2019年政府信息公开工作年度报告统计表"},
+		     {&county, "2019", "文成县2019年政府信息公开工作年度报告统计表"}};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *html, *json, *out, *err, html_path[600], json_path[600];
+		assert_int_equal(ctl_on(cases[i].on, &html, &err, "report", "--year", "2019",
+					"--format", "html", "--template", cases[i].template_year),
+				 0);
+		free(err);
+		assert_int_equal(ctl_on(cases[i].on, &json, &err, "report", "--year", "2019",
+					"--format", "json", "--template", cases[i].template_year),
+				 0);
+		free(err);
+		snprintf(html_path, sizeof(html_path), "%s/report.html", d.dir);
+		snprintf(json_path, sizeof(json_path), "%s/report.json", d.dir);
+		write_to(html_path, html);
+		write_to(json_path, json);
+		const char *argv[] = {
+		    "/usr/bin/python3", XXGK_SOURCE_DIR "/tests/check_print_html.py",
+		    html_path,		json_path,
+		    cases[i].title,	NULL};
+		int rc = run_program(argv, &out, &err);
+		fputs(out, stderr);
+		if (rc != 0)
+			fail_msg("check_print_html.py exited %d: %s%s", rc, out, err);
+		free(html);
+		free(json);
+		free(out);
+		free(err);
+	}
+}
+
+/* Splits a CSV line (RFC 4180 quoting) into at most max fields; returns how many. */
+static int csv_split(const char *line, const char *end, char fields[][256], int max)
+{
+	int n = 0;
+	while (n < max) {
+		size_t k = 0;
+		if (line < end && *line == '"') {
+			for (line++; line < end; line++) {
+				if (*line == '"' && (line + 1 >= end || line[1] != '"'))
+					break;
+				if (*line == '"')
+					line++;
+				if (k < 255)
+					fields[n][k++] = *line;
+			}
+			line++;
+		} else {
+			while (line < end && *line != ',')
+				if (k < 255)
+					fields[n][k++] = *line++;
+		}
+		fields[n++][k] = '\0';
+		if (line >= end || *line != ',')
+			break;
+		line++;
+	}
+	return n;
+}
+
+/*
+ * --format csv opens in Excel as the table: the UTF-8 BOM first, CRLF after every line, the
+ * template's header rows of table 三, and each row of the sample's table 三 under its label
+ * with its seven values in the columns of the applicant types.
+ */
+static void test_csv_as_table(void **state)
+{
+	(void)state;
+	char *out, *err, f[16][256];
+	assert_int_equal(ctl(&out, &err, "report", "--year", "2019", "--format", "csv", NULL, NULL),
+			 0);
+	if (strncmp(out, "\xef\xbb\xbf", 3) != 0)
+		fail_msg("no UTF-8 BOM: starts with %.20s", out);
+	for (char *p = out; *p; p++)
+		if (*p == '\n' && (p == out || p[-1] != '\r'))
+			fail_msg("a line without CR at byte %td: %.40s", p - out,
+				 p - 20 > out ? p - 20 : out);
+	assert_non_null(strstr(out, "\"瑞安市2019年政府信息公开工作年度报告统计表\"\r\n"));
+	/* the lines of table 三, from its heading on */
+	char *line = strstr(out, "\"三、收到和处理政府信息公开申请情况\"\r\n");
+	assert_non_null(line);
+	line = strstr(line, "\r\n") + 2;
+	char *eol = strstr(line, "\r\n");
+	int n = csv_split(line, eol, f, 16);
+	assert_int_equal(n, 10);
+	assert_non_null(strstr(f[0], "本列数据的勾稽关系为"));
+	assert_string_equal(f[3], "申请人情况");
+	line = eol + 2;
+	eol = strstr(line, "\r\n");
+	n = csv_split(line, eol, f, 16);
+	assert_int_equal(n, 10);
+	assert_string_equal(f[3], "自然人");
+	assert_string_equal(f[4], "法人或其他组织");
+	assert_string_equal(f[9], "总计");
+	line = eol + 2;
+	eol = strstr(line, "\r\n");
+	n = csv_split(line, eol, f, 16);
+	assert_int_equal(n, 10);
+	static const char *const legal[] = {"商业企业", "科研机构", "社会公益组织", "法律服务机构",
+					    "其他"};
+	for (int c = 0; c < 5; c++)
+		assert_string_equal(f[4 + c], legal[c]);
+	line = eol + 2;
+	for (int row = 0; row < SAMPLE_T3_ROWS; row++, line = eol + 2) {
+		const char *label = NULL;
+		for (int r = 0; r < APP_ROW_COUNT; r++)
+			if (strcmp(app_rows[r].key, sample_t3_keys[row]) == 0)
+				label = app_rows[r].label2019;
+		eol = strstr(line, "\r\n");
+		assert_non_null(eol);
+		n = csv_split(line, eol, f, 16);
+		if (n != 10 || (strcmp(f[0], label) && strcmp(f[1], label) && strcmp(f[2], label)))
+			fail_msg(
+			    "table 三 row %d: want %s in a label column, got %d fields: %s|%s|%s",
+			    row, label, n, f[0], f[1], f[2]);
+		for (int c = 0; c < 7; c++)
+			if (strtoll(f[3 + c], NULL, 10) != sample_t3[row][c] || f[3 + c][0] == '\0')
+				fail_msg("%s column %d: \"%s\", the sample has %lld", label, c,
+					 f[3 + c], (long long)sample_t3[row][c]);
+	}
 	free(out);
 	free(err);
 }
@@ -238,8 +461,8 @@ static void test_bad_command_lines(void **state)
 	expect(2, "--year: want a year from 2000 to 2099, not \"1999\"", "report", "--year", "1999",
 	       NULL, NULL);
 	expect(2, "--year: want a year", "report", "--year", "20x9", NULL, NULL);
-	expect(2, "--format: want text, markdown, csv, json, html or xlsx, not \"pdf\"", "report",
-	       "--year", "2019", "--format", "pdf");
+	expect(2, "--format: want text, markdown, csv, json, html, cells or xlsx, not \"pdf\"",
+	       "report", "--year", "2019", "--format", "pdf");
 	expect(2, "--template: want 2019 or 2021, not \"2020\"", "report", "--year", "2019",
 	       "--template", "2020");
 	expect(2, "--kind: want government, department, township or functional_zone", "report",
@@ -267,9 +490,15 @@ static void test_unreachable_daemon(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_formats),	      cmocka_unit_test(test_table_three_as_printed),
-	    cmocka_unit_test(test_commands),	      cmocka_unit_test(test_watch),
-	    cmocka_unit_test(test_bad_command_lines), cmocka_unit_test(test_unreachable_daemon),
+	    cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_county_formats),
+	    cmocka_unit_test(test_html_print_rules),
+	    cmocka_unit_test(test_csv_as_table),
+	    cmocka_unit_test(test_table_three_as_printed),
+	    cmocka_unit_test(test_commands),
+	    cmocka_unit_test(test_watch),
+	    cmocka_unit_test(test_bad_command_lines),
+	    cmocka_unit_test(test_unreachable_daemon),
 	};
 	return cmocka_run_group_tests_name("xxgkctl", tests, setup, teardown);
 }
