@@ -306,6 +306,46 @@ static void silent_line(FILE *out, const struct render_meta *m, const char *sepa
 	fputc('\n', out);
 }
 
+static void html_text(FILE *out, const char *s);
+
+/* The column label of a key applications.carried_in.<column>. */
+static const char *carry_column(const char *key)
+{
+	const char *col = strrchr(key, '.');
+	for (int c = 0; col && c < APP_COLUMNS_WITH_TOTAL; c++)
+		if (strcmp(col + 1, app_columns[c].key) == 0)
+			return app_columns[c].label;
+	return key;
+}
+
+/*
+ * Below the tables: which published version this is, and whether this year's 上年结转 differs
+ * from the 结转下年度 the year before published (X-CARRY across two published documents). For
+ * html the lines are paragraphs.
+ */
+static void notes(FILE *out, const struct report *r, const struct render_meta *m, int html)
+{
+	if (m->published_at) {
+		fprintf(out, "%s已公开版本（第%u版），%s 由 ", html ? "<p>" : "", m->generation,
+			m->published_at);
+		if (html)
+			html_text(out, m->frozen_by ? m->frozen_by : "");
+		else
+			fputs(m->frozen_by ? m->frozen_by : "", out);
+		fprintf(out, " 冻结%s\n", html ? "</p>" : "");
+	}
+	if (m->n_carry == 0)
+		return;
+	fprintf(out, "%s注：本年“%s”与%d年度已公开报告的“%s”不一致：", html ? "<p>" : "",
+		app_row_label(APP_ROW_CARRIED_IN, r->template_year), r->year - 1,
+		app_row_label(APP_ROW_CARRIED_OUT, r->template_year));
+	for (size_t i = 0; i < m->n_carry; i++)
+		fprintf(out, "%s%s 已公开 %lld，现为 %lld", i ? "；" : "",
+			carry_column(m->carry[i].key), (long long)m->carry[i].published,
+			(long long)m->carry[i].live);
+	fprintf(out, "。%s\n", html ? "</p>" : "");
+}
+
 static void render_text(FILE *out, const struct report *r, const struct render_meta *m)
 {
 	fprintf(out, title_format(), r->year, m->scope_name, r->template_year);
@@ -317,6 +357,7 @@ static void render_text(FILE *out, const struct report *r, const struct render_m
 	text_reviews(out, r);
 	fputc('\n', out);
 	silent_line(out, m, "、");
+	notes(out, r, m, 0);
 }
 
 /* ---- markdown ---- */
@@ -399,6 +440,7 @@ static void render_markdown(FILE *out, const struct report *r, const struct rend
 			fprintf(out, " %lld |", (long long)r->cases[g][c]);
 	fputs("\n\n", out);
 	silent_line(out, m, "、");
+	notes(out, r, m, 0);
 }
 
 /* ---- html ---- */
@@ -524,7 +566,9 @@ static void render_html(FILE *out, const struct report *r, const struct render_m
 		fputs(i ? "、" : "", out);
 		html_text(out, m->silent_names[i]);
 	}
-	fputs("</p>\n</body>\n</html>\n", out);
+	fputs("</p>\n", out);
+	notes(out, r, m, 1);
+	fputs("</body>\n</html>\n", out);
 }
 
 /* ---- csv and json ---- */
@@ -594,6 +638,20 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 		json_array_append_new(silent, json_pack("{s:s,s:s}", "id", m->silent_ids[i], "name",
 							m->silent_names[i]));
 	json_object_set_new(root, "silent_units", silent);
+	if (m->published_at)
+		json_object_set_new(root, "published",
+				    json_pack("{s:s,s:s,s:i}", "at", m->published_at, "by",
+					      m->frozen_by ? m->frozen_by : "", "generation",
+					      (int)m->generation));
+	if (m->n_carry) {
+		json_t *carry = json_array();
+		for (size_t i = 0; i < m->n_carry; i++)
+			json_array_append_new(
+			    carry, json_pack("{s:s,s:I,s:I}", "key", m->carry[i].key, "published",
+					     (json_int_t)m->carry[i].published, "live",
+					     (json_int_t)m->carry[i].live));
+		json_object_set_new(root, "carry_differences", carry);
+	}
 	int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(root);

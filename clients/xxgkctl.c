@@ -5,6 +5,8 @@
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
  *           [--format text|markdown|csv|json|html]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
+ *   xxgkctl [--admin EP] freeze --year Y | unfreeze --year Y --reason TEXT | freezes
+ *   xxgkctl [--admin EP] restatements --year Y
  */
 #include <getopt.h>
 #include <signal.h>
@@ -16,17 +18,18 @@
 
 #include "error.h"
 #include "keyfile.h"
+#include "record.h"
 #include "render.h"
 #include "xxgk.h"
 
 struct options {
-	const char *admin, *publish, *command, *unit, *kind, *server_key, *key;
+	const char *admin, *publish, *command, *unit, *kind, *server_key, *key, *reason;
 	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
 	int timeout_ms, year, template_year, count;
 	enum render_format format;
-	int has_year, has_template, has_format, has_count;
+	int has_year, has_template, has_format, has_count, published;
 };
 
 static void usage(FILE *to)
@@ -38,6 +41,15 @@ static void usage(FILE *to)
 	      "         [--format text|markdown|csv|json|html]\n"
 	      "                              the report of a year (default: the city, the\n"
 	      "                              year's template, text)\n"
+	      "  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
+	      "                              the report as published when Y was frozen\n"
+	      "  freeze --year Y             publish Y: store every scope's report as it is;\n"
+	      "                              records that would change it are then FROZEN\n"
+	      "  unfreeze --year Y --reason TEXT\n"
+	      "                              reopen a frozen year for a restatement\n"
+	      "  freezes                     the audit log of freezes and unfreezes\n"
+	      "  restatements --year Y       cells whose live value differs from the value\n"
+	      "                              published before (scope, key, published, live)\n"
 	      "  verify                      recompute every counter from the records\n"
 	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
 	      "                              live changes as they commit\n"
@@ -223,6 +235,8 @@ static int cmd_report(const struct options *o)
 	q.year = (uint32_t)o->year;
 	q.has_template_ = o->has_template;
 	q.template_ = o->template_year;
+	q.has_published = o->published;
+	q.published = o->published;
 	if (o->unit) {
 		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_UNIT;
 		q.unit = (char *)o->unit;
@@ -246,6 +260,7 @@ static int cmd_report(const struct options *o)
 		const char **keys = calloc(r->n_cells + 1, sizeof(*keys));
 		int64_t *values = calloc(r->n_cells + 1, sizeof(*values));
 		const char **names = calloc(r->n_silent_units + 1, sizeof(*names));
+		struct render_carry *carry = calloc(r->n_carry_differences + 1, sizeof(*carry));
 		struct report report;
 		for (size_t i = 0; i < r->n_cells && keys && values; i++) {
 			keys[i] = r->cells[i]->key ? r->cells[i]->key : "";
@@ -253,7 +268,11 @@ static int cmd_report(const struct options *o)
 		}
 		for (size_t i = 0; i < r->n_silent_units && names; i++)
 			names[i] = unit_name(units->units, r->silent_units[i]);
-		if (keys == NULL || values == NULL || names == NULL) {
+		for (size_t i = 0; i < r->n_carry_differences && carry; i++)
+			carry[i] = (struct render_carry){
+			    r->carry_differences[i]->key ? r->carry_differences[i]->key : "",
+			    r->carry_differences[i]->published, r->carry_differences[i]->live};
+		if (keys == NULL || values == NULL || names == NULL || carry == NULL) {
 			fputs("xxgkctl: out of memory\n", stderr);
 		} else if (report_from_cells(&report, (int)r->year, r->template_, keys, values,
 					     r->n_cells)) {
@@ -265,8 +284,14 @@ static int cmd_report(const struct options *o)
 						o->unit ? unit_name(units->units, o->unit)
 						: kind	? labels[kind_labels[kind]]
 							: labels[LABEL_CITY],
-						names, (const char *const *)r->silent_units,
-						r->n_silent_units};
+						names,
+						(const char *const *)r->silent_units,
+						r->n_silent_units,
+						r->published_at,
+						r->frozen_by,
+						r->generation,
+						carry,
+						r->n_carry_differences};
 			rc = render_report(stdout, o->format, &report, &m) ? 1 : 0;
 			if (rc)
 				fputs("xxgkctl: cannot write the report\n", stderr);
@@ -274,11 +299,87 @@ static int cmd_report(const struct options *o)
 		free(keys);
 		free(values);
 		free(names);
+		free(carry);
 		xxgk__v1__reply__free_unpacked(reply, NULL);
 	}
 	if (units)
 		xxgk__v1__reply__free_unpacked(units, NULL);
 	return rc;
+}
+
+static int cmd_freeze(const struct options *o, int unfreeze)
+{
+	Xxgk__V1__FreezeRequest f = XXGK__V1__FREEZE_REQUEST__INIT;
+	Xxgk__V1__UnfreezeRequest u = XXGK__V1__UNFREEZE_REQUEST__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	if (unfreeze) {
+		u.has_year = 1;
+		u.year = (uint32_t)o->year;
+		u.reason = (char *)o->reason;
+		req.body_case = XXGK__V1__REQUEST__BODY_UNFREEZE;
+		req.unfreeze = &u;
+	} else {
+		f.has_year = 1;
+		f.year = (uint32_t)o->year;
+		req.body_case = XXGK__V1__REQUEST__BODY_FREEZE;
+		req.freeze = &f;
+	}
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_FREEZE);
+	if (reply == NULL)
+		return 1;
+	const Xxgk__V1__FreezeEvent *e = reply->freeze;
+	if (unfreeze)
+		printf("unfrozen: %u by %s at %s; published version %u stays on record\n", e->year,
+		       e->by ? e->by : "", e->at ? e->at : "", e->generation);
+	else
+		printf("frozen: %u by %s at %s, published version %u of %llu scopes\n", e->year,
+		       e->by ? e->by : "", e->at ? e->at : "", e->generation,
+		       (unsigned long long)e->scopes);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_freezes(const struct options *o)
+{
+	Xxgk__V1__FreezesQuery q = XXGK__V1__FREEZES_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_FREEZES;
+	req.freezes = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_FREEZES);
+	if (reply == NULL)
+		return 1;
+	for (size_t i = 0; i < reply->freezes->n_events; i++) {
+		const Xxgk__V1__FreezeEvent *e = reply->freezes->events[i];
+		printf("%s %-8s %u version %u by %s", e->at ? e->at : "?",
+		       e->action ? e->action : "?", e->year, e->generation, e->by ? e->by : "?");
+		if (e->has_scopes)
+			printf(" (%llu scopes)", (unsigned long long)e->scopes);
+		if (e->reason)
+			printf(": %s", e->reason);
+		putchar('\n');
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_restatements(const struct options *o)
+{
+	Xxgk__V1__RestatementsQuery q = XXGK__V1__RESTATEMENTS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	q.has_year = 1;
+	q.year = (uint32_t)o->year;
+	req.body_case = XXGK__V1__REQUEST__BODY_RESTATEMENTS;
+	req.restatements = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_RESTATEMENTS);
+	if (reply == NULL)
+		return 1;
+	for (size_t i = 0; i < reply->restatements->n_cells; i++) {
+		const Xxgk__V1__Restatement *r = reply->restatements->cells[i];
+		printf("%s\t%s\t%lld\t%lld\n", r->scope ? r->scope : "", r->key ? r->key : "",
+		       (long long)r->published, (long long)r->live);
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -352,6 +453,8 @@ int main(int argc, char **argv)
 						     {"help", no_argument, NULL, 'h'},
 						     {"server-key", required_argument, NULL, 'S'},
 						     {"key", required_argument, NULL, 'K'},
+						     {"reason", required_argument, NULL, 'r'},
+						     {"published", no_argument, NULL, 'P'},
 						     {NULL, 0, NULL, 0}};
 	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
 			    .publish = "tcp://127.0.0.1:7412",
@@ -413,6 +516,17 @@ int main(int argc, char **argv)
 		case 'K':
 			o.key = optarg;
 			break;
+		case 'r':
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) > 500 /* STORE_FREEZE_REASON_MAX */ ||
+			    !utf8_valid(optarg, strlen(optarg)))
+				return fail_usage(
+				    "--reason: want 1 to 500 bytes of UTF-8 saying why%s", "");
+			o.reason = optarg;
+			break;
+		case 'P':
+			o.published = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -456,10 +570,27 @@ int main(int argc, char **argv)
 		o.has_keys = 1;
 	}
 	int is_report = strcmp(o.command, "report") == 0,
-	    is_watch = strcmp(o.command, "watch") == 0;
-	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format))
-		return fail_usage("--year, --kind, --template and --format go with report, not %s",
-				  o.command);
+	    is_watch = strcmp(o.command, "watch") == 0,
+	    is_freeze = strcmp(o.command, "freeze") == 0,
+	    is_unfreeze = strcmp(o.command, "unfreeze") == 0,
+	    is_restatements = strcmp(o.command, "restatements") == 0;
+	int takes_year = is_report || is_freeze || is_unfreeze || is_restatements;
+	if (!takes_year && o.has_year)
+		return fail_usage(
+		    "--year and --kind go with report, not %s (--year also with freeze, "
+		    "unfreeze and restatements)",
+		    o.command);
+	if (!is_report && (o.kind || o.has_template || o.has_format || o.published))
+		return fail_usage(
+		    "--kind, --template, --format and --published go with report, not %s",
+		    o.command);
+	if (!is_unfreeze && o.reason)
+		return fail_usage("--reason goes with unfreeze, not %s", o.command);
+	if (takes_year && !is_report && !o.has_year)
+		return fail_usage("%s: --year is required", o.command);
+	if (is_unfreeze && !o.reason)
+		return fail_usage("%s",
+				  "unfreeze: --reason is required (why the year is restated)");
 	if (!is_report && !is_watch && o.unit)
 		return fail_usage("--unit goes with report or watch, not %s", o.command);
 	if (!is_watch && o.has_count)
@@ -480,5 +611,11 @@ int main(int argc, char **argv)
 		return cmd_watch(&o);
 	if (backup_dir)
 		return cmd_backup(&o, backup_dir);
+	if (is_freeze || is_unfreeze)
+		return cmd_freeze(&o, is_unfreeze);
+	if (strcmp(o.command, "freezes") == 0)
+		return cmd_freezes(&o);
+	if (is_restatements)
+		return cmd_restatements(&o);
 	return fail_usage("unknown command \"%s\"", o.command);
 }
