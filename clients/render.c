@@ -293,6 +293,41 @@ static void silent_line(FILE *out, const struct render_meta *m, const char *sepa
 	fputc('\n', out);
 }
 
+/* The column label of a key applications.carried_in.<column>. */
+static const char *carry_column(const char *key)
+{
+	const char *col = strrchr(key, '.');
+	for (int c = 0; col && c < APP_COLUMNS_WITH_TOTAL; c++)
+		if (strcmp(col + 1, app_columns[c].key) == 0)
+			return app_columns[c].label;
+	return key;
+}
+
+void render_notes(FILE *out, const struct report *r, const struct render_meta *m,
+		  void (*html_text)(FILE *out, const char *s))
+{
+	int html = html_text != NULL;
+	if (m->published_at) {
+		fprintf(out, "%s已公开版本（第%u版），%s 由 ", html ? "<p>" : "", m->generation,
+			m->published_at);
+		if (html)
+			html_text(out, m->frozen_by ? m->frozen_by : "");
+		else
+			fputs(m->frozen_by ? m->frozen_by : "", out);
+		fprintf(out, " 冻结%s\n", html ? "</p>" : "");
+	}
+	if (m->n_carry == 0)
+		return;
+	fprintf(out, "%s注：本年“%s”与%d年度已公开报告的“%s”不一致：", html ? "<p>" : "",
+		app_row_label(APP_ROW_CARRIED_IN, r->template_year), r->year - 1,
+		app_row_label(APP_ROW_CARRIED_OUT, r->template_year));
+	for (size_t i = 0; i < m->n_carry; i++)
+		fprintf(out, "%s%s 已公开 %lld，现为 %lld", i ? "；" : "",
+			carry_column(m->carry[i].key), (long long)m->carry[i].published,
+			(long long)m->carry[i].live);
+	fprintf(out, "。%s\n", html ? "</p>" : "");
+}
+
 static void render_text(FILE *out, const struct report *r, const struct render_meta *m)
 {
 	char title[RENDER_WORDS_MAX], subtitle[RENDER_WORDS_MAX];
@@ -306,6 +341,7 @@ static void render_text(FILE *out, const struct report *r, const struct render_m
 	text_reviews(out, r);
 	fputc('\n', out);
 	silent_line(out, m, "、");
+	render_notes(out, r, m, NULL);
 }
 
 /* ---- markdown ---- */
@@ -389,6 +425,7 @@ static void render_markdown(FILE *out, const struct report *r, const struct rend
 			fprintf(out, " %lld |", (long long)r->cases[g][c]);
 	fputs("\n\n", out);
 	silent_line(out, m, "、");
+	render_notes(out, r, m, NULL);
 }
 
 /* ---- cells (the long form) and json ---- */
@@ -465,6 +502,20 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 		json_array_append_new(silent, json_pack("{s:s,s:s}", "id", m->silent_ids[i], "name",
 							m->silent_names[i]));
 	json_object_set_new(root, "silent_units", silent);
+	if (m->published_at)
+		json_object_set_new(root, "published",
+				    json_pack("{s:s,s:s,s:i}", "at", m->published_at, "by",
+					      m->frozen_by ? m->frozen_by : "", "generation",
+					      (int)m->generation));
+	if (m->n_carry) {
+		json_t *carry = json_array();
+		for (size_t i = 0; i < m->n_carry; i++)
+			json_array_append_new(
+			    carry, json_pack("{s:s,s:I,s:I}", "key", m->carry[i].key, "published",
+					     (json_int_t)m->carry[i].published, "live",
+					     (json_int_t)m->carry[i].live));
+		json_object_set_new(root, "carry_differences", carry);
+	}
 	int rc = json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', out);
 	json_decref(root);

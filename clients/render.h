@@ -57,6 +57,12 @@ void render_scope_word(const struct render_government *g, char *buf, size_t size
  * 县政府办公室 / 省政府办公厅, 市各有关部门 / 县各有关部门, 各乡镇（街道）, 各功能区. */
 void render_kind_label(const struct render_government *g, int kind, char *buf, size_t size);
 
+/* A column where the live 上年结转 differs from the published 结转下年度 of the year before. */
+struct render_carry {
+	const char *key; /* applications.carried_in.<column> */
+	int64_t published, live;
+};
+
 struct render_meta {
 	const char *scope;		 /* "city", "kind:department" or "unit:ID" */
 	const char *scope_name;		 /* 全市, 市各有关部门, or the unit's name */
@@ -64,6 +70,12 @@ struct render_meta {
 	const char *const *silent_ids;
 	size_t n_silent;
 	struct render_government gov; /* all NULL/0: render_example_government */
+	/* a published report (report --published): when and by whom it was frozen; else NULL */
+	const char *published_at, *frozen_by;
+	unsigned generation;
+	/* a live report whose 上年结转 differs from the published 结转下年度 of the year before */
+	const struct render_carry *carry;
+	size_t n_carry;
 };
 
 /* The government m speaks for: its own, or the example city's when it names none; never NULL

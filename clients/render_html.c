@@ -188,5 +188,7 @@ void render_html(FILE *out, const struct report *r, const struct render_meta *m)
 		fputs(i ? "、" : "", out);
 		text(out, m->silent_names[i]);
 	}
-	fputs("</p>\n</body>\n</html>\n", out);
+	fputs("</p>\n", out);
+	render_notes(out, r, m, text);
+	fputs("</body>\n</html>\n", out);
 }

@@ -40,6 +40,14 @@ int pro_groups(const struct report *r, struct pro_group *groups);
 /* The table as printed, for Excel: UTF-8 with BOM, CRLF (render_csv.c). */
 void render_csv_table(FILE *out, const struct report *r, const struct render_meta *m);
 
+/*
+ * Below the tables: which published version this is, and whether this year's 上年结转 differs
+ * from the 结转下年度 the year before published (X-CARRY across two published documents). With
+ * html_text (which escapes text for HTML) the lines are paragraphs; NULL for plain text.
+ */
+void render_notes(FILE *out, const struct report *r, const struct render_meta *m,
+		  void (*html_text)(FILE *out, const char *s));
+
 /* A page ready to print on A4 (render_html.c). */
 void render_html(FILE *out, const struct report *r, const struct render_meta *m);
 

@@ -5,6 +5,8 @@
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
  *           [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
+ *   xxgkctl [--admin EP] freeze --year Y | unfreeze --year Y --reason TEXT | freezes
+ *   xxgkctl [--admin EP] restatements --year Y
  */
 #include <errno.h>
 #include <getopt.h>
@@ -17,18 +19,19 @@
 
 #include "error.h"
 #include "keyfile.h"
+#include "record.h"
 #include "render.h"
 #include "render_xlsx.h"
 #include "xxgk.h"
 
 struct options {
-	const char *admin, *publish, *command, *unit, *kind, *server_key, *key, *output;
+	const char *admin, *publish, *command, *unit, *kind, *server_key, *key, *output, *reason;
 	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
 	int timeout_ms, year, template_year, count;
 	enum render_format format;
-	int has_year, has_template, has_format, has_count;
+	int has_year, has_template, has_format, has_count, published;
 	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
 };
 
@@ -42,6 +45,15 @@ static void usage(FILE *to)
 	      "                              the report of a year (default: the city, the\n"
 	      "                              year's template, text, to stdout; xlsx, the\n"
 	      "                              official template as a workbook, needs --output)\n"
+	      "  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
+	      "                              the report as published when Y was frozen\n"
+	      "  freeze --year Y             publish Y: store every scope's report as it is;\n"
+	      "                              records that would change it are then FROZEN\n"
+	      "  unfreeze --year Y --reason TEXT\n"
+	      "                              reopen a frozen year for a restatement\n"
+	      "  freezes                     the audit log of freezes and unfreezes\n"
+	      "  restatements --year Y       cells whose live value differs from the value\n"
+	      "                              published before (scope, key, published, live)\n"
 	      "  verify                      recompute every counter from the records\n"
 	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
 	      "                              live changes as they commit\n"
@@ -250,6 +262,8 @@ static int cmd_report(const struct options *o)
 	q.year = (uint32_t)o->year;
 	q.has_template_ = o->has_template;
 	q.template_ = o->template_year;
+	q.has_published = o->published;
+	q.published = o->published;
 	if (o->unit) {
 		q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_UNIT;
 		q.unit = (char *)o->unit;
@@ -273,6 +287,7 @@ static int cmd_report(const struct options *o)
 		const char **keys = calloc(r->n_cells + 1, sizeof(*keys));
 		int64_t *values = calloc(r->n_cells + 1, sizeof(*values));
 		const char **names = calloc(r->n_silent_units + 1, sizeof(*names));
+		struct render_carry *carry = calloc(r->n_carry_differences + 1, sizeof(*carry));
 		struct report report;
 		for (size_t i = 0; i < r->n_cells && keys && values; i++) {
 			keys[i] = r->cells[i]->key ? r->cells[i]->key : "";
@@ -280,7 +295,11 @@ static int cmd_report(const struct options *o)
 		}
 		for (size_t i = 0; i < r->n_silent_units && names; i++)
 			names[i] = unit_name(units->units, r->silent_units[i]);
-		if (keys == NULL || values == NULL || names == NULL) {
+		for (size_t i = 0; i < r->n_carry_differences && carry; i++)
+			carry[i] = (struct render_carry){
+			    r->carry_differences[i]->key ? r->carry_differences[i]->key : "",
+			    r->carry_differences[i]->published, r->carry_differences[i]->live};
+		if (keys == NULL || values == NULL || names == NULL || carry == NULL) {
 			fputs("xxgkctl: out of memory\n", stderr);
 		} else if (report_from_cells(&report, (int)r->year, r->template_, keys, values,
 					     r->n_cells)) {
@@ -302,17 +321,98 @@ static int cmd_report(const struct options *o)
 						names,
 						(const char *const *)r->silent_units,
 						r->n_silent_units,
-						gov};
+						gov,
+						r->published_at,
+						r->frozen_by,
+						r->generation,
+						carry,
+						r->n_carry_differences};
 			rc = write_report(o, &report, &m);
 		}
 		free(keys);
 		free(values);
 		free(names);
+		free(carry);
 		xxgk__v1__reply__free_unpacked(reply, NULL);
 	}
 	if (units)
 		xxgk__v1__reply__free_unpacked(units, NULL);
 	return rc;
+}
+
+static int cmd_freeze(const struct options *o, int unfreeze)
+{
+	Xxgk__V1__FreezeRequest f = XXGK__V1__FREEZE_REQUEST__INIT;
+	Xxgk__V1__UnfreezeRequest u = XXGK__V1__UNFREEZE_REQUEST__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	if (unfreeze) {
+		u.has_year = 1;
+		u.year = (uint32_t)o->year;
+		u.reason = (char *)o->reason;
+		req.body_case = XXGK__V1__REQUEST__BODY_UNFREEZE;
+		req.unfreeze = &u;
+	} else {
+		f.has_year = 1;
+		f.year = (uint32_t)o->year;
+		req.body_case = XXGK__V1__REQUEST__BODY_FREEZE;
+		req.freeze = &f;
+	}
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_FREEZE);
+	if (reply == NULL)
+		return 1;
+	const Xxgk__V1__FreezeEvent *e = reply->freeze;
+	if (unfreeze)
+		printf("unfrozen: %u by %s at %s; published version %u stays on record\n", e->year,
+		       e->by ? e->by : "", e->at ? e->at : "", e->generation);
+	else
+		printf("frozen: %u by %s at %s, published version %u of %llu scopes\n", e->year,
+		       e->by ? e->by : "", e->at ? e->at : "", e->generation,
+		       (unsigned long long)e->scopes);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_freezes(const struct options *o)
+{
+	Xxgk__V1__FreezesQuery q = XXGK__V1__FREEZES_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_FREEZES;
+	req.freezes = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_FREEZES);
+	if (reply == NULL)
+		return 1;
+	for (size_t i = 0; i < reply->freezes->n_events; i++) {
+		const Xxgk__V1__FreezeEvent *e = reply->freezes->events[i];
+		printf("%s %-8s %u version %u by %s", e->at ? e->at : "?",
+		       e->action ? e->action : "?", e->year, e->generation, e->by ? e->by : "?");
+		if (e->has_scopes)
+			printf(" (%llu scopes)", (unsigned long long)e->scopes);
+		if (e->reason)
+			printf(": %s", e->reason);
+		putchar('\n');
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_restatements(const struct options *o)
+{
+	Xxgk__V1__RestatementsQuery q = XXGK__V1__RESTATEMENTS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	q.has_year = 1;
+	q.year = (uint32_t)o->year;
+	req.body_case = XXGK__V1__REQUEST__BODY_RESTATEMENTS;
+	req.restatements = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_RESTATEMENTS);
+	if (reply == NULL)
+		return 1;
+	for (size_t i = 0; i < reply->restatements->n_cells; i++) {
+		const Xxgk__V1__Restatement *r = reply->restatements->cells[i];
+		printf("%s\t%s\t%lld\t%lld\n", r->scope ? r->scope : "", r->key ? r->key : "",
+		       (long long)r->published, (long long)r->live);
+	}
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
 }
 
 static volatile sig_atomic_t stop;
@@ -387,6 +487,8 @@ int main(int argc, char **argv)
 						     {"help", no_argument, NULL, 'h'},
 						     {"server-key", required_argument, NULL, 'S'},
 						     {"key", required_argument, NULL, 'K'},
+						     {"reason", required_argument, NULL, 'r'},
+						     {"published", no_argument, NULL, 'P'},
 						     {NULL, 0, NULL, 0}};
 	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
 			    .publish = "tcp://127.0.0.1:7412",
@@ -455,6 +557,17 @@ int main(int argc, char **argv)
 		case 'K':
 			o.key = optarg;
 			break;
+		case 'r':
+			if (optarg[0] == '\0' ||
+			    strlen(optarg) > 500 /* STORE_FREEZE_REASON_MAX */ ||
+			    !utf8_valid(optarg, strlen(optarg)))
+				return fail_usage(
+				    "--reason: want 1 to 500 bytes of UTF-8 saying why%s", "");
+			o.reason = optarg;
+			break;
+		case 'P':
+			o.published = 1;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -498,11 +611,27 @@ int main(int argc, char **argv)
 		o.has_keys = 1;
 	}
 	int is_report = strcmp(o.command, "report") == 0,
-	    is_watch = strcmp(o.command, "watch") == 0;
-	if (!is_report && (o.has_year || o.kind || o.has_template || o.has_format || o.output))
+	    is_watch = strcmp(o.command, "watch") == 0,
+	    is_freeze = strcmp(o.command, "freeze") == 0,
+	    is_unfreeze = strcmp(o.command, "unfreeze") == 0,
+	    is_restatements = strcmp(o.command, "restatements") == 0;
+	int takes_year = is_report || is_freeze || is_unfreeze || is_restatements;
+	if (!takes_year && o.has_year)
 		return fail_usage(
-		    "--year, --kind, --template, --format and --output go with report, not %s",
+		    "--year and --kind go with report, not %s (--year also with freeze, "
+		    "unfreeze and restatements)",
 		    o.command);
+	if (!is_report && (o.kind || o.has_template || o.has_format || o.published || o.output))
+		return fail_usage(
+		    "--kind, --template, --format, --output and --published go with report, not %s",
+		    o.command);
+	if (!is_unfreeze && o.reason)
+		return fail_usage("--reason goes with unfreeze, not %s", o.command);
+	if (takes_year && !is_report && !o.has_year)
+		return fail_usage("%s: --year is required", o.command);
+	if (is_unfreeze && !o.reason)
+		return fail_usage("%s",
+				  "unfreeze: --reason is required (why the year is restated)");
 	/* a workbook is binary: never onto a terminal or into a pipe by accident */
 	if (o.xlsx && !o.output)
 		return fail_usage("%s", "report: --format xlsx needs --output FILE (a workbook is "
@@ -527,5 +656,11 @@ int main(int argc, char **argv)
 		return cmd_watch(&o);
 	if (backup_dir)
 		return cmd_backup(&o, backup_dir);
+	if (is_freeze || is_unfreeze)
+		return cmd_freeze(&o, is_unfreeze);
+	if (strcmp(o.command, "freezes") == 0)
+		return cmd_freezes(&o);
+	if (is_restatements)
+		return cmd_restatements(&o);
 	return fail_usage("unknown command \"%s\"", o.command);
 }

@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "admin_write.h"
+#include "date.h"
 #include "error.h"
 #include "log.h"
 #include "scheduling.h"
@@ -67,11 +69,46 @@ static void add_string(void *ctx, const char *s)
 	}
 }
 
+/* The columns where a live report's 上年结转 differs from the published 结转下年度 before. */
+struct carry_list {
+	size_t n;
+	Xxgk__V1__CarryDifference v[APP_COLUMNS_WITH_TOTAL];
+	Xxgk__V1__CarryDifference *ptrs[APP_COLUMNS_WITH_TOTAL];
+	char keys[APP_COLUMNS_WITH_TOTAL][96];
+};
+
+static void add_carry(void *ctx, const char *key, int64_t published, int64_t live)
+{
+	struct carry_list *l = ctx;
+	if (l->n == APP_COLUMNS_WITH_TOTAL)
+		return;
+	Xxgk__V1__CarryDifference *d = &l->v[l->n];
+	*d = (Xxgk__V1__CarryDifference)XXGK__V1__CARRY_DIFFERENCE__INIT;
+	snprintf(l->keys[l->n], sizeof(l->keys[l->n]), "%s", key);
+	d->key = l->keys[l->n];
+	d->has_published = d->has_live = 1;
+	d->published = published;
+	d->live = live;
+	l->ptrs[l->n++] = d;
+}
+
+static void iso_time(int64_t at, char buf[32])
+{
+	struct tm tm;
+	time_t t = (time_t)at;
+	gmtime_r(&t, &tm);
+	strftime(buf, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 static void report(struct admin *a, struct envelope *env, uint64_t id,
 		   const Xxgk__V1__ReportQuery *q)
 {
 	struct report_scope scope = {.type = SCOPE_CITY};
 	struct report r;
+	struct store_freeze_info info = {0};
+	struct carry_list carry = {0};
+	int published = q->has_published && q->published;
+	char at[32];
 	struct strings silent = {.max = SIZE_MAX, .arena = &a->arena};
 	struct cell_list *cells;
 	if (!q->has_year) {
@@ -85,7 +122,28 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 		scope.type = SCOPE_UNIT;
 		scope.unit = q->unit;
 	}
-	int rc = store_report(a->st, (int)q->year, &scope, q->has_template_ ? q->template_ : 0, &r);
+	int rc;
+	if (published) {
+		rc = store_published_report(a->st, (int)q->year, &scope, &r, &info);
+		if (rc == XXGK_ENOTFOUND && !info.frozen) {
+			wire_error(a->socket, env, id,
+				   "report: %u is not frozen, so not published (xxgkctl freeze "
+				   "--year %u publishes it)",
+				   q->year, q->year);
+			return;
+		}
+		if (rc == 0 && q->has_template_ && (int)q->template_ != r.template_year) {
+			wire_error(a->socket, env, id,
+				   "report: %u was published in the %d template, not %d", q->year,
+				   r.template_year, (int)q->template_);
+			return;
+		}
+	} else {
+		rc = store_report(a->st, (int)q->year, &scope, q->has_template_ ? q->template_ : 0,
+				  &r);
+		if (rc == 0)
+			rc = store_carry_differences(a->st, &r, &scope, add_carry, &carry);
+	}
 	if (rc == XXGK_EINVAL) {
 		wire_error(a->socket, env, id,
 			   "report: want a year from 2000 to 2099, a known unit kind and template "
@@ -122,6 +180,15 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	body.government = government;
 	body.region = region;
 	body.has_level = 1;
+	body.n_carry_differences = carry.n;
+	body.carry_differences = carry.ptrs;
+	if (published) {
+		iso_time(info.at, at);
+		body.published_at = at;
+		body.frozen_by = info.by;
+		body.has_generation = 1;
+		body.generation = info.generation;
+	}
 	reply.body_case = XXGK__V1__REPLY__BODY_REPORT;
 	reply.report = &body;
 	wire_reply(a->socket, env, id, &reply);
@@ -248,6 +315,189 @@ static void backup(struct admin *a, struct envelope *env, uint64_t id,
 	wire_reply(a->socket, env, id, &reply);
 }
 
+/*
+ * Hands a write to the main loop (admin_write.h) and sends its reply. Waits for it, but hears
+ * "stop" too: a daemon stopping does not wait for a write that will never be answered.
+ */
+static void forward_write(struct admin *a, struct envelope *env, const Xxgk__V1__Request *req,
+			  const char *who)
+{
+	size_t len = xxgk__v1__request__get_packed_size(req);
+	uint8_t *buf = arena_alloc(&a->arena, len ? len : 1);
+	if (buf == NULL) {
+		wire_error(a->socket, env, req->request_id, "out of memory");
+		return;
+	}
+	xxgk__v1__request__pack(req, buf);
+	if (zmq_send(a->writes, who, strlen(who), ZMQ_SNDMORE) < 0 ||
+	    zmq_send(a->writes, buf, len, 0) < 0) {
+		wire_error(a->socket, env, req->request_id, "the write could not be handed over");
+		return;
+	}
+	for (;;) {
+		zmq_pollitem_t items[2] = {{a->writes, 0, ZMQ_POLLIN, 0},
+					   {a->control_peer, 0, ZMQ_POLLIN, 0}};
+		if (zmq_poll(items, 2, -1) < 0) {
+			if (zmq_errno() == EINTR)
+				continue;
+			a->stop = 1;
+			return;
+		}
+		if (items[1].revents & ZMQ_POLLIN) {
+			a->stop = 1;
+			return;
+		}
+		if (items[0].revents & ZMQ_POLLIN)
+			break;
+	}
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	Xxgk__V1__Reply *reply =
+	    zmq_msg_recv(&m, a->writes, 0) >= 0
+		? xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m))
+		: NULL;
+	zmq_msg_close(&m);
+	if (reply == NULL || reply->body_case == XXGK__V1__REPLY__BODY__NOT_SET)
+		wire_error(a->socket, env, req->request_id,
+			   "the write failed; see the daemon's log");
+	else
+		wire_reply(a->socket, env, req->request_id, reply);
+	if (reply)
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+}
+
+struct event_list {
+	struct admin *a;
+	size_t n, cap;
+	Xxgk__V1__FreezeEvent **v;
+};
+
+static char *arena_strdup(struct arena *arena, const char *s)
+{
+	size_t len = s ? strlen(s) + 1 : 1;
+	char *copy = arena_alloc(arena, len);
+	if (copy)
+		memcpy(copy, s ? s : "", len);
+	return copy;
+}
+
+static int add_event(void *ctx, const Xxgk__V1__FreezeEvent *e)
+{
+	struct event_list *l = ctx;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 32;
+		Xxgk__V1__FreezeEvent **v = arena_alloc(&l->a->arena, cap * sizeof(*v));
+		if (v == NULL)
+			return XXGK_ENOMEM;
+		if (l->n)
+			memcpy(v, l->v, l->n * sizeof(*v));
+		l->v = v;
+		l->cap = cap;
+	}
+	Xxgk__V1__FreezeEvent *c = arena_alloc(&l->a->arena, sizeof(*c));
+	if (c == NULL)
+		return XXGK_ENOMEM;
+	*c = *e;
+	c->base.unknown_fields = NULL;
+	c->base.n_unknown_fields = 0;
+	if ((e->at && !(c->at = arena_strdup(&l->a->arena, e->at))) ||
+	    (e->by && !(c->by = arena_strdup(&l->a->arena, e->by))) ||
+	    (e->action && !(c->action = arena_strdup(&l->a->arena, e->action))) ||
+	    (e->reason && !(c->reason = arena_strdup(&l->a->arena, e->reason))))
+		return XXGK_ENOMEM;
+	l->v[l->n++] = c;
+	return 0;
+}
+
+static void freezes(struct admin *a, struct envelope *env, uint64_t id)
+{
+	struct event_list l = {a, 0, 0, NULL};
+	int rc = store_freeze_events(a->st, add_event, &l);
+	if (rc) {
+		wire_error(a->socket, env, id, "freezes: %s", xxgk_strerror(rc));
+		return;
+	}
+	Xxgk__V1__FreezesReply body = XXGK__V1__FREEZES_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.n_events = l.n;
+	body.events = l.v;
+	reply.body_case = XXGK__V1__REPLY__BODY_FREEZES;
+	reply.freezes = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
+static const char *const kind_keys[] = {"", "government", "department", "township",
+					"functional_zone"};
+
+struct restatement_list {
+	struct admin *a;
+	size_t n, cap;
+	Xxgk__V1__Restatement **v;
+};
+
+static int add_restatement(void *ctx, const struct report_scope *scope, const char *key,
+			   int64_t published, int64_t live)
+{
+	struct restatement_list *l = ctx;
+	char name[128];
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		Xxgk__V1__Restatement **v = arena_alloc(&l->a->arena, cap * sizeof(*v));
+		if (v == NULL)
+			return XXGK_ENOMEM;
+		if (l->n)
+			memcpy(v, l->v, l->n * sizeof(*v));
+		l->v = v;
+		l->cap = cap;
+	}
+	Xxgk__V1__Restatement *r = arena_alloc(&l->a->arena, sizeof(*r));
+	if (r == NULL)
+		return XXGK_ENOMEM;
+	*r = (Xxgk__V1__Restatement)XXGK__V1__RESTATEMENT__INIT;
+	if (scope->type == SCOPE_CITY)
+		snprintf(name, sizeof(name), "city");
+	else if (scope->type == SCOPE_KIND)
+		snprintf(name, sizeof(name), "kind:%s",
+			 scope->kind >= 1 && scope->kind <= 4 ? kind_keys[scope->kind] : "?");
+	else
+		snprintf(name, sizeof(name), "unit:%s", scope->unit);
+	if ((r->scope = arena_strdup(&l->a->arena, name)) == NULL ||
+	    (r->key = arena_strdup(&l->a->arena, key)) == NULL)
+		return XXGK_ENOMEM;
+	r->has_published = r->has_live = 1;
+	r->published = published;
+	r->live = live;
+	l->v[l->n++] = r;
+	return 0;
+}
+
+static void restatements(struct admin *a, struct envelope *env, uint64_t id,
+			 const Xxgk__V1__RestatementsQuery *q)
+{
+	struct restatement_list l = {a, 0, 0, NULL};
+	uint32_t generation = 0;
+	if (!q->has_year || q->year < DATE_YEAR_MIN || q->year > DATE_YEAR_MAX) {
+		wire_error(a->socket, env, id, "restatements: year: want a year from %d to %d",
+			   DATE_YEAR_MIN, DATE_YEAR_MAX);
+		return;
+	}
+	int rc = store_restatements(a->st, (int)q->year, add_restatement, &l, &generation);
+	if (rc) {
+		wire_error(a->socket, env, id, "restatements: %s", xxgk_strerror(rc));
+		return;
+	}
+	Xxgk__V1__RestatementsReply body = XXGK__V1__RESTATEMENTS_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	body.has_year = body.has_generation = 1;
+	body.year = q->year;
+	body.generation = generation;
+	body.n_cells = l.n;
+	body.cells = l.v;
+	reply.body_case = XXGK__V1__REPLY__BODY_RESTATEMENTS;
+	reply.restatements = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
 static void answer(struct admin *a)
 {
 	struct envelope env;
@@ -260,8 +510,8 @@ static void answer(struct admin *a)
 		return;
 	case WIRE_TOO_MANY: /* a push, not decoded: no push is taken here */
 		wire_error(a->socket, &env, scan.request_id,
-			   "the admin socket takes report, status, units, verify and backup; push "
-			   "records on the ingest socket");
+			   "the admin socket takes report, status, units, verify, backup, freeze, "
+			   "unfreeze, freezes and restatements; push records on the ingest socket");
 		envelope_close(&env);
 		arena_reset(&a->arena);
 		return;
@@ -319,11 +569,21 @@ static void answer(struct admin *a)
 		backup(a, &env, req->request_id, req->backup);
 		sched_set_role(0, SCHED_ROLE_QUERY);
 		break;
+	case XXGK__V1__REQUEST__BODY_FREEZE:
+	case XXGK__V1__REQUEST__BODY_UNFREEZE:
+		/* who froze, for the audit log: the admin key's name, or the local socket */
+		forward_write(a, &env, req, a->secure ? name : "local");
+		break;
+	case XXGK__V1__REQUEST__BODY_FREEZES:
+		freezes(a, &env, req->request_id);
+		break;
+	case XXGK__V1__REQUEST__BODY_RESTATEMENTS:
+		restatements(a, &env, req->request_id, req->restatements);
+		break;
 	default:
-		wire_error(
-		    a->socket, &env, req->request_id,
-		    "the admin socket takes report, status, units, verify and backup; push records "
-		    "on the ingest socket");
+		wire_error(a->socket, &env, req->request_id,
+			   "the admin socket takes report, status, units, verify, backup, freeze, "
+			   "unfreeze, freezes and restatements; push records on the ingest socket");
 	}
 	envelope_close(&env);
 	arena_reset(&a->arena);
@@ -358,7 +618,8 @@ static void *run(void *arg)
 		}
 		if (items[1].revents & ZMQ_POLLIN)
 			break; /* stop */
-		for (int i = 0; i < a->batch_max && (items[0].revents & ZMQ_POLLIN); i++) {
+		for (int i = 0; i < a->batch_max && !a->stop && (items[0].revents & ZMQ_POLLIN);
+		     i++) {
 			int events = 0;
 			size_t len = sizeof(events);
 			answer(a);
@@ -366,9 +627,12 @@ static void *run(void *arg)
 			if (!(events & ZMQ_POLLIN))
 				break;
 		}
+		if (a->stop)
+			break;
 	}
 	zmq_close(a->socket);
 	zmq_close(a->control_peer);
+	zmq_close(a->writes);
 	return NULL;
 }
 
@@ -427,6 +691,12 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	if (a->control == NULL || a->control_peer == NULL || zmq_bind(a->control, endpoint) ||
 	    zmq_connect(a->control_peer, endpoint) || admin_set_units(a, cfg))
 		return -1;
+	snprintf(endpoint, sizeof(endpoint), "inproc://admin-writes-%p", (void *)a);
+	a->writes = zmq_socket(zmq, ZMQ_PAIR);
+	a->writes_loop = zmq_socket(zmq, ZMQ_PAIR);
+	if (a->writes == NULL || a->writes_loop == NULL || zmq_bind(a->writes, endpoint) ||
+	    zmq_connect(a->writes_loop, endpoint))
+		return -1;
 	/* the admin socket's ZeroMQ I/O thread (see make_socket's affinity) carries the
 	 * queries and their replies; on TCP it also does the handshake of whoever connects,
 	 * which must not outrank the ingest: there it stays normal */
@@ -463,10 +733,14 @@ void admin_stop(struct admin *a)
 			zmq_close(a->socket);
 		if (a->control_peer)
 			zmq_close(a->control_peer);
+		if (a->writes)
+			zmq_close(a->writes);
 	}
 	if (a->control)
 		zmq_close(a->control);
-	a->socket = a->control = a->control_peer = NULL;
+	if (a->writes_loop)
+		zmq_close(a->writes_loop);
+	a->socket = a->control = a->control_peer = a->writes = a->writes_loop = NULL;
 	free(a->units);
 	a->units = NULL;
 	free(a->clients);

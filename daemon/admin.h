@@ -22,6 +22,10 @@ struct admin {
 	void *socket;  /* the bound admin ROUTER, used only by the thread once it runs */
 	void *control; /* PAIR: the main thread's end sends "stop" */
 	void *control_peer;
+	/* PAIR: writes go to the main loop (admin_write.h); writes is the thread's end, whose
+	 * peer writes_loop the main loop watches */
+	void *writes, *writes_loop;
+	int stop; /* "stop" came while a write was waited for */
 	struct store *st;
 	char state_dir[sizeof(((struct config *)0)->state_dir)]; /* verify's child reads it */
 	struct arena arena;

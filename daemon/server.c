@@ -16,6 +16,7 @@
 #include <zmq.h>
 
 #include "admin.h"
+#include "admin_write.h"
 #include "scheduling.h"
 #include "arena.h"
 #include "cells.h"
@@ -64,6 +65,7 @@ struct server {
 	void *ingest, *publish;
 	struct zsock ingest_watch;
 	struct admin admin;
+	struct admin_write admin_writes; /* the admin channel's writes, run by this loop */
 	struct store *st;
 	struct arena arena;
 	/* the current ingest pass */
@@ -835,6 +837,11 @@ int server_start(struct server **out, const struct server_sources *sources)
 		log_error("cannot start the admin thread");
 		goto fail;
 	}
+	/* freeze and the other admin writes: run here, by the store's one writer */
+	if (admin_write_watch(&s->admin_writes, s->base, s->admin.writes_loop, s->st)) {
+		log_error("cannot watch the admin channel's writes");
+		goto fail;
+	}
 	if (zsock_watch(&s->ingest_watch, s->base, s->ingest, on_ingest, s)) {
 		log_error("cannot watch the ingest socket");
 		goto fail;
@@ -906,6 +913,7 @@ void server_free(struct server *s)
 		return;
 	zsock_unwatch(&s->ingest_watch);
 	zsock_unwatch(&s->zap_watch);
+	admin_write_unwatch(&s->admin_writes);
 	admin_stop(&s->admin);
 	if (s->zap)
 		zmq_close(s->zap);

@@ -16,6 +16,7 @@
 #include "error.h"
 #include "rules.h"
 #include "store_check.h"
+#include "store_freeze.h"
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
 /* Doublings of the map before a batch is given up: from 64 KiB that is past any disk. */
@@ -27,6 +28,7 @@
  *   units:    unit id -> [number u32 BE][kind u8][listed u8]
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
+ *   freezes, snapshots, audit: frozen years, see store_freeze.h
  */
 struct unit_entry {
 	char id[RECORD_UNIT_MAX + 1];
@@ -47,6 +49,7 @@ struct store {
 	/* Held shared by every read transaction, exclusively to resize the map or replace the
 	 * unit table: LMDB allows a resize only with no transaction open in the process. */
 	pthread_rwlock_t lock;
+	struct freeze_state freeze; /* the frozen years, for the FROZEN rule (writer) */
 };
 
 /*
@@ -379,6 +382,11 @@ static int open_databases(struct store *st)
 		if (rc)
 			wtxn_fail_mdb(&t, rc);
 	}
+	if (!t.err) {
+		int rc = freeze_open(t.txn, &st->freeze, 1);
+		if (rc)
+			wtxn_fail_mdb(&t, rc);
+	}
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -412,6 +420,8 @@ static int open_databases_read_only(struct store *st)
 	    (rc = mdb_get(txn, st->db_meta, &k, &v)) == 0 &&
 	    (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION))
 		rc = XXGK_ESCHEMA;
+	if (rc == 0)
+		rc = freeze_open(txn, &st->freeze, 0);
 	/* committed, not aborted: an abort would close the handles just opened */
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
@@ -452,7 +462,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	}
 	unsigned flags =
 	    MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0) | (opt->read_only ? MDB_RDONLY : 0);
-	if ((rc = mdb_env_set_maxdbs(st->env, 4)) ||
+	if ((rc = mdb_env_set_maxdbs(st->env, 10)) ||
 	    (rc = mdb_env_set_mapsize(st->env,
 				      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
 	    (rc = mdb_env_open(st->env, dir, flags, 0640)) ||
@@ -675,13 +685,13 @@ static void set_status(struct store_status *s, Xxgk__V1__RecordStatus__Code code
 	va_end(ap);
 }
 
-/* Compares a new record with its stored copy; 1 when the new one replaces it. */
-static int compare_stored(struct wtxn *t, struct delta_list *deltas, const struct unit_entry *u,
-			  const Xxgk__V1__Record *r, const uint8_t *packed, size_t len,
-			  const MDB_val *stored, struct store_status *s)
+/* Compares a new record with its stored copy; 1 when the new one replaces it, with the stored
+ * copy's facts in of. */
+static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8_t *packed,
+			  size_t len, const MDB_val *stored, struct store_status *s,
+			  struct record_facts *of)
 {
 	Xxgk__V1__Record *old = xxgk__v1__record__unpack(NULL, stored->mv_size, stored->mv_data);
-	struct record_facts of;
 	char msg[RECORD_MESSAGE_MAX];
 	int replace = 0;
 	if (old == NULL) {
@@ -704,15 +714,37 @@ static int compare_stored(struct wtxn *t, struct delta_list *deltas, const struc
 				   XXGK__V1__RECORD_STATUS__REASON__CONFLICT,
 				   "revision %llu is stored with other content",
 				   (unsigned long long)r->revision);
-	} else if (record_check(old, &of, msg, sizeof(msg)) != 0) {
+	} else if (record_check(old, of, msg, sizeof(msg)) != 0) {
 		wtxn_fail(t, XXGK_ECORRUPT);
 	} else {
-		if (add_flows(deltas, u, &of, -1))
-			wtxn_fail(t, XXGK_ENOMEM);
 		replace = 1;
 	}
 	xxgk__v1__record__free_unpacked(old, NULL);
 	return replace;
+}
+
+/*
+ * The FROZEN rule: a record whose net effect (its new flows minus its stored ones) would change
+ * a cell of a frozen year is rejected; 1 then, with the status set.
+ */
+static int frozen(const struct store *st, const Xxgk__V1__Record *r, const struct record_facts *old,
+		  const struct record_facts *f, struct store_status *s)
+{
+	static const char *const fields[] = {"application", "document", "legal_case", "tally"};
+	struct flow was[RULES_FLOWS_MAX], now[RULES_FLOWS_MAX];
+	int n_was = old ? rules_flows(old, was) : 0, n_now = rules_flows(f, now);
+	int year = freeze_check(&st->freeze, was, n_was, now, n_now);
+	if (year == 0)
+		return 0;
+	set_status(
+	    s, XXGK__V1__RECORD_STATUS__CODE__REJECTED, XXGK__V1__RECORD_STATUS__REASON__FROZEN,
+	    "%s: would change the report of %d, which is frozen (published); only the office "
+	    "can reopen it (xxgkctl unfreeze)",
+	    r->deleted						   ? "deleted"
+	    : (size_t)f->kind < sizeof(fields) / sizeof(fields[0]) ? fields[f->kind]
+								   : "record",
+	    year);
+	return 1;
 }
 
 /* Applies one record in t, its counter changes added to deltas (not yet written). */
@@ -742,14 +774,15 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 		return;
 	}
 	MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
-	if (wtxn_get(t, st->db_records, &k, &v) &&
-	    !compare_stored(t, deltas, u, r, packed, len, &v, s))
+	struct record_facts of;
+	int has_old = wtxn_get(t, st->db_records, &k, &v);
+	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of))
 		return;
-	if (t->err)
+	if (t->err || frozen(st, r, has_old ? &of : NULL, &f, s))
 		return;
 	v = (MDB_val){len, packed};
 	wtxn_put(t, st->db_records, &k, &v);
-	if (add_flows(deltas, u, &f, +1))
+	if ((has_old && add_flows(deltas, u, &of, -1)) || add_flows(deltas, u, &f, +1))
 		wtxn_fail(t, XXGK_ENOMEM);
 	s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
 }
@@ -1301,4 +1334,65 @@ int store_stats(struct store *st, struct store_stats *out)
 	}
 	rtxn_end(st, txn);
 	return xxgk_error_from_mdb(rc);
+}
+
+/* ---- for store_freeze.c (store_freeze.h) ---- */
+
+struct freeze_state *store_freeze_state(struct store *st)
+{
+	return &st->freeze;
+}
+
+struct write_call {
+	store_write_fn fn;
+	void *arg;
+};
+
+static int write_attempt(struct store *st, struct wtxn *t, void *arg)
+{
+	struct write_call *w = arg;
+	int rc = w->fn(st, t->txn, w->arg);
+	if (rc > 0 || rc <= MDB_KEYEXIST)
+		wtxn_fail_mdb(t, rc);
+	else if (rc)
+		wtxn_fail(t, rc);
+	return t->err;
+}
+
+int store_write(struct store *st, store_write_fn fn, void *arg)
+{
+	struct write_call w = {fn, arg};
+	return with_retries(st, write_attempt, &w);
+}
+
+int store_read_begin(struct store *st, MDB_txn **txn)
+{
+	return rtxn_begin(st, txn);
+}
+
+void store_read_end(struct store *st, MDB_txn *txn)
+{
+	rtxn_end(st, txn);
+}
+
+int store_scope_report(struct store *st, MDB_txn *txn, uint8_t scope, uint32_t scope_id, int year,
+		       int template_year, struct report *out)
+{
+	int64_t flows_year[COUNTER_COUNT] = {0}, flows_before[COUNTER_COUNT] = {0};
+	int rc = read_flows(st, txn, scope, scope_id, year, flows_year, flows_before);
+	return rc ? rc : report_assemble(out, year, template_year, flows_year, flows_before);
+}
+
+int store_foreach_known_unit(struct store *st, store_known_unit_fn fn, void *ctx)
+{
+	int rc = 0;
+	for (size_t i = 0; i < st->n_units && rc == 0; i++)
+		rc = fn(ctx, st->units[i].id, st->units[i].number, st->units[i].kind);
+	return rc;
+}
+
+uint32_t store_known_unit(struct store *st, const char *id)
+{
+	const struct unit_entry *u = unit_find(st, id);
+	return u ? u->number : 0;
 }

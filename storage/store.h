@@ -133,6 +133,72 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
  */
 int store_backup(struct store *st, const char *dir, uint64_t *bytes);
 
+/* ---- frozen years (storage/store_freeze.c; shared/DOMAIN.md "Closing a year") ---- */
+
+#define STORE_FREEZE_BY_MAX 64	    /* bytes of who froze: a client name, or "local" */
+#define STORE_FREEZE_REASON_MAX 500 /* bytes of an unfreeze's reason */
+
+struct store_freeze_info {
+	int frozen;
+	uint32_t generation; /* of the last snapshot: 1 for the first freeze; 0 if never frozen */
+	int template_year;   /* the snapshot's */
+	int64_t at;	     /* when it was frozen, Unix seconds */
+	char by[STORE_FREEZE_BY_MAX + 1];
+};
+
+/*
+ * Freezes year: in ONE write transaction, stores the report of the city, of every unit kind
+ * and of every unit ever known, in the template of the year, as published (a new generation),
+ * and an audit entry (at, by). From the commit on, store_apply rejects as FROZEN a record that
+ * would change a cell of year. Sets *generation and *scopes. Returns 0, XXGK_EINVAL for a year
+ * out of range, XXGK_EEXIST when it is frozen already, or a storage error (nothing stored).
+ */
+int store_freeze(struct store *st, int year, const char *by, int64_t at, uint32_t *generation,
+		 uint64_t *scopes);
+
+/*
+ * Opens a frozen year for a restatement; its snapshots stay (see store_restatements), the audit
+ * log gets reason. Returns 0, XXGK_EINVAL for a year out of range or a reason that is empty,
+ * longer than STORE_FREEZE_REASON_MAX or not UTF-8, XXGK_ENOTFOUND when the year is not frozen.
+ */
+int store_unfreeze(struct store *st, int year, const char *reason, const char *by, int64_t at,
+		   uint32_t *generation);
+
+/* The year's freeze as stored (readers). 0 (info->generation 0 if never frozen) or an error. */
+int store_freeze_info(struct store *st, int year, struct store_freeze_info *info);
+
+/*
+ * The report of scope as published in the last freeze of year, which must be frozen now.
+ * Returns 0, XXGK_ENOTFOUND when the year is not frozen (info->frozen 0) or the unit is not
+ * known (info->frozen 1), XXGK_EINVAL for a bad year or kind.
+ */
+int store_published_report(struct store *st, int year, const struct report_scope *scope,
+			   struct report *out, struct store_freeze_info *info);
+
+/* Calls fn for every entry of the audit log, oldest first; fn returning non-zero stops. */
+typedef int (*store_freeze_event_fn)(void *ctx, const Xxgk__V1__FreezeEvent *e);
+int store_freeze_events(struct store *st, store_freeze_event_fn fn, void *ctx);
+
+/*
+ * Every cell of year whose live value differs from the value published before: while frozen,
+ * the snapshot before the current one (what the last restatement changed; none after the first
+ * freeze); while open again, the last snapshot (what the next freeze will restate). Sets
+ * *generation to the snapshot compared with (0: none, and fn is not called).
+ */
+typedef int (*store_restatement_fn)(void *ctx, const struct report_scope *scope, const char *key,
+				    int64_t published, int64_t live);
+int store_restatements(struct store *st, int year, store_restatement_fn fn, void *ctx,
+		       uint32_t *generation);
+
+/*
+ * For a live report of year Y in scope: calls fn for each column whose 上年结转
+ * (applications.carried_in.*) differs from the 结转下年度 of Y-1 as last published, if Y-1
+ * was ever frozen.
+ */
+typedef void (*store_carry_fn)(void *ctx, const char *key, int64_t published, int64_t live);
+int store_carry_differences(struct store *st, const struct report *live,
+			    const struct report_scope *scope, store_carry_fn fn, void *ctx);
+
 /* Frees reader slots left by dead processes (LMDB's mdb_reader_check); returns how many. */
 int store_clear_stale_readers(struct store *st);
 

@@ -32,8 +32,9 @@ int store_mark_committed(const char *dir);
 
 /*
  * Opens the environment in dir read-only and walks every B-tree (LMDB's free list and main
- * database, meta, units, records, counters), checking key order, sizes and every record's
- * decoding, and that every page past the end of the file is a free one. Sets *entries to the
+ * database, meta, units, records, counters, and freezes, snapshots and audit when there),
+ * checking key order, sizes and every record's decoding, and that every page past the end of
+ * the file is a free one. Sets *entries to the
  * entries read. Returns 0, XXGK_ECORRUPT with the reason in why, or an error. Run it where a crash
  * cannot hurt: a damaged page may make LMDB fault.
  */

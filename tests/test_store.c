@@ -15,6 +15,9 @@
 #include <string.h>
 
 #include "error.h"
+#include "rules.h"
+#include "store_check.h"
+#include "store_freeze.h"
 #include "testutil.h"
 
 #define APPLIED XXGK__V1__RECORD_STATUS__CODE__APPLIED
@@ -595,6 +598,189 @@ static void test_report_sum_does_not_wrap(void **state)
 	tmpdir_remove(dir);
 }
 
+/* The flows of a record as built, checked. */
+static int flows_of(struct trec *t, struct flow *out)
+{
+	struct record_facts f;
+	char msg[256];
+	if (record_check(&t->r, &f, msg, sizeof(msg)))
+		fail_msg("bad test record %s: %s", t->r.id, msg);
+	return rules_flows(&f, out);
+}
+
+/* Whether replacing was (NULL: nothing stored) by now changes a cell of year. */
+static int changes(struct trec *was, struct trec *now, int year)
+{
+	struct flow a[RULES_FLOWS_MAX], b[RULES_FLOWS_MAX];
+	int na = was ? flows_of(was, a) : 0, nb = flows_of(now, b);
+	return freeze_changes_year(a, na, b, nb, year, cells_template_for_year(year));
+}
+
+/* The FROZEN rule's years: the year itself, and earlier years only through the stocks. */
+static void test_frozen_year_arithmetic(void **state)
+{
+	(void)state;
+	struct trec was, now;
+	/* a new application of 2024 changes 2024, and 2025 only if it stays open */
+	trec_application(&now, "u001", "a", 1, 1, "2024-05-01", "2024-05-20", 1);
+	assert_true(changes(NULL, &now, 2024));
+	assert_false(changes(NULL, &now, 2025));
+	assert_false(changes(NULL, &now, 2023));
+	trec_application(&now, "u001", "a", 1, 1, "2024-12-20", NULL, 0);
+	assert_true(changes(NULL, &now, 2025)); /* 上年结转 of 2025 */
+	assert_true(changes(NULL, &now, 2030)); /* still carried in, years later */
+	/* concluding in 2025 what 2024 carried out changes 2025, not 2024 */
+	trec_application(&was, "u001", "a", 1, 1, "2024-12-20", NULL, 0);
+	trec_application(&now, "u001", "a", 2, 1, "2024-12-20", "2025-01-10", 1);
+	assert_false(changes(&was, &now, 2024));
+	assert_true(changes(&was, &now, 2025));
+	assert_true(changes(&was, &now, 2026)); /* no longer carried into 2026 */
+	/* received and concluded within 2023: 2024's 上年结转 is the same */
+	trec_application(&now, "u001", "b", 1, 1, "2023-02-01", "2023-02-20", 1);
+	assert_false(changes(NULL, &now, 2024));
+	assert_true(changes(NULL, &now, 2023));
+	/* ...but concluding a 2023 application in 2023 instead of 2024 moves 2024 */
+	trec_application(&was, "u001", "b", 1, 1, "2023-11-01", "2024-01-10", 1);
+	trec_application(&now, "u001", "b", 2, 1, "2023-11-01", "2023-12-20", 1);
+	assert_true(changes(&was, &now, 2024));
+	assert_false(changes(&was, &now, 2025));
+	/* another outcome, same years: only the year concluded */
+	trec_application(&was, "u001", "c", 1, 1, "2023-11-01", "2024-01-10", 1);
+	trec_application(&now, "u001", "c", 2, 1, "2023-11-01", "2024-01-10", 2);
+	assert_true(changes(&was, &now, 2024));
+	assert_false(changes(&was, &now, 2023));
+	/* the same flows (a new revision of the same facts) change nothing */
+	trec_application(&now, "u001", "c", 3, 1, "2023-11-01", "2024-01-10", 1);
+	assert_false(changes(&was, &now, 2024));
+	/* a deletion takes the record's flows away */
+	trec_tombstone(&now, "u001", "c", 3, RECORD_APPLICATION);
+	assert_true(changes(&was, &now, 2024));
+	assert_true(changes(&was, &now, 2023));
+	/* a document in force: 现行有效件数 of every later year */
+	trec_document(&now, "u001", "d", 1, 2, "2020-03-01", "2020-03-02", NULL);
+	assert_true(changes(NULL, &now, 2024));
+	assert_false(changes(NULL, &now, 2019));
+	/* made and repealed before 2024: in force in 2024 neither way */
+	trec_document(&now, "u001", "d", 1, 2, "2021-03-01", NULL, "2022-03-01");
+	assert_false(changes(NULL, &now, 2024));
+	assert_true(changes(NULL, &now, 2022));
+	/* a case counts in the year filed only */
+	trec_case(&now, "u001", "e", 1, 1, "2023-04-01", "2023-05-01", 1);
+	assert_false(changes(NULL, &now, 2024));
+	assert_true(changes(NULL, &now, 2023));
+	/* item catalogues (上一年项目数量) are printed by the 2019 template only */
+	trec_tally(&now, "u001", "f", 1, 8, "2019-06-30", 3);
+	assert_true(changes(NULL, &now, 2020));	 /* 2019 template: items_prev */
+	assert_false(changes(NULL, &now, 2022)); /* 2021 template: no item cells */
+}
+
+/* freeze_check: the first frozen year the change would move. */
+static void test_frozen_years_checked(void **state)
+{
+	(void)state;
+	static struct freeze_state fs;
+	struct trec was, now;
+	struct flow a[RULES_FLOWS_MAX], b[RULES_FLOWS_MAX];
+	memset(&fs, 0, sizeof(fs));
+	fs.years[2024 - DATE_YEAR_MIN].frozen = 1;
+	fs.years[2024 - DATE_YEAR_MIN].template_year = 2021;
+	trec_application(&was, "u001", "a", 1, 1, "2024-12-20", NULL, 0);
+	trec_application(&now, "u001", "a", 2, 1, "2024-12-20", "2025-01-10", 1);
+	int na = flows_of(&was, a), nb = flows_of(&now, b);
+	assert_int_equal(freeze_check(&fs, a, na, b, nb), 0);
+	trec_application(&now, "u001", "a", 2, 1, "2022-12-20", NULL, 0);
+	nb = flows_of(&now, b);
+	assert_int_equal(freeze_check(&fs, NULL, 0, b, nb), 2024);
+	fs.years[2023 - DATE_YEAR_MIN].frozen = 1;
+	fs.years[2023 - DATE_YEAR_MIN].template_year = 2021;
+	assert_int_equal(freeze_check(&fs, NULL, 0, b, nb), 2023);
+}
+
+struct restated {
+	size_t n;
+	int city_total_seen;
+};
+
+static int count_restatement(void *ctx, const struct report_scope *scope, const char *key,
+			     int64_t published, int64_t live)
+{
+	struct restated *r = ctx;
+	r->n++;
+	if (scope->type == SCOPE_CITY && strcmp(key, "applications.new_received.total") == 0 &&
+	    published == 1 && live == 2)
+		r->city_total_seen = 1;
+	return 0;
+}
+
+static int count_event(void *ctx, const Xxgk__V1__FreezeEvent *e)
+{
+	(void)e;
+	(*(size_t *)ctx)++;
+	return 0;
+}
+
+/* store_freeze: FROZEN records change nothing, across a reopen; unfreeze and freeze restate. */
+static void test_freeze_in_store(void **state)
+{
+	struct fixture *fx = *state;
+	struct trec t;
+	struct store_status s;
+	struct store_freeze_info info;
+	struct report before, published;
+	struct report_scope city = {.type = SCOPE_CITY};
+	uint32_t generation;
+	uint64_t scopes;
+	Xxgk__V1__Record *r = &t.r;
+	char where[128], why[256];
+	trec_application(&t, "u001", "a", 1, 1, "2024-05-01", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	before = city_report(fx->st, 2024);
+	assert_int_equal(store_freeze(fx->st, 2024, "local", 1735689600, &generation, &scopes), 0);
+	assert_int_equal(generation, 1);
+	assert_int_equal(scopes, 1 + 4 + fx->city.n);
+	assert_int_equal(store_freeze(fx->st, 2024, "local", 1735689600, &generation, &scopes),
+			 XXGK_EEXIST);
+	store_close(fx->st);
+	fx->st = test_store_open(fx->dir, &fx->city);
+	uint64_t digest = store_digest(fx->st);
+	trec_application(&t, "u002", "b", 1, 1, "2024-06-01", NULL, 0);
+	test_apply(fx->st, &r, 1, &s);
+	assert_int_equal(s.code, REJECTED);
+	assert_int_equal(s.reason, XXGK__V1__RECORD_STATUS__REASON__FROZEN);
+	assert_non_null(strstr(s.message, "2024"));
+	assert_true(store_digest(fx->st) == digest);
+	trec_application(&t, "u001", "a", 2, 1, "2024-05-01", "2025-01-10", 1);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(store_published_report(fx->st, 2024, &city, &published, &info), 0);
+	assert_true(report_compare(&before, &published, where, sizeof(where)));
+	assert_string_equal(info.by, "local");
+	assert_int_equal(info.at, 1735689600);
+	/* a restatement */
+	assert_int_equal(store_unfreeze(fx->st, 2024, "", "local", 1735689700, &generation),
+			 XXGK_EINVAL);
+	assert_int_equal(store_unfreeze(fx->st, 2024, "补报", "local", 1735689700, &generation), 0);
+	assert_int_equal(store_unfreeze(fx->st, 2024, "补报", "local", 1735689700, &generation),
+			 XXGK_ENOTFOUND);
+	trec_application(&t, "u002", "b", 1, 1, "2024-06-01", NULL, 0);
+	assert_int_equal(apply_one(fx->st, &t), APPLIED);
+	assert_int_equal(store_published_report(fx->st, 2024, &city, &published, &info),
+			 XXGK_ENOTFOUND);
+	assert_int_equal(store_freeze(fx->st, 2024, "boss", 1735689800, &generation, &scopes), 0);
+	assert_int_equal(generation, 2);
+	struct restated restated = {0};
+	assert_int_equal(
+	    store_restatements(fx->st, 2024, count_restatement, &restated, &generation), 0);
+	assert_int_equal(generation, 1);
+	assert_true(restated.city_total_seen);
+	size_t events = 0;
+	assert_int_equal(store_freeze_events(fx->st, count_event, &events), 0);
+	assert_int_equal(events, 3);
+	assert_verified(fx->st);
+	/* the walk of a damaged store reads the frozen years' databases too */
+	uint64_t entries = 0;
+	assert_int_equal(store_check_walk(fx->dir, &entries, why, sizeof(why)), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -611,6 +797,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_real_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_beyond_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_report_sum_does_not_wrap, setup, teardown),
+	    cmocka_unit_test(test_frozen_year_arithmetic),
+	    cmocka_unit_test(test_frozen_years_checked),
+	    cmocka_unit_test_setup_teardown(test_freeze_in_store, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -1,0 +1,32 @@
+/*
+ * The admin channel's writes (freeze, unfreeze, ...). The admin thread only reads; a request
+ * that writes is handed to the main loop, the store's one writer, over an inproc PAIR: the
+ * admin thread sends [who][packed Request] and waits for [packed Reply], which it sends to the
+ * client itself, so that every socket stays with one thread. The loop runs it between ingest
+ * passes. A new admin write is a case of admin_write_answer.
+ */
+#ifndef XXGK_ADMIN_WRITE_H
+#define XXGK_ADMIN_WRITE_H
+
+#include <event2/event.h>
+
+#include "store.h"
+#include "xxgk.pb-c.h"
+#include "zsock.h"
+
+struct admin_write {
+	struct zsock watch;
+	void *socket; /* the loop's end of the PAIR */
+	struct store *st;
+};
+
+/* Whether a request is one the main loop carries out. */
+int admin_write_is_write(const Xxgk__V1__Request *req);
+
+/* Watches the loop's end of the PAIR on base; 0 or -1. */
+int admin_write_watch(struct admin_write *w, struct event_base *base, void *socket,
+		      struct store *st);
+
+void admin_write_unwatch(struct admin_write *w);
+
+#endif
