@@ -299,7 +299,7 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta", "units", "records", "counters"};
+	static const char *const names[] = {"meta", "units", "records", "counters", "activity"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -391,6 +391,13 @@ static int counter_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if ((k->mv_size != 4 && k->mv_size != 6) || v->mv_size != 8)
+		return damaged(w->why, w->len, "an entry of the activity database has a bad size");
+	return 0;
+}
+
 /* Reads every entry of dbi in key order: keys strictly ascending, every value byte read. */
 static int walk_db(struct walk *w, MDB_dbi dbi, const char *name, entry_fn fn)
 {
@@ -430,10 +437,12 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
 	static const struct {
 		const char *name;
 		entry_fn fn;
-	} dbs[] = {{"meta", meta_entry},
-		   {"units", unit_entry},
-		   {"records", record_entry},
-		   {"counters", counter_entry}};
+		int since; /* 1: a database that stores written before it was added do not have */
+	} dbs[] = {{"meta", meta_entry, 0},
+		   {"units", unit_entry, 0},
+		   {"records", record_entry, 0},
+		   {"counters", counter_entry, 0},
+		   {"activity", activity_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;
@@ -459,6 +468,10 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
 		if (rc == MDB_NOTFOUND && st.ms_entries == 0) {
 			rc = 0; /* no commit ever: a new store */
 			break;
+		}
+		if (rc == MDB_NOTFOUND && dbs[i].since) {
+			rc = 0;
+			continue;
 		}
 		if (rc) {
 			rc = damaged(w->why, w->len, "the %s database cannot be opened: %s",
@@ -488,7 +501,7 @@ int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len)
 	if (rc)
 		return xxgk_error_from_mdb(rc);
 	/* read-only: this process never writes, whatever it finds */
-	if ((rc = mdb_env_set_maxdbs(env, 4)) == 0 &&
+	if ((rc = mdb_env_set_maxdbs(env, 10)) == 0 &&
 	    (rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) == 0)
 		rc = walk_env(&w, env, (uint64_t)sb.st_size);
 	else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)

@@ -156,7 +156,7 @@ static void test_commands(void **state)
 	(void)state;
 	char *out, *err;
 	assert_int_equal(ctl(&out, &err, "status", NULL, NULL, NULL, NULL, NULL, NULL), 0);
-	assert_non_null(strstr(out, "records: 1292\n"));
+	assert_non_null(strstr(out, "records: 1333\n"));
 	assert_non_null(strstr(out, "units: 41\n"));
 	free(out);
 	free(err);
