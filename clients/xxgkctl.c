@@ -360,7 +360,8 @@ static int cmd_submit(const struct options *o)
 	sub.year = (uint32_t)o->year;
 	int rc = xxgk_connect_keys(&c, o->ingest, o->has_keys ? &o->keys : NULL);
 	if (rc) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->ingest, xxgk_strerror(rc));
+		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->ingest,
+			xxgk_strerror(rc));
 		return 1;
 	}
 	rc = xxgk_push(c, records, 1, &status, &reason, &message, o->timeout_ms);
@@ -372,8 +373,8 @@ static int cmd_submit(const struct options *o)
 	else if (rc)
 		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, xxgk_strerror(rc));
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED)
-		printf("%s: %s %d\n", o->unit, o->withdraw ? "withdrew the submission of" : "submitted",
-		       o->year);
+		printf("%s: %s %d\n", o->unit,
+		       o->withdraw ? "withdrew the submission of" : "submitted", o->year);
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__STALE)
 		printf("%s: a later submission or withdrawal of %d is stored already: nothing "
 		       "changed\n",
@@ -572,7 +573,8 @@ int main(int argc, char **argv)
 		o.has_keys = 1;
 	}
 	int is_report = strcmp(o.command, "report") == 0,
-	    is_watch = strcmp(o.command, "watch") == 0, is_submit = strcmp(o.command, "submit") == 0,
+	    is_watch = strcmp(o.command, "watch") == 0,
+	    is_submit = strcmp(o.command, "submit") == 0,
 	    is_units = strcmp(o.command, "units") == 0;
 	if (!is_report && (o.kind || o.has_template || o.has_format))
 		return fail_usage("--kind, --template and --format go with report, not %s",

@@ -121,14 +121,18 @@ static void silent_units(char *out, size_t size)
 }
 
 /* Runs xxgkctl with a key (the admin's or a unit's) and the arguments; returns its status. */
-static int xxgkctl(const char *secret, const char *endpoint_option, const char *a1,
-		   const char *a2, const char *a3, const char *a4, const char *a5, const char *a6,
-		   char **out, char **err)
+static int xxgkctl(const char *secret, const char *endpoint_option, const char *a1, const char *a2,
+		   const char *a3, const char *a4, const char *a5, const char *a6, char **out,
+		   char **err)
 {
-	const char *endpoint =
-	    strcmp(endpoint_option, "--ingest") == 0 ? d.ingest : d.admin;
-	const char *argv[] = {XXGKCTL_PATH, "--server-key", server_key, "--key", secret,
-			      endpoint_option, endpoint, a1, a2, a3, a4, a5, a6, NULL};
+	const char *endpoint = strcmp(endpoint_option, "--ingest") == 0 ? d.ingest : d.admin;
+	const char *argv[] = {XXGKCTL_PATH, "--server-key",
+			      server_key,   "--key",
+			      secret,	    endpoint_option,
+			      endpoint,	    a1,
+			      a2,	    a3,
+			      a4,	    a5,
+			      a6,	    NULL};
 	return run_program(argv, out, err);
 }
 
@@ -166,8 +170,8 @@ static void unit_line(const char *out, const char *unit, struct unit_line *l)
 	snprintf(find, sizeof(find), "\n%s ", unit);
 	const char *p = strstr(out, find);
 	assert_non_null(p);
-	assert_int_equal(sscanf(p + 1, "%31s %31s %7s %39s %llu %39s", l->id, l->kind,
-				l->submitted, l->at, &l->records, l->last),
+	assert_int_equal(sscanf(p + 1, "%31s %31s %7s %39s %llu %39s", l->id, l->kind, l->submitted,
+				l->at, &l->records, l->last),
 			 6);
 }
 
@@ -286,9 +290,8 @@ static void test_submit_and_silent_units(void **state)
 	assert_string_equal(silent, "u001 u004 u005");
 
 	/* the counters the submissions moved are those a recomputation finds */
-	assert_int_equal(xxgkctl(boss_secret, "--admin", "verify", NULL, NULL, NULL, NULL, NULL,
-				 &out, &err),
-			 0);
+	assert_int_equal(
+	    xxgkctl(boss_secret, "--admin", "verify", NULL, NULL, NULL, NULL, NULL, &out, &err), 0);
 	printf("# %s", out);
 	assert_non_null(strstr(out, "verify: 0 differences"));
 	free(out);

@@ -111,6 +111,21 @@ static void test_csv_layouts(void **state)
 	assert_non_null(strstr(out, "3 records sent: 3 applied"));
 	free(out);
 	free(err);
+	/* submissions (报送): the year's, and a withdrawal, whose year its id says; one with
+	 * another year's id is a bad line */
+	const char *subs = write_file("subs.csv", "unit,id,revision,deleted,year\n"
+						  "dept-market,报送-2021,1,,2021\n"
+						  "dept-justice,报送-2021,1,,2021\n"
+						  "dept-justice,报送-2021,2,true,\n"
+						  "dept-justice,报送-2022,1,,2021\n");
+	int rc = push(&out, &err, subs, NULL);
+	if (rc != 1 ||
+	    !strstr(out,
+		    "3 records sent: 3 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines") ||
+	    !strstr(err, "id: the submission of 2021 has the id 报送-2021"))
+		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
+	free(out);
+	free(err);
 }
 
 static void expect_bad(const char *name, const char *text, const char *want_err,
