@@ -146,8 +146,7 @@ static void status(struct admin *a, struct envelope *env, uint64_t id)
 	wire_reply(a->socket, env, id, &reply);
 }
 
-static void units(struct admin *a, struct envelope *env, uint64_t id,
-		  const Xxgk__V1__UnitsQuery *q)
+static void units(struct admin *a, struct envelope *env, uint64_t id, const Xxgk__V1__UnitsQuery *q)
 {
 	if (q && q->has_year && (q->year < DATE_YEAR_MIN || q->year > DATE_YEAR_MAX)) {
 		wire_error(a->socket, env, id, "units: year: want a year from %d to %d, not %u",

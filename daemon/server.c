@@ -306,8 +306,7 @@ static int take_push(struct server *s, uint64_t *route)
 			if (s->secure && r->unit &&
 			    (cl == NULL ||
 			     !(client_may_write(cl, r->unit) ||
-			       (cl->admin &&
-				r->body_case == XXGK__V1__RECORD__BODY_SUBMISSION)))) {
+			       (cl->admin && r->body_case == XXGK__V1__RECORD__BODY_SUBMISSION)))) {
 				char name[48], unit[48];
 				utf8_sanitize(unit, sizeof(unit), r->unit, strlen(r->unit));
 				if (cl) {
