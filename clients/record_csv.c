@@ -10,13 +10,17 @@
 
 #define COLUMNS_MAX 9
 
-static const char *const layouts[4][COLUMNS_MAX + 1] = {
+#define LAYOUTS 5
+
+static const char *const layouts[LAYOUTS][COLUMNS_MAX + 1] = {
     {"unit", "id", "revision", "deleted", "applicant", "received", "concluded", "outcome", NULL},
     {"unit", "id", "revision", "deleted", "kind", "made", "published", "repealed", "title"},
     {"unit", "id", "revision", "deleted", "group", "filed", "closed", "result", NULL},
     {"unit", "id", "revision", "deleted", "measure", "date", "value", NULL},
+    {"unit", "id", "revision", "deleted", "year", NULL},
 };
-static const char *const bodies[4] = {"application", "document", "legal_case", "tally"};
+static const char *const bodies[LAYOUTS] = {"application", "document", "legal_case", "tally",
+					    "submission"};
 
 static int columns(int layout)
 {
@@ -70,7 +74,7 @@ int csv_layout(const char *header, char *err, size_t err_size)
 {
 	static char fields[COLUMNS_MAX + 1][RECORD_TITLE_MAX + 1];
 	int n = split(header, fields, COLUMNS_MAX);
-	for (int l = 0; l < 4 && n > 0; l++) {
+	for (int l = 0; l < LAYOUTS && n > 0; l++) {
 		if (n != columns(l))
 			continue;
 		int same = 1;
@@ -82,7 +86,7 @@ int csv_layout(const char *header, char *err, size_t err_size)
 	snprintf(err, err_size,
 		 "the header names no layout: want unit,id,revision,deleted, then "
 		 "applicant,received,concluded,outcome | kind,made,published,repealed,title | "
-		 "group,filed,closed,result | measure,date,value");
+		 "group,filed,closed,result | measure,date,value | year");
 	return -1;
 }
 

@@ -108,6 +108,14 @@ static int set_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, con
 		*(int64_t *)at = x;
 		return 0;
 	}
+	case PROTOBUF_C_TYPE_UINT32: { /* a submission's year */
+		int64_t x;
+		if (integer(v, 0, &x) || x > UINT32_MAX)
+			return fail(err, size, "%s: want a whole number from 0 to %u", sub,
+				    (unsigned)UINT32_MAX);
+		*(uint32_t *)at = (uint32_t)x;
+		return 0;
+	}
 	case PROTOBUF_C_TYPE_ENUM: {
 		const ProtobufCEnumDescriptor *e = f->descriptor;
 		const ProtobufCEnumValue *ev = NULL;
@@ -219,6 +227,9 @@ static json_t *message_to_json(const ProtobufCMessage *m)
 		case PROTOBUF_C_TYPE_UINT64:
 		case PROTOBUF_C_TYPE_SINT64:
 			v = json_integer(*(const int64_t *)at);
+			break;
+		case PROTOBUF_C_TYPE_UINT32:
+			v = json_integer(*(const uint32_t *)at);
 			break;
 		case PROTOBUF_C_TYPE_ENUM: {
 			const ProtobufCEnumValue *ev =

@@ -1,7 +1,8 @@
 /*
  * xxgkctl: the administrator's tool for a running xxgkd.
  *
- *   xxgkctl [--admin EP] [--timeout MS] status | units | verify
+ *   xxgkctl [--admin EP] [--timeout MS] status | units [--year Y] | verify
+ *   xxgkctl [--ingest EP] submit --unit U --year Y [--withdraw]
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
  *           [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
@@ -14,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -25,13 +28,14 @@
 #include "xxgk.h"
 
 struct options {
-	const char *admin, *publish, *command, *unit, *kind, *server_key, *key, *output, *reason;
+	const char *admin, *publish, *ingest, *command, *unit, *kind, *server_key, *key, *output,
+	    *reason;
 	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
 	int timeout_ms, year, template_year, count;
 	enum render_format format;
-	int has_year, has_template, has_format, has_count, published;
+	int has_year, has_template, has_format, has_count, published, withdraw;
 	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
 };
 
@@ -39,7 +43,12 @@ static void usage(FILE *to)
 {
 	fputs("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
 	      "  status                      the daemon's figures\n"
-	      "  units                       the units of the city\n"
+	      "  units [--year Y]            the units of the city; with a year, whether and\n"
+	      "                              when each submitted it (报送), its records of the\n"
+	      "                              year and when its last record was received\n"
+	      "  submit --unit ID --year Y [--withdraw] [--ingest ENDPOINT]\n"
+	      "                              submit a unit's year for it (also a 零报告), or\n"
+	      "                              withdraw its submission (an admin key, with keys)\n"
 	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
 	      "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
 	      "                              the report of a year (default: the city, the\n"
@@ -64,7 +73,8 @@ static void usage(FILE *to)
 	      "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
 	      "defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same "
 	      "directory)\n"
-	      "          --publish tcp://127.0.0.1:7412 --timeout 5000\n"
+	      "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
+	      "          --timeout 5000\n"
 	      "KIND: government, department, township, functional_zone\n",
 	      to);
 }
@@ -132,9 +142,11 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 	return NULL;
 }
 
-static Xxgk__V1__Reply *call_units(const struct options *o)
+static Xxgk__V1__Reply *call_units(const struct options *o, int year)
 {
 	Xxgk__V1__UnitsQuery q = XXGK__V1__UNITS_QUERY__INIT;
+	q.has_year = year != 0;
+	q.year = (uint32_t)year;
 	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
 	req.body_case = XXGK__V1__REQUEST__BODY_UNITS;
 	req.units = &q;
@@ -161,11 +173,49 @@ static int cmd_status(const struct options *o)
 	return 0;
 }
 
+/* A time of the daemon's (seconds since the epoch) in China Standard Time, or "-" for never. */
+static void format_time(char *buf, size_t size, uint64_t t)
+{
+	struct tm tm;
+	time_t cst = (time_t)t + 8 * 3600;
+	if (t == 0 || gmtime_r(&cst, &tm) == NULL) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	strftime(buf, size, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
+}
+
+/* units --year: a unit a line, then how many submitted. */
+static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
+{
+	size_t submitted = 0;
+	printf("%-28s %-16s %-9s %-25s %8s %-25s %s\n", "unit", "kind", "submitted", "submitted at",
+	       "records", "last record received", "name");
+	for (size_t i = 0; i < units->n_units; i++) {
+		const Xxgk__V1__Unit *u = units->units[i];
+		int k = u->kind >= 1 && u->kind <= 4 ? u->kind : 0;
+		char at[40], last[40];
+		format_time(at, sizeof(at), u->submitted ? u->submitted_at : 0);
+		format_time(last, sizeof(last), u->last_record_at);
+		submitted += u->submitted != 0;
+		printf("%-28s %-16s %-9s %-25s %8llu %-25s %s\n", u->id,
+		       k ? kind_names[k] : "unknown", u->submitted ? "yes" : "no", at,
+		       (unsigned long long)u->records, last, u->name);
+	}
+	printf("%zu of %zu units submitted %d; not submitted (本年度未报送数据的单位): %zu\n",
+	       submitted, units->n_units, year, units->n_units - submitted);
+}
+
 static int cmd_units(const struct options *o)
 {
-	Xxgk__V1__Reply *reply = call_units(o);
+	Xxgk__V1__Reply *reply = call_units(o, o->has_year ? o->year : 0);
 	if (reply == NULL)
 		return 1;
+	if (o->has_year) {
+		print_unit_years(reply->units, o->year);
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+		return 0;
+	}
 	for (size_t i = 0; i < reply->units->n_units; i++) {
 		const Xxgk__V1__Unit *u = reply->units->units[i];
 		int k = u->kind >= 1 && u->kind <= 4 ? u->kind : 0;
@@ -280,7 +330,7 @@ static int cmd_report(const struct options *o)
 	}
 	req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
 	req.report = &q;
-	Xxgk__V1__Reply *units = call_units(o);
+	Xxgk__V1__Reply *units = call_units(o, 0);
 	Xxgk__V1__Reply *reply = units ? call(o, &req, XXGK__V1__REPLY__BODY_REPORT) : NULL;
 	if (reply) {
 		const Xxgk__V1__ReportReply *r = reply->report;
@@ -415,6 +465,64 @@ static int cmd_restatements(const struct options *o)
 	return 0;
 }
 
+/*
+ * The office submits a unit's year (报送) for it, or withdraws the submission: the unit's one
+ * submission record of the year, pushed on the ingest socket like any record. Its revision is
+ * the time in microseconds, so that the later of the unit's and the office's wins.
+ */
+static int cmd_submit(const struct options *o)
+{
+	struct xxgk_client *c;
+	struct timeval tv;
+	char id[SUBMISSION_ID_MAX];
+	Xxgk__V1__Submission sub = XXGK__V1__SUBMISSION__INIT;
+	Xxgk__V1__Record r = XXGK__V1__RECORD__INIT;
+	Xxgk__V1__Record *records[1] = {&r};
+	int status = 0, reason = 0;
+	const char *message = NULL;
+	gettimeofday(&tv, NULL);
+	submission_id(o->year, id, sizeof(id));
+	r.unit = (char *)o->unit;
+	r.id = id;
+	r.has_revision = 1;
+	r.revision = (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
+	r.has_deleted = o->withdraw;
+	r.deleted = o->withdraw;
+	r.body_case = XXGK__V1__RECORD__BODY_SUBMISSION;
+	r.submission = &sub;
+	sub.has_year = !o->withdraw;
+	sub.year = (uint32_t)o->year;
+	int rc = xxgk_connect_keys(&c, o->ingest, o->has_keys ? &o->keys : NULL);
+	if (rc) {
+		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->ingest,
+			xxgk_strerror(rc));
+		return 1;
+	}
+	rc = xxgk_push(c, records, 1, &status, &reason, &message, o->timeout_ms);
+	if (rc == XXGK_ETIMEDOUT)
+		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+			o->ingest, o->timeout_ms);
+	else if (rc == XXGK_EINVAL || rc == XXGK_E2BIG)
+		fprintf(stderr, "xxgkctl: %s\n", xxgk_last_error(c));
+	else if (rc)
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, xxgk_strerror(rc));
+	else if (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED)
+		printf("%s: %s %d\n", o->unit,
+		       o->withdraw ? "withdrew the submission of" : "submitted", o->year);
+	else if (status == XXGK__V1__RECORD_STATUS__CODE__STALE)
+		printf("%s: a later submission or withdrawal of %d is stored already: nothing "
+		       "changed\n",
+		       o->unit, o->year);
+	else
+		fprintf(stderr, "xxgkctl: submit refused: %s\n",
+			message && message[0] ? message : "rejected");
+	xxgk_close(c);
+	return rc == 0 && (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED ||
+			   status == XXGK__V1__RECORD_STATUS__CODE__STALE)
+		   ? 0
+		   : 1;
+}
+
 static volatile sig_atomic_t stop;
 
 static void on_stop(int sig)
@@ -489,9 +597,12 @@ int main(int argc, char **argv)
 						     {"key", required_argument, NULL, 'K'},
 						     {"reason", required_argument, NULL, 'r'},
 						     {"published", no_argument, NULL, 'P'},
+						     {"ingest", required_argument, NULL, 'i'},
+						     {"withdraw", no_argument, NULL, 'w'},
 						     {NULL, 0, NULL, 0}};
 	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
 			    .publish = "tcp://127.0.0.1:7412",
+			    .ingest = "tcp://127.0.0.1:7410",
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};
 	int opt;
@@ -502,6 +613,12 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			o.publish = optarg;
+			break;
+		case 'i':
+			o.ingest = optarg;
+			break;
+		case 'w':
+			o.withdraw = 1;
 			break;
 		case 't':
 			if (number(optarg, 1, 3600000, &o.timeout_ms))
@@ -614,12 +731,15 @@ int main(int argc, char **argv)
 	    is_watch = strcmp(o.command, "watch") == 0,
 	    is_freeze = strcmp(o.command, "freeze") == 0,
 	    is_unfreeze = strcmp(o.command, "unfreeze") == 0,
-	    is_restatements = strcmp(o.command, "restatements") == 0;
-	int takes_year = is_report || is_freeze || is_unfreeze || is_restatements;
+	    is_restatements = strcmp(o.command, "restatements") == 0,
+	    is_submit = strcmp(o.command, "submit") == 0,
+	    is_units = strcmp(o.command, "units") == 0;
+	int takes_year =
+	    is_report || is_freeze || is_unfreeze || is_restatements || is_submit || is_units;
 	if (!takes_year && o.has_year)
 		return fail_usage(
-		    "--year and --kind go with report, not %s (--year also with freeze, "
-		    "unfreeze and restatements)",
+		    "--year goes with report, units, submit, freeze, unfreeze and restatements, "
+		    "not %s",
 		    o.command);
 	if (!is_report && (o.kind || o.has_template || o.has_format || o.published || o.output))
 		return fail_usage(
@@ -627,7 +747,7 @@ int main(int argc, char **argv)
 		    o.command);
 	if (!is_unfreeze && o.reason)
 		return fail_usage("--reason goes with unfreeze, not %s", o.command);
-	if (takes_year && !is_report && !o.has_year)
+	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
 		return fail_usage("%s: --year is required", o.command);
 	if (is_unfreeze && !o.reason)
 		return fail_usage("%s",
@@ -636,8 +756,12 @@ int main(int argc, char **argv)
 	if (o.xlsx && !o.output)
 		return fail_usage("%s", "report: --format xlsx needs --output FILE (a workbook is "
 					"binary, not for stdout)");
-	if (!is_report && !is_watch && o.unit)
-		return fail_usage("--unit goes with report or watch, not %s", o.command);
+	if (!is_report && !is_watch && !is_submit && o.unit)
+		return fail_usage("--unit goes with report, watch or submit, not %s", o.command);
+	if (!is_submit && o.withdraw)
+		return fail_usage("--withdraw goes with submit, not %s", o.command);
+	if (is_submit && (!o.unit || !o.has_year))
+		return fail_usage("%s", "submit: --unit and --year are required");
 	if (!is_watch && o.has_count)
 		return fail_usage("--count goes with watch, not %s", o.command);
 	if (is_report && !o.has_year)
@@ -646,8 +770,10 @@ int main(int argc, char **argv)
 		return fail_usage("%s", "report: --unit and --kind exclude each other");
 	if (strcmp(o.command, "status") == 0)
 		return cmd_status(&o);
-	if (strcmp(o.command, "units") == 0)
+	if (is_units)
 		return cmd_units(&o);
+	if (is_submit)
+		return cmd_submit(&o);
 	if (strcmp(o.command, "verify") == 0)
 		return cmd_verify(&o);
 	if (is_report)

@@ -108,8 +108,10 @@ void counter_name(int counter, char *buf, size_t size)
 			 case_columns[i % (CASE_COLUMN_COUNT - 1)].key);
 	} else if (counter < COUNTER_RECORDS) {
 		snprintf(buf, size, "flows.%s", pro_flow_keys[counter - COUNTER_PRO]);
-	} else if (counter < COUNTER_COUNT) {
+	} else if (counter < COUNTER_SUBMITTED) {
 		snprintf(buf, size, "records.%s", record_kind_names[counter - COUNTER_RECORDS]);
+	} else if (counter == COUNTER_SUBMITTED) {
+		snprintf(buf, size, "submitted");
 	} else {
 		snprintf(buf, size, "counter.%d", counter);
 	}

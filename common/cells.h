@@ -67,7 +67,8 @@ enum case_source { CASE_SRC_FLOW, CASE_SRC_SUM };
 enum pro_op { PRO_OP_FLOW, PRO_OP_STOCK, PRO_OP_BEFORE };
 
 #define OUTCOME_COUNT 21
-#define RECORD_KIND_COUNT 4 /* application, document, case, tally: Record body case order */
+/* application, document, case, tally: Record body case order; a submission is not counted */
+#define RECORD_KIND_COUNT 4
 
 /* Templates a row or cell belongs to. */
 #define TEMPLATE_BIT_2019 1u
@@ -77,6 +78,9 @@ enum pro_op { PRO_OP_FLOW, PRO_OP_STOCK, PRO_OP_BEFORE };
  * Stored counters: the flows that records add to, per (scope, year). Everything else in the
  * report is derived from them. RECORDS counts live records by kind in the year of their first
  * date, so that a unit that sent anything for a year can be told from one that sent nothing.
+ * SUBMITTED is 1 for a unit with a live submission (报送) of the year, so that a kind's and the
+ * city's count the units that submitted; it is no cell of the report. New counters are appended:
+ * the ids of the stored ones do not change.
  */
 enum counter_base {
 	COUNTER_APP_RECEIVED = 0,
@@ -84,7 +88,8 @@ enum counter_base {
 	COUNTER_CASE = COUNTER_APP_OUTCOME + OUTCOME_COUNT * APP_COLUMN_COUNT,
 	COUNTER_PRO = COUNTER_CASE + CASE_GROUP_COUNT * (CASE_COLUMN_COUNT - 1),
 	COUNTER_RECORDS = COUNTER_PRO + PRO_FLOW_COUNT,
-	COUNTER_COUNT = COUNTER_RECORDS + RECORD_KIND_COUNT
+	COUNTER_SUBMITTED = COUNTER_RECORDS + RECORD_KIND_COUNT,
+	COUNTER_COUNT = COUNTER_SUBMITTED + 1
 };
 
 static inline int counter_app_received(int col)

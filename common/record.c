@@ -259,6 +259,58 @@ static int check_tally(const Xxgk__V1__Tally *t, struct record_facts *f, char *m
 	return 0;
 }
 
+void submission_id(int year, char *buf, size_t size)
+{
+	snprintf(buf, size, SUBMISSION_ID_PREFIX "%04d", year);
+}
+
+/* The year a submission's id names, or 0 when it is not "报送-YYYY" of a supported year. */
+static int submission_id_year(const char *id)
+{
+	size_t prefix = strlen(SUBMISSION_ID_PREFIX);
+	int year = 0;
+	if (strncmp(id, SUBMISSION_ID_PREFIX, prefix) != 0 || strlen(id) != prefix + 4)
+		return 0;
+	for (size_t i = prefix; i < prefix + 4; i++) {
+		if (id[i] < '0' || id[i] > '9')
+			return 0;
+		year = year * 10 + (id[i] - '0');
+	}
+	return year >= DATE_YEAR_MIN && year <= DATE_YEAR_MAX ? year : 0;
+}
+
+/*
+ * A submission is one record per unit and year, so that the submitted counter of a unit is 0 or
+ * 1 and its rollups count units: the id must be the year's, and a tombstone's id says its year.
+ */
+static int check_submission(const Xxgk__V1__Record *r, struct record_facts *f, char *msg,
+			    size_t size)
+{
+	char want[SUBMISSION_ID_MAX];
+	int id_year = submission_id_year(r->id);
+	if (f->deleted) {
+		if (!id_year)
+			return reject(msg, size,
+				      "id: a submission's id is " SUBMISSION_ID_PREFIX
+				      "YYYY, a year from %d to %d",
+				      DATE_YEAR_MIN, DATE_YEAR_MAX);
+		f->sub.year = id_year;
+		return 0;
+	}
+	const Xxgk__V1__Submission *s = r->submission;
+	if (!s->has_year)
+		return reject(msg, size, "submission.year: missing");
+	if (s->year < DATE_YEAR_MIN || s->year > DATE_YEAR_MAX)
+		return reject(msg, size, "submission.year: %u is not a year from %d to %d",
+			      (unsigned)s->year, DATE_YEAR_MIN, DATE_YEAR_MAX);
+	submission_id((int)s->year, want, sizeof(want));
+	if (strcmp(r->id, want) != 0)
+		return reject(msg, size, "id: the submission of %u has the id %s",
+			      (unsigned)s->year, want);
+	f->sub.year = (int)s->year;
+	return 0;
+}
+
 int record_kind_of(const Xxgk__V1__Record *r)
 {
 	switch (r->body_case) {
@@ -270,6 +322,8 @@ int record_kind_of(const Xxgk__V1__Record *r)
 		return r->legal_case ? RECORD_CASE : -1;
 	case XXGK__V1__RECORD__BODY_TALLY:
 		return r->tally ? RECORD_TALLY : -1;
+	case XXGK__V1__RECORD__BODY_SUBMISSION:
+		return r->submission ? RECORD_SUBMISSION : -1;
 	default:
 		return -1;
 	}
@@ -286,9 +340,12 @@ int record_check(const Xxgk__V1__Record *r, struct record_facts *f, char *msg, s
 		return reject(msg, size, "revision: missing or 0 (revisions start at 1)");
 	int kind = record_kind_of(r);
 	if (kind < 0)
-		return reject(msg, size, "record: no application, document, legal_case or tally");
+		return reject(msg, size,
+			      "record: no application, document, legal_case, tally or submission");
 	f->kind = (enum record_kind)kind;
 	f->deleted = r->has_deleted && r->deleted;
+	if (f->kind == RECORD_SUBMISSION)
+		return check_submission(r, f, msg, size);
 	if (f->deleted)
 		return 0; /* a tombstone's body only names its kind */
 	switch (f->kind) {
@@ -300,6 +357,8 @@ int record_check(const Xxgk__V1__Record *r, struct record_facts *f, char *msg, s
 		return check_case(r->legal_case, f, msg, size);
 	case RECORD_TALLY:
 		return check_tally(r->tally, f, msg, size);
+	case RECORD_SUBMISSION:
+		break; /* checked above */
 	}
 	return reject(msg, size, "record: unknown kind");
 }
@@ -312,6 +371,7 @@ size_t record_pack_canonical(const Xxgk__V1__Record *r, uint8_t *buf, size_t siz
 		Xxgk__V1__Document doc;
 		Xxgk__V1__Case cas;
 		Xxgk__V1__Tally tally;
+		Xxgk__V1__Submission sub;
 	} body;
 	bool deleted = r->has_deleted && r->deleted;
 	if (record_kind_of(r) < 0)

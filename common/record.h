@@ -16,7 +16,18 @@
 #define RECORD_PACKED_MAX 2048
 #define RECORD_MESSAGE_MAX 160 /* a rejection reason, with its terminating NUL */
 
-enum record_kind { RECORD_APPLICATION, RECORD_DOCUMENT, RECORD_CASE, RECORD_TALLY };
+/* The data kinds first (cells.h counts RECORD_KIND_COUNT of them), then the submission. */
+enum record_kind {
+	RECORD_APPLICATION,
+	RECORD_DOCUMENT,
+	RECORD_CASE,
+	RECORD_TALLY,
+	RECORD_SUBMISSION
+};
+
+/* The id of the one submission (报送) record of a unit and year: "报送-2024". */
+#define SUBMISSION_ID_PREFIX "报送-"
+#define SUBMISSION_ID_MAX 16
 
 struct record_facts {
 	enum record_kind kind;
@@ -45,6 +56,9 @@ struct record_facts {
 			int year;
 			int64_t value;
 		} tally;
+		struct {
+			int year; /* the year submitted; of a tombstone too, read from its id */
+		} sub;
 	};
 };
 
@@ -59,6 +73,9 @@ int record_check(const Xxgk__V1__Record *r, struct record_facts *facts, char *ms
  * characters. Returns 0, or XXGK_EINVAL with "field: reason" in msg.
  */
 int record_check_name(const char *field, const char *s, size_t max, char *msg, size_t size);
+
+/* Writes the submission id of year into buf (SUBMISSION_ID_MAX bytes is enough). */
+void submission_id(int year, char *buf, size_t size);
 
 /* The record kind of a body case, or -1 when the record has no body. */
 int record_kind_of(const Xxgk__V1__Record *r);

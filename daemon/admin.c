@@ -222,15 +222,31 @@ static void status(struct admin *a, struct envelope *env, uint64_t id)
 	wire_reply(a->socket, env, id, &reply);
 }
 
-static void units(struct admin *a, struct envelope *env, uint64_t id)
+static void units(struct admin *a, struct envelope *env, uint64_t id, const Xxgk__V1__UnitsQuery *q)
 {
+	if (q && q->has_year && (q->year < DATE_YEAR_MIN || q->year > DATE_YEAR_MAX)) {
+		wire_error(a->socket, env, id, "units: year: want a year from %d to %d, not %u",
+			   DATE_YEAR_MIN, DATE_YEAR_MAX, (unsigned)q->year);
+		return;
+	}
 	pthread_mutex_lock(&a->units_lock);
 	size_t n = a->n_units;
 	Xxgk__V1__Unit *list = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*list));
 	Xxgk__V1__Unit **ptrs = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*ptrs));
-	if (list == NULL || ptrs == NULL) {
+	const char **ids = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*ids));
+	struct store_unit_year *years = arena_alloc(&a->arena, (n ? n : 1) * sizeof(*years));
+	if (list == NULL || ptrs == NULL || ids == NULL || years == NULL) {
 		pthread_mutex_unlock(&a->units_lock);
 		wire_error(a->socket, env, id, "units: out of memory");
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		ids[i] = a->units[i].id;
+	/* the year of every unit from one read transaction: one consistent state */
+	int rc = q && q->has_year ? store_unit_years(a->st, (int)q->year, ids, n, years) : 0;
+	if (rc) {
+		pthread_mutex_unlock(&a->units_lock);
+		wire_error(a->socket, env, id, "units: %s", xxgk_strerror(rc));
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -239,6 +255,14 @@ static void units(struct admin *a, struct envelope *env, uint64_t id)
 		list[i].name = a->units[i].name;
 		list[i].has_kind = 1;
 		list[i].kind = a->units[i].kind;
+		if (q && q->has_year) {
+			list[i].has_submitted = list[i].has_submitted_at = 1;
+			list[i].has_records = list[i].has_last_record_at = 1;
+			list[i].submitted = years[i].submitted;
+			list[i].submitted_at = years[i].submitted_at;
+			list[i].records = years[i].records;
+			list[i].last_record_at = years[i].last_record_at;
+		}
 		ptrs[i] = &list[i];
 	}
 	Xxgk__V1__UnitsReply body = XXGK__V1__UNITS_REPLY__INIT;
@@ -556,7 +580,7 @@ static void answer(struct admin *a)
 		status(a, &env, req->request_id);
 		break;
 	case XXGK__V1__REQUEST__BODY_UNITS:
-		units(a, &env, req->request_id);
+		units(a, &env, req->request_id, req->units);
 		break;
 	case XXGK__V1__REQUEST__BODY_VERIFY:
 		/* reads the whole store: at normal priority, not ahead of the ingest */

@@ -66,9 +66,9 @@ static void metrics_page(struct evhttp_request *req, void *arg)
 				    (unsigned long long)m->records[s]);
 	evbuffer_add_printf(b, "# HELP xxgk_applied_records_total Records applied, by kind.\n"
 			       "# TYPE xxgk_applied_records_total counter\n");
-	for (int k = 0; k < 4; k++)
+	for (int k = 0; k <= RECORD_SUBMISSION; k++)
 		evbuffer_add_printf(b, "xxgk_applied_records_total{kind=\"%s\"} %llu\n",
-				    record_kind_names[k],
+				    k < RECORD_KIND_COUNT ? record_kind_names[k] : "submission",
 				    (unsigned long long)m->applied_by_kind[k]);
 	evbuffer_add_printf(
 	    b,

@@ -15,8 +15,8 @@
 #define METRICS_LATENCY_BUCKETS 9
 
 struct metrics {
-	uint64_t records[5];	     /* by RecordStatus code */
-	uint64_t applied_by_kind[4]; /* by enum record_kind */
+	uint64_t records[5];				 /* by RecordStatus code */
+	uint64_t applied_by_kind[RECORD_SUBMISSION + 1]; /* by enum record_kind */
 	uint64_t pushes, commits, failed_commits;
 	uint64_t latency[METRICS_LATENCY_BUCKETS + 1]; /* commit seconds, cumulative at render */
 	double latency_sum;

@@ -97,6 +97,8 @@ int rules_flows(const struct record_facts *f, struct flow out[RULES_FLOWS_MAX])
 			n = add(out, n, f->tally.year, counter_pro(tally_flow(f->tally.measure)),
 				f->tally.value);
 		return n;
+	case RECORD_SUBMISSION:
+		return add(out, n, f->sub.year, COUNTER_SUBMITTED, 1);
 	}
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cells.h"
@@ -29,6 +30,10 @@
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
  *   freezes, snapshots, audit: frozen years, see store_freeze.h
+ *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
+ *             last stored; [unit number u32 BE][year u16 BE] -> u64 BE, when the unit's live
+ *             submission of the year was stored (absent once withdrawn). Seconds since the
+ *             epoch, written in the transaction of the record; times verify cannot recompute.
  */
 struct unit_entry {
 	char id[RECORD_UNIT_MAX + 1];
@@ -39,7 +44,9 @@ struct unit_entry {
 
 struct store {
 	MDB_env *env;
-	MDB_dbi db_meta, db_units, db_records, db_counters;
+	MDB_dbi db_meta, db_units, db_records, db_counters, db_activity;
+	int has_activity;	  /* 0: a read-only store written before activity was kept */
+	uint64_t now;		  /* store_apply's time, seconds since the epoch */
 	struct unit_entry *units; /* sorted by id */
 	size_t n_units;
 	struct unit_entry **unit_by_number; /* indexed by number, NULL where none */
@@ -376,7 +383,8 @@ static int open_databases(struct store *st)
 	} dbs[] = {{"meta", &st->db_meta},
 		   {"units", &st->db_units},
 		   {"records", &st->db_records},
-		   {"counters", &st->db_counters}};
+		   {"counters", &st->db_counters},
+		   {"activity", &st->db_activity}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
 		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc)
@@ -387,6 +395,7 @@ static int open_databases(struct store *st)
 		if (rc)
 			wtxn_fail_mdb(&t, rc);
 	}
+	st->has_activity = 1;
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -422,6 +431,13 @@ static int open_databases_read_only(struct store *st)
 		rc = XXGK_ESCHEMA;
 	if (rc == 0)
 		rc = freeze_open(txn, &st->freeze, 0);
+	/* a store written before activity was kept has none: it reads as never */
+	if (rc == 0) {
+		int arc = mdb_dbi_open(txn, "activity", 0, &st->db_activity);
+		if (arc && arc != MDB_NOTFOUND)
+			rc = arc;
+		st->has_activity = arc == 0;
+	}
 	/* committed, not aborted: an abort would close the handles just opened */
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
@@ -747,6 +763,30 @@ static int frozen(const struct store *st, const Xxgk__V1__Record *r, const struc
 	return 1;
 }
 
+/*
+ * When a record was stored: the unit's last record, or its submission of a year (gone with the
+ * submission's withdrawal). In the record's transaction, so that both are there or neither.
+ */
+static void note_activity(struct store *st, struct wtxn *t, const struct unit_entry *u,
+			  const struct record_facts *f)
+{
+	uint8_t kb[6], vb[8];
+	size_t klen = 4;
+	put_be32(kb, u->number);
+	if (f->kind == RECORD_SUBMISSION) {
+		kb[4] = (uint8_t)(f->sub.year >> 8);
+		kb[5] = (uint8_t)f->sub.year;
+		klen = 6;
+	}
+	put_be32(vb, (uint32_t)(st->now >> 32));
+	put_be32(vb + 4, (uint32_t)st->now);
+	MDB_val k = {klen, kb}, v = {sizeof(vb), vb};
+	if (f->kind == RECORD_SUBMISSION && f->deleted)
+		wtxn_del(t, st->db_activity, &k);
+	else
+		wtxn_put(t, st->db_activity, &k, &v);
+}
+
 /* Applies one record in t, its counter changes added to deltas (not yet written). */
 static void apply_record(struct store *st, struct wtxn *t, struct delta_list *deltas,
 			 const Xxgk__V1__Record *r, struct store_status *s)
@@ -784,6 +824,7 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	wtxn_put(t, st->db_records, &k, &v);
 	if ((has_old && add_flows(deltas, u, &of, -1)) || add_flows(deltas, u, &f, +1))
 		wtxn_fail(t, XXGK_ENOMEM);
+	note_activity(st, t, u, &f);
 	s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
 }
 
@@ -804,6 +845,8 @@ static const char *overflow_field(const Xxgk__V1__Record *r, const struct counte
 		return "document";
 	case XXGK__V1__RECORD__BODY_LEGAL_CASE:
 		return "legal_case";
+	case XXGK__V1__RECORD__BODY_SUBMISSION:
+		return "submission";
 	default:
 		return key->counter < COUNTER_RECORDS ? "tally.value" : "tally";
 	}
@@ -879,6 +922,7 @@ int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
 		struct store_status *statuses)
 {
 	struct apply_args a = {records, n, statuses, NULL};
+	st->now = (uint64_t)time(NULL);
 	int rc = with_retries(st, apply_attempt, &a);
 	if (rc == XXGK_ERANGE) {
 		struct delta_list careful = {0};
@@ -1015,22 +1059,72 @@ const char *store_unit_id(const struct store *st, uint32_t number)
 	return u ? u->id : NULL;
 }
 
-static int unit_has_records(struct store *st, MDB_txn *txn, uint32_t number, int year, int *out)
+/* One counter of a unit and year; absent is zero. Returns 0 or an LMDB code. */
+static int unit_counter(struct store *st, MDB_txn *txn, uint32_t number, int year, int counter,
+			int64_t *out)
 {
+	struct counter_key key = {SCOPE_UNIT, number, (uint16_t)year, (uint16_t)counter};
+	uint8_t kb[COUNTER_KEY_SIZE];
+	counter_key_encode(&key, kb);
+	MDB_val k = {sizeof(kb), kb}, v;
+	int rc = mdb_get(txn, st->db_counters, &k, &v);
 	*out = 0;
-	for (int kind = 0; kind < RECORD_KIND_COUNT && !*out; kind++) {
-		struct counter_key key = {SCOPE_UNIT, number, (uint16_t)year,
-					  (uint16_t)counter_records(kind)};
-		uint8_t kb[COUNTER_KEY_SIZE];
-		counter_key_encode(&key, kb);
-		MDB_val k = {sizeof(kb), kb}, v;
-		int rc = mdb_get(txn, st->db_counters, &k, &v);
+	if (rc == 0 && v.mv_size != sizeof(*out))
+		return MDB_CORRUPTED;
+	if (rc == 0)
+		memcpy(out, v.mv_data, sizeof(*out));
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* A time of the activity database (klen 4: the unit's last record; 6: its submission of year). */
+static int unit_time(struct store *st, MDB_txn *txn, uint32_t number, int year, size_t klen,
+		     uint64_t *out)
+{
+	uint8_t kb[6];
+	put_be32(kb, number);
+	kb[4] = (uint8_t)(year >> 8);
+	kb[5] = (uint8_t)year;
+	MDB_val k = {klen, kb}, v;
+	*out = 0;
+	if (!st->has_activity)
+		return 0;
+	int rc = mdb_get(txn, st->db_activity, &k, &v);
+	if (rc == 0 && v.mv_size != 8)
+		return MDB_CORRUPTED;
+	if (rc == 0)
+		*out = (uint64_t)get_be32(v.mv_data) << 32 | get_be32((uint8_t *)v.mv_data + 4);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_unit_years(struct store *st, int year, const char *const *ids, size_t n,
+		     struct store_unit_year *out)
+{
+	MDB_txn *txn;
+	if (year < DATE_YEAR_MIN || year > DATE_YEAR_MAX)
+		return XXGK_EINVAL;
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		const struct unit_entry *u = ids[i] ? unit_find(st, ids[i]) : NULL;
+		int64_t submitted = 0, records;
+		out[i] = (struct store_unit_year){0};
+		if (u == NULL)
+			continue; /* listed but never stored: nothing sent */
+		rc = unit_counter(st, txn, u->number, year, COUNTER_SUBMITTED, &submitted);
+		out[i].submitted = submitted > 0;
+		for (int kind = 0; kind < RECORD_KIND_COUNT && rc == 0; kind++) {
+			rc =
+			    unit_counter(st, txn, u->number, year, counter_records(kind), &records);
+			out[i].records += records > 0 ? (uint64_t)records : 0;
+		}
+		if (rc == 0 && out[i].submitted)
+			rc = unit_time(st, txn, u->number, year, 6, &out[i].submitted_at);
 		if (rc == 0)
-			*out = 1;
-		else if (rc != MDB_NOTFOUND)
-			return rc;
+			rc = unit_time(st, txn, u->number, year, 4, &out[i].last_record_at);
 	}
-	return 0;
+	rtxn_end(st, txn);
+	return xxgk_error_from_mdb(rc);
 }
 
 int store_silent_units(struct store *st, int year, const struct report_scope *scope,
@@ -1042,12 +1136,12 @@ int store_silent_units(struct store *st, int year, const struct report_scope *sc
 		return rc;
 	for (size_t i = 0; i < st->n_units && rc == 0; i++) {
 		const struct unit_entry *u = &st->units[i];
-		int has = 0;
+		int64_t submitted = 0;
 		if (!u->listed || (scope->type == SCOPE_KIND && u->kind != scope->kind) ||
 		    (scope->type == SCOPE_UNIT && strcmp(u->id, scope->unit ? scope->unit : "")))
 			continue;
-		rc = unit_has_records(st, txn, u->number, year, &has);
-		if (rc == 0 && !has)
+		rc = unit_counter(st, txn, u->number, year, COUNTER_SUBMITTED, &submitted);
+		if (rc == 0 && submitted <= 0)
 			fn(ctx, u->id);
 	}
 	rtxn_end(st, txn);

@@ -101,12 +101,28 @@ int store_report(struct store *st, int year, const struct report_scope *scope, i
 		 struct report *out);
 
 /*
- * Calls fn with the id of every listed unit in scope that has no live record dated in year
- * (a unit that sent zeros has records; one that sent nothing has none).
+ * Calls fn with the id of every listed unit in scope that has not submitted year: no live
+ * submission (报送) of the year is stored for it, whatever records it sent
+ * (本年度未报送数据的单位).
  */
 typedef void (*store_unit_fn)(void *ctx, const char *unit);
 int store_silent_units(struct store *st, int year, const struct report_scope *scope,
 		       store_unit_fn fn, void *ctx);
+
+/* A unit's year as xxgkctl units --year shows it. Times are seconds since the epoch, 0: never. */
+struct store_unit_year {
+	int submitted;		 /* a live submission of the year is stored */
+	uint64_t submitted_at;	 /* when it was stored */
+	uint64_t records;	 /* live records of the year (the records.* counters) */
+	uint64_t last_record_at; /* when a record of the unit (not a submission) was last stored */
+};
+
+/*
+ * Fills out[i] for the unit ids[i] and year, all from one read transaction; a unit the store
+ * never knew gets zeros. Returns 0, XXGK_EINVAL for a bad year, or an error.
+ */
+int store_unit_years(struct store *st, int year, const char *const *ids, size_t n,
+		     struct store_unit_year *out);
 
 typedef void (*store_difference_fn)(void *ctx, const char *difference);
 

@@ -300,7 +300,7 @@ static int check_end(struct walk *w)
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	static const char *const names[] = {"meta",    "units",	    "records", "counters",
-					    "freezes", "snapshots", "audit"};
+					    "freezes", "snapshots", "audit",   "activity"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -419,6 +419,13 @@ static int audit_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if ((k->mv_size != 4 && k->mv_size != 6) || v->mv_size != 8)
+		return damaged(w->why, w->len, "an entry of the activity database has a bad size");
+	return 0;
+}
+
 /* Reads every entry of dbi in key order: keys strictly ascending, every value byte read. */
 static int walk_db(struct walk *w, MDB_dbi dbi, const char *name, entry_fn fn)
 {
@@ -459,11 +466,12 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
 	static const struct {
 		const char *name;
 		entry_fn fn;
-		int optional;
+		int optional; /* 1: a database that stores written before it was added do not have
+			       */
 	} dbs[] = {{"meta", meta_entry, 0},	 {"units", unit_entry, 0},
 		   {"records", record_entry, 0}, {"counters", counter_entry, 0},
 		   {"freezes", freeze_entry, 1}, {"snapshots", snapshot_entry, 1},
-		   {"audit", audit_entry, 1}};
+		   {"audit", audit_entry, 1},	 {"activity", activity_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;

@@ -122,6 +122,17 @@ void model_report(const struct model_record *records, size_t n, int (*in_scope)(
 		case RECORD_TALLY:
 			model_tally(out, f, year);
 			break;
+		case RECORD_SUBMISSION:
+			break; /* no cell: it only says whether the unit submitted */
 		}
 	}
+}
+
+int model_submitted(const struct model_record *records, size_t n, int unit, int year)
+{
+	for (size_t i = 0; i < n; i++)
+		if (records[i].unit == unit && records[i].f.kind == RECORD_SUBMISSION &&
+		    !records[i].f.deleted && records[i].f.sub.year == year)
+			return 1;
+	return 0;
 }

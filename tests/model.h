@@ -20,4 +20,7 @@ struct model_record {
 void model_report(const struct model_record *records, size_t n, int (*in_scope)(int, void *),
 		  void *ctx, int year, int template_year, struct report *out);
 
+/* Whether unit has a live submission (报送) of year among the records: it is not silent. */
+int model_submitted(const struct model_record *records, size_t n, int unit, int year);
+
 #endif

@@ -13,8 +13,8 @@ static uint64_t mix(uint64_t a, uint64_t b)
 	return rng_next(&r);
 }
 
-void stream_make(struct stream *s, const struct city *c, size_t records, int year_from, int year_to,
-		 uint64_t seed)
+static void make(struct stream *s, const struct city *c, size_t records, int year_from, int year_to,
+		 uint64_t seed, int with_submissions)
 {
 	struct rng rng = {seed};
 	size_t *revisions = calloc(records, sizeof(*revisions));
@@ -27,11 +27,13 @@ void stream_make(struct stream *s, const struct city *c, size_t records, int yea
 		first[j] = total;
 		total += revisions[j];
 	}
+	/* at most one submission per unit and year, of up to 3 revisions each */
+	size_t subs_max = c->n * (size_t)(year_to - year_from + 1);
 	s->n_records = records;
 	s->n_trecs = total;
-	s->trecs = calloc(total, sizeof(*s->trecs));
-	s->model = calloc(records, sizeof(*s->model));
-	s->latest = calloc(records, sizeof(*s->latest));
+	s->trecs = calloc(total + 3 * subs_max, sizeof(*s->trecs));
+	s->model = calloc(records + subs_max, sizeof(*s->model));
+	s->latest = calloc(records + subs_max, sizeof(*s->latest));
 	assert_non_null(s->trecs);
 	for (size_t j = 0; j < records; j++) {
 		char id[32], msg[RECORD_MESSAGE_MAX];
@@ -51,6 +53,30 @@ void stream_make(struct stream *s, const struct city *c, size_t records, int yea
 		s->model[j].unit = unit;
 		assert_int_equal(record_check(s->latest[j], &s->model[j].f, msg, sizeof(msg)), 0);
 	}
+	/* submissions (报送): half the units' years, revised, the last revision a withdrawal
+	 * (tombstone) one time in four */
+	for (size_t unit = 0; unit < c->n; unit++)
+		for (int year = year_from; year <= year_to; year++) {
+			char id[SUBMISSION_ID_MAX], msg[RECORD_MESSAGE_MAX];
+			size_t j = s->n_records, revs = 1 + rng_below(&rng, 3);
+			if (!with_submissions || rng_below(&rng, 2))
+				continue;
+			submission_id(year, id, sizeof(id));
+			for (size_t r = 1; r <= revs; r++) {
+				struct trec *t = &s->trecs[total + r - 1];
+				if (r == revs && rng_below(&rng, 4) == 0)
+					trec_tombstone(t, c->ids[unit], id, r, RECORD_SUBMISSION);
+				else
+					trec_submission(t, c->ids[unit], year, r);
+			}
+			s->latest[j] = &s->trecs[total + revs - 1].r;
+			s->model[j].unit = (int)unit;
+			assert_int_equal(
+			    record_check(s->latest[j], &s->model[j].f, msg, sizeof(msg)), 0);
+			total += revs;
+			s->n_records++;
+		}
+	s->n_trecs = total;
 	size_t dups = total / 5;
 	s->n_entries = total + dups;
 	s->entries = calloc(s->n_entries, sizeof(*s->entries));
@@ -67,6 +93,18 @@ void stream_make(struct stream *s, const struct city *c, size_t records, int yea
 	}
 	free(revisions);
 	free(first);
+}
+
+void stream_make(struct stream *s, const struct city *c, size_t records, int year_from, int year_to,
+		 uint64_t seed)
+{
+	make(s, c, records, year_from, year_to, seed, 0);
+}
+
+void stream_make_with_submissions(struct stream *s, const struct city *c, size_t records,
+				  int year_from, int year_to, uint64_t seed)
+{
+	make(s, c, records, year_from, year_to, seed, 1);
 }
 
 void stream_free(struct stream *s)

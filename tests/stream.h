@@ -24,6 +24,12 @@ struct stream {
 
 void stream_make(struct stream *s, const struct city *c, size_t records, int year_from, int year_to,
 		 uint64_t seed);
+/*
+ * The same, followed by submissions (报送, ids 报送-YYYY): about half of the units' years, up to
+ * 3 revisions each, the last one a withdrawal one time in four; n_records counts them too.
+ */
+void stream_make_with_submissions(struct stream *s, const struct city *c, size_t records,
+				  int year_from, int year_to, uint64_t seed);
 void stream_free(struct stream *s);
 
 #endif

@@ -5,7 +5,9 @@
  *    once, and verify's recomputation;
  *  - identities: every report (each unit, unit kind and the city, each year, both templates)
  *    satisfies the report's identities, equals the independent model, and the city and each
- *    kind are the sums of their units.
+ *    kind are the sums of their units;
+ *  - silent units: every scope's 本年度未报送数据的单位 are exactly the units the model finds
+ *    without a live submission (报送) of the year, and the submitted counters count the others.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,7 +76,7 @@ static int setup(void **state)
 	struct rng rng = {seed ^ 1};
 
 	city_make(&fx->city, UNITS);
-	stream_make(&fx->s, &fx->city, RECORDS, YEAR_FROM, YEAR_TO, seed);
+	stream_make_with_submissions(&fx->s, &fx->city, RECORDS, YEAR_FROM, YEAR_TO, seed);
 	fx->stream_len = fx->s.n_entries;
 	fx->dir_stream = tmpdir_make("stream");
 	fx->stream = test_store_open(fx->dir_stream, &fx->city);
@@ -84,13 +86,13 @@ static int setup(void **state)
 	struct fixture counts = {0};
 	fx->dir_latest = tmpdir_make("latest");
 	fx->latest = test_store_open(fx->dir_latest, &fx->city);
-	apply_in_batches(&counts, fx->latest, fx->s.latest, RECORDS, &rng);
-	assert_int_equal(counts.applied, RECORDS);
+	apply_in_batches(&counts, fx->latest, fx->s.latest, fx->s.n_records, &rng);
+	assert_int_equal(counts.applied, fx->s.n_records);
 
-	printf("# %zu records in a stream of %zu: %zu applied, %zu duplicate, %zu stale, %zu "
-	       "rejected\n",
-	       (size_t)RECORDS, fx->stream_len, fx->applied, fx->duplicate, fx->stale,
-	       fx->rejected);
+	printf("# %zu records (%zu of them submissions) in a stream of %zu: %zu applied, %zu "
+	       "duplicate, %zu stale, %zu rejected\n",
+	       fx->s.n_records, fx->s.n_records - RECORDS, fx->stream_len, fx->applied,
+	       fx->duplicate, fx->stale, fx->rejected);
 	*state = fx;
 	return 0;
 }
@@ -171,7 +173,7 @@ static void check_scope(struct fixture *fx, int year, int template_year,
 	assert_int_equal(store_report(fx->stream, year, scope, template_year, out), 0);
 	assert_int_equal(out->template_year, template_year);
 	check_report_identities(out, what);
-	model_report(fx->s.model, RECORDS, in_scope, filter, year, template_year, &model);
+	model_report(fx->s.model, fx->s.n_records, in_scope, filter, year, template_year, &model);
 	if (!report_compare(out, &model, where, sizeof(where)))
 		fail_msg("%s differs from the model at %s", what, where);
 	/* X-CARRY */
@@ -179,6 +181,61 @@ static void check_scope(struct fixture *fx, int year, int template_year,
 	for (int c = 0; c < APP_COLUMNS_WITH_TOTAL; c++)
 		if (out->app[APP_ROW_CARRIED_IN][c] != previous.app[APP_ROW_CARRIED_OUT][c])
 			fail_msg("%s: X-CARRY fails in column %s", what, app_columns[c].key);
+}
+
+struct silent_list {
+	int seen[UNITS];
+	const struct city *city;
+};
+
+static void note_silent(void *ctx, const char *unit)
+{
+	struct silent_list *l = ctx;
+	for (int u = 0; u < UNITS; u++)
+		if (strcmp(l->city->ids[u], unit) == 0)
+			l->seen[u]++;
+}
+
+static void test_silent_units(void **state)
+{
+	struct fixture *fx = *state;
+	size_t silent_total = 0, submitted_total = 0;
+	for (int year = YEAR_FROM - 1; year <= YEAR_TO + 1; year++) {
+		for (int k = 0; k <= 4; k++) {
+			struct silent_list l = {{0}, &fx->city};
+			struct report_scope scope = {.type = k ? SCOPE_KIND : SCOPE_CITY,
+						     .kind = k};
+			const char *ids[UNITS];
+			struct store_unit_year uy[UNITS];
+			int submitted = 0;
+			assert_int_equal(
+			    store_silent_units(fx->stream, year, &scope, note_silent, &l), 0);
+			for (int u = 0; u < UNITS; u++)
+				ids[u] = fx->city.ids[u];
+			assert_int_equal(store_unit_years(fx->stream, year, ids, UNITS, uy), 0);
+			for (int u = 0; u < UNITS; u++) {
+				int in = k == 0 || fx->city.units[u].kind == k;
+				int sub = model_submitted(fx->s.model, fx->s.n_records, u, year);
+				if (l.seen[u] != (in && !sub))
+					fail_msg("%d kind %d: unit %s is %slisted as silent, the "
+						 "model says it %s",
+						 year, k, ids[u], l.seen[u] ? "" : "not ",
+						 sub ? "submitted" : "did not submit");
+				assert_int_equal(uy[u].submitted, sub);
+				submitted += in && sub;
+				if (k == 0) {
+					silent_total += !sub;
+					submitted_total += sub;
+				}
+			}
+			/* the rollup counts the units that submitted */
+			struct counter_key key = {(uint8_t)scope.type, (uint32_t)k, (uint16_t)year,
+						  COUNTER_SUBMITTED};
+			assert_int_equal(store_counter(fx->stream, &key), submitted);
+		}
+	}
+	printf("# %zu units' years submitted, %zu silent\n", submitted_total, silent_total);
+	assert_true(submitted_total > 10 && silent_total > 10);
 }
 
 static void add_report(struct report *sum, const struct report *r)
@@ -247,6 +304,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_idempotence),
 	    cmocka_unit_test(test_identities),
+	    cmocka_unit_test(test_silent_units),
 	};
 	return cmocka_run_group_tests_name("random_stream", tests, setup, teardown);
 }

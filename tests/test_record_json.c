@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "record.h"
@@ -16,6 +17,8 @@ static Xxgk__V1__Record *parse(const char *text, char *err)
 {
 	return record_from_json(text, strlen(text), err, 256);
 }
+
+static void expect_error(const char *text, const char *want);
 
 static void test_good_lines(void **state)
 {
@@ -61,6 +64,23 @@ static void test_good_lines(void **state)
 	assert_non_null(r);
 	assert_true(r->tally->has_value && r->tally->value == -12);
 	xxgk__v1__record__free_unpacked(r, NULL);
+
+	/* a submission (报送): its year a number or a string of digits, and back the same */
+	r = parse("{\"unit\":\"u\",\"id\":\"报送-2024\",\"revision\":1,\"submission\":{"
+		  "\"year\":\"2024\"}}",
+		  err);
+	assert_non_null(r);
+	assert_int_equal(r->body_case, XXGK__V1__RECORD__BODY_SUBMISSION);
+	assert_true(r->submission->has_year && r->submission->year == 2024);
+	assert_int_equal(record_check(r, &f, err, sizeof(err)), 0);
+	char *line = record_to_json(r);
+	assert_string_equal(line, "{\"unit\":\"u\",\"id\":\"报送-2024\",\"revision\":1,"
+				  "\"submission\":{\"year\":2024}}");
+	free(line);
+	xxgk__v1__record__free_unpacked(r, NULL);
+	expect_error("{\"unit\":\"u\",\"id\":\"报送-2024\",\"revision\":1,\"submission\":{"
+		     "\"year\":-1}}",
+		     "submission.year: want a whole number");
 }
 
 static void expect_error(const char *text, const char *want)

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "error.h"
 #include "rules.h"
@@ -217,6 +218,118 @@ static void poke(const char *dir, const char *db, const void *key, size_t klen, 
 	}
 	assert_int_equal(mdb_txn_commit(txn), 0);
 	mdb_env_close(env);
+}
+
+struct names {
+	char v[256];
+};
+
+static void add_name(void *ctx, const char *unit)
+{
+	struct names *n = ctx;
+	snprintf(n->v + strlen(n->v), sizeof(n->v) - strlen(n->v), "%s%s", n->v[0] ? " " : "",
+		 unit);
+}
+
+static void silent(struct store *st, int year, const struct report_scope *scope, char *out)
+{
+	struct names n = {""};
+	assert_int_equal(store_silent_units(st, year, scope, add_name, &n), 0);
+	strcpy(out, n.v);
+}
+
+static int64_t submitted(struct store *st, uint8_t scope, uint32_t id, int year)
+{
+	struct counter_key k = {scope, id, (uint16_t)year, COUNTER_SUBMITTED};
+	return store_counter(st, &k);
+}
+
+/*
+ * A submission (报送) moves the submitted counter of its unit, kind and the city in the same
+ * transaction, no cell of the report; silent units are the listed units without one, whatever
+ * records they have; a withdrawal (tombstone) and a later revision move it back and forth.
+ */
+static void test_submissions(void **state)
+{
+	struct fixture *fx = *state;
+	char *dir = tmpdir_make("submissions");
+	struct store *st = test_store_open(dir, &fx->city);
+	struct report_scope city = {.type = SCOPE_CITY}, township = {.type = SCOPE_KIND, .kind = 3};
+	struct trec t;
+	char names[256];
+	uint64_t t0 = (uint64_t)time(NULL);
+	/* u001 (township): a 2023 application concluded in 2024, its only 2024 activity */
+	trec_application(&t, "u001", "a", 1, 1, "2023-12-20", "2024-01-10", 1);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	/* u004 (township): a record dated 2024 */
+	trec_tally(&t, "u004", "x", 1, 1, "2024-03-01", 2);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	struct report before = city_report(st, 2024);
+	silent(st, 2024, &city, names);
+	assert_string_equal(names, "u000 u001 u002 u003 u004 u005 u006 u007");
+	silent(st, 2024, &township, names);
+	assert_string_equal(names, "u001 u004 u007");
+
+	trec_submission(&t, "u001", 2024, 1);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	assert_int_equal(apply_one(st, &t), DUPLICATE);
+	trec_submission(&t, "u002", 2024, 1); /* a 零报告: no record at all */
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	silent(st, 2024, &city, names);
+	assert_string_equal(names, "u000 u003 u004 u005 u006 u007");
+	silent(st, 2024, &township, names);
+	assert_string_equal(names, "u004 u007");
+	silent(st, 2023, &city, names); /* another year: not submitted */
+	assert_string_equal(names, "u000 u001 u002 u003 u004 u005 u006 u007");
+	assert_int_equal(submitted(st, SCOPE_UNIT, store_unit_number(st, "u001"), 2024), 1);
+	assert_int_equal(submitted(st, SCOPE_KIND, 3, 2024), 1);
+	assert_int_equal(submitted(st, SCOPE_KIND, 4, 2024), 1);
+	assert_int_equal(submitted(st, SCOPE_CITY, 0, 2024), 2);
+	struct report after = city_report(st, 2024);
+	char where[160];
+	assert_true(report_compare(&after, &before, where, sizeof(where)));
+	assert_verified(st);
+
+	/* units --year: submitted and when, records of the year, last record received */
+	const char *ids[] = {"u001", "u002", "u004", "u005", "nobody"};
+	struct store_unit_year uy[5];
+	uint64_t t1 = (uint64_t)time(NULL);
+	assert_int_equal(store_unit_years(st, 2024, ids, 5, uy), 0);
+	assert_true(uy[0].submitted && uy[0].submitted_at >= t0 && uy[0].submitted_at <= t1);
+	assert_int_equal(uy[0].records, 0); /* its application counts in 2023 */
+	assert_true(uy[0].last_record_at >= t0 && uy[0].last_record_at <= t1);
+	assert_true(uy[1].submitted && uy[1].submitted_at >= t0);
+	assert_int_equal(uy[1].last_record_at, 0);
+	assert_true(!uy[2].submitted && uy[2].submitted_at == 0 && uy[2].records == 1);
+	assert_true(uy[2].last_record_at >= t0);
+	assert_true(!uy[3].submitted && uy[3].records == 0 && uy[3].last_record_at == 0);
+	assert_true(!uy[4].submitted && uy[4].records == 0);
+	assert_int_equal(store_unit_years(st, 1999, ids, 5, uy), XXGK_EINVAL);
+
+	/* withdrawn: listed again, counted nowhere, no time; submitted again: counted */
+	trec_tombstone(&t, "u001", "报送-2024", 2, RECORD_SUBMISSION);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	silent(st, 2024, &township, names);
+	assert_string_equal(names, "u001 u004 u007");
+	assert_int_equal(submitted(st, SCOPE_CITY, 0, 2024), 1);
+	assert_int_equal(store_unit_years(st, 2024, ids, 1, uy), 0);
+	assert_true(!uy[0].submitted && uy[0].submitted_at == 0);
+	trec_submission(&t, "u001", 2024, 1);
+	assert_int_equal(apply_one(st, &t), STALE);
+	trec_submission(&t, "u001", 2024, 3);
+	assert_int_equal(apply_one(st, &t), APPLIED);
+	assert_int_equal(submitted(st, SCOPE_CITY, 0, 2024), 2);
+	assert_verified(st);
+
+	/* kept across a reopen, the times too */
+	store_close(st);
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	silent(st, 2024, &city, names);
+	assert_string_equal(names, "u000 u003 u004 u005 u006 u007");
+	assert_int_equal(store_unit_years(st, 2024, ids, 1, uy), 0);
+	assert_true(uy[0].submitted && uy[0].submitted_at >= t0);
+	store_close(st);
+	tmpdir_remove(dir);
 }
 
 static void test_schema_version(void **state)
@@ -787,6 +900,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_revision_rule, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_revisions_in_one_batch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_full_grows, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_submissions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_version, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_everything, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_units, setup, teardown),

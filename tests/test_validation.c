@@ -365,6 +365,42 @@ static void test_revision_and_body(void **state)
 	expect_rejected(fx, &t, INVALID, "record: no application");
 }
 
+/* A submission (报送): its year in range, its id the year's, a tombstone's id a year's. */
+static void test_submissions(void **state)
+{
+	struct fixture *fx = *state;
+	struct trec t;
+	trec_submission(&t, "u001", 0, 1);
+	snprintf(t.id, sizeof(t.id), "报送-2024");
+	expect_rejected(fx, &t, INVALID, "submission.year: missing");
+	trec_submission(&t, "u001", 1999, 1);
+	expect_rejected(fx, &t, INVALID, "submission.year: 1999 is not a year from 2000 to 2099");
+	trec_submission(&t, "u001", 2100, 1);
+	expect_rejected(fx, &t, INVALID, "submission.year: 2100 is not a year from 2000 to 2099");
+	trec_submission(&t, "u001", 2024, 1);
+	snprintf(t.id, sizeof(t.id), "报送-2023");
+	expect_rejected(fx, &t, INVALID, "id: the submission of 2024 has the id 报送-2024");
+	trec_submission(&t, "u001", 2024, 1);
+	snprintf(t.id, sizeof(t.id), "submission-2024");
+	expect_rejected(fx, &t, INVALID, "id: the submission of 2024 has the id 报送-2024");
+	const char *bad_ids[] = {"报送-24", "报送-1999", "报送-20x4", "报送-20245", "x-2024"};
+	for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]); i++) {
+		trec_tombstone(&t, "u001", bad_ids[i], 1, RECORD_SUBMISSION);
+		expect_rejected(fx, &t, INVALID, "id: a submission's id is 报送-YYYY");
+	}
+	trec_submission(&t, "u999", 2024, 1);
+	expect_rejected(fx, &t, UNKNOWN_UNIT, "not a unit of this city");
+	/* the year's id: applied, and withdrawn by a tombstone of the same id */
+	trec_submission(&t, "u001", 2024, 1);
+	struct store_status st;
+	Xxgk__V1__Record *r = &t.r;
+	test_apply(fx->st, &r, 1, &st);
+	assert_int_equal(st.code, APPLIED);
+	trec_tombstone(&t, "u001", "报送-2024", 2, RECORD_SUBMISSION);
+	test_apply(fx->st, &r, 1, &st);
+	assert_int_equal(st.code, APPLIED);
+}
+
 static void test_conflict(void **state)
 {
 	struct trec t;
@@ -428,6 +464,7 @@ int main(void)
 	    cmocka_unit_test(test_utf8_sanitize),
 	    cmocka_unit_test(test_values),
 	    cmocka_unit_test(test_revision_and_body),
+	    cmocka_unit_test(test_submissions),
 	    cmocka_unit_test(test_conflict),
 	    cmocka_unit_test(test_mixed_batch),
 	    cmocka_unit_test(test_date_parse),

@@ -59,7 +59,7 @@ static void test_example_records(void **state)
 	char *out, *err;
 	const char *file = XXGK_SOURCE_DIR "/examples/sample-records.jsonl";
 	assert_int_equal(push(&out, &err, file, NULL), 0);
-	assert_string_equal(out, "xxgk-push: 1292 records sent: 1292 applied, 0 duplicate, 0 "
+	assert_string_equal(out, "xxgk-push: 1333 records sent: 1333 applied, 0 duplicate, 0 "
 				 "stale, 0 rejected; 0 bad lines\n");
 	free(out);
 	free(err);
@@ -76,7 +76,7 @@ static void test_example_records(void **state)
 	free(err);
 	/* everything again: duplicates, nothing changes */
 	assert_int_equal(push(&out, &err, file, NULL), 0);
-	assert_non_null(strstr(out, "1292 duplicate"));
+	assert_non_null(strstr(out, "1333 duplicate"));
 	free(out);
 	free(err);
 }
@@ -109,6 +109,21 @@ static void test_csv_layouts(void **state)
 				      "dept-market,CSV-1,2,true,,,\n");
 	assert_int_equal(push(&out, &err, cases, tallies), 0);
 	assert_non_null(strstr(out, "3 records sent: 3 applied"));
+	free(out);
+	free(err);
+	/* submissions (报送): the year's, and a withdrawal, whose year its id says; one with
+	 * another year's id is a bad line */
+	const char *subs = write_file("subs.csv", "unit,id,revision,deleted,year\n"
+						  "dept-market,报送-2021,1,,2021\n"
+						  "dept-justice,报送-2021,1,,2021\n"
+						  "dept-justice,报送-2021,2,true,\n"
+						  "dept-justice,报送-2022,1,,2021\n");
+	int rc = push(&out, &err, subs, NULL);
+	if (rc != 1 ||
+	    !strstr(out,
+		    "3 records sent: 3 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines") ||
+	    !strstr(err, "id: the submission of 2021 has the id 报送-2021"))
+		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
 	free(out);
 	free(err);
 }
@@ -206,7 +221,7 @@ static void test_daemon_takes_fewer(void **state)
 			      XXGK_SOURCE_DIR "/examples/sample-records.jsonl",
 			      NULL};
 	assert_int_equal(run_program(argv, &out, &err), 0);
-	assert_string_equal(out, "xxgk-push: 1292 records sent: 1292 applied, 0 duplicate, 0 "
+	assert_string_equal(out, "xxgk-push: 1333 records sent: 1333 applied, 0 duplicate, 0 "
 				 "stale, 0 rejected; 0 bad lines\n");
 	assert_non_null(strstr(err, "takes at most 100 records a push: sending 100 at a time"));
 	free(out);

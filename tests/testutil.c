@@ -137,9 +137,27 @@ void trec_tally(struct trec *t, const char *unit, const char *id, uint64_t revis
 	t->r.tally = &t->body.tally;
 }
 
+void trec_submission(struct trec *t, const char *unit, int year, uint64_t revision)
+{
+	char id[SUBMISSION_ID_MAX];
+	submission_id(year, id, sizeof(id));
+	trec_init(t, unit, id, revision);
+	t->body.sub = (Xxgk__V1__Submission)XXGK__V1__SUBMISSION__INIT;
+	t->body.sub.has_year = year != 0;
+	t->body.sub.year = (uint32_t)year;
+	t->r.body_case = XXGK__V1__RECORD__BODY_SUBMISSION;
+	t->r.submission = &t->body.sub;
+}
+
 void trec_tombstone(struct trec *t, const char *unit, const char *id, uint64_t revision, int kind)
 {
 	switch (kind) {
+	case RECORD_SUBMISSION:
+		trec_init(t, unit, id, revision);
+		t->body.sub = (Xxgk__V1__Submission)XXGK__V1__SUBMISSION__INIT;
+		t->r.body_case = XXGK__V1__RECORD__BODY_SUBMISSION;
+		t->r.submission = &t->body.sub;
+		break;
 	case RECORD_APPLICATION:
 		trec_application(t, unit, id, revision, 0, NULL, NULL, 0);
 		break;
@@ -424,4 +442,24 @@ int report_compare(const struct report *a, const struct report *b, char *where, 
 			return 0;
 		}
 	return 1;
+}
+
+struct one_counter {
+	const struct counter_key *key;
+	int64_t value;
+};
+
+static int find_counter(void *ctx, const struct counter_key *key, int64_t value)
+{
+	struct one_counter *c = ctx;
+	if (counter_key_compare(key, c->key) == 0)
+		c->value = value;
+	return 0;
+}
+
+int64_t store_counter(struct store *st, const struct counter_key *key)
+{
+	struct one_counter c = {key, 0};
+	assert_int_equal(store_foreach_counter(st, find_counter, &c), 0);
+	return c.value;
 }

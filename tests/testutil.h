@@ -34,6 +34,7 @@ struct trec {
 		Xxgk__V1__Document doc;
 		Xxgk__V1__Case cas;
 		Xxgk__V1__Tally tally;
+		Xxgk__V1__Submission sub;
 	} body;
 	char unit[RECORD_UNIT_MAX + 1];
 	char id[RECORD_ID_MAX + 1];
@@ -49,7 +50,9 @@ void trec_case(struct trec *t, const char *unit, const char *id, uint64_t revisi
 	       const char *filed, const char *closed, int result);
 void trec_tally(struct trec *t, const char *unit, const char *id, uint64_t revision, int measure,
 		const char *date, int64_t value);
-/* A tombstone of a record of kind (enum record_kind). */
+/* The submission (报送) of year, with its id 报送-YYYY; year 0 leaves the year out. */
+void trec_submission(struct trec *t, const char *unit, int year, uint64_t revision);
+/* A tombstone of a record of kind (enum record_kind); a submission's id names its year. */
 void trec_tombstone(struct trec *t, const char *unit, const char *id, uint64_t revision, int kind);
 
 /*
@@ -82,6 +85,9 @@ void counter_dump_free(struct counter_dump *d);
 
 /* A digest of every stored record and counter: equal digests mean an unchanged store. */
 uint64_t store_digest(struct store *st);
+
+/* One stored counter's value (0 when absent). */
+int64_t store_counter(struct store *st, const struct counter_key *key);
 
 /* Opens a store in dir without fsync (tests that do not crash), failing the test on error. */
 struct store *test_store_open(const char *dir, const struct city *c);
