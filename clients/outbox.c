@@ -263,6 +263,7 @@ int xxgk_flush(struct xxgk_outbox *o, int timeout_ms, xxgk_rejection_fn reject, 
 					reject(ctx, records[i], reasons[i], messages[i]);
 			rc = forget(o, keys, n);
 			pause = 100;
+			split = OUTBOX_BATCH; /* a lost small batch limits only itself */
 			if (n == o->limit)
 				batch_answered(o);
 		} else if (rc == XXGK_E2BIG && n > 1) {

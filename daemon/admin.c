@@ -281,8 +281,8 @@ static void verify(struct admin *a, struct envelope *env, uint64_t id)
 	size_t differences = 0;
 	char why[512];
 	/* in a child: a damaged page crashes the child, and verify answers "damaged" */
-	int rc =
-	    store_guard_verify(a->state_dir, add_string, &lines, &differences, why, sizeof(why));
+	int rc = store_guard_verify(a->state_dir, add_string, &lines, &differences, why,
+				    sizeof(why), &a->verify_child);
 	if (rc == XXGK_ECORRUPT) {
 		wire_error(
 		    a->socket, env, id,
@@ -527,7 +527,11 @@ static void answer(struct admin *a)
 	struct envelope env;
 	struct prescan scan;
 	Xxgk__V1__Request *req;
-	switch (wire_receive(a->socket, &a->arena, &a->limits, &env, &req, &scan)) {
+	/* a copy: a reload replaces the limits under the lock while this thread reads */
+	pthread_mutex_lock(&a->units_lock);
+	struct wire_limits limits = a->limits;
+	pthread_mutex_unlock(&a->units_lock);
+	switch (wire_receive(a->socket, &a->arena, &limits, &env, &req, &scan)) {
 	case WIRE_NOTHING:
 	case WIRE_ANSWERED:
 		arena_reset(&a->arena);
@@ -541,6 +545,13 @@ static void answer(struct admin *a)
 		return;
 	case WIRE_REQUEST:
 		break;
+	}
+	if (scan.query_nul) { /* decoding cut the string there: never act on what is left */
+		wire_error(a->socket, &env, scan.request_id, "%s: contains a NUL byte",
+			   scan.query_nul);
+		envelope_close(&env);
+		arena_reset(&a->arena);
+		return;
 	}
 	/* by the key the connection authenticated with (its User-Id), in the configuration in
 	 * force: an admin key removed or demoted by SIGHUP asks nothing more, even on a
@@ -749,6 +760,10 @@ void admin_stop(struct admin *a)
 		return;
 	a->ready = 0;
 	if (a->running) {
+		/* a verify under way would hold the thread for a walk of the whole store */
+		pid_t child = (pid_t)atomic_exchange(&a->verify_child, -1);
+		if (child > 0)
+			kill(child, SIGKILL);
 		zmq_send(a->control, "stop", 4, 0);
 		pthread_join(a->thread, NULL);
 		a->running = 0;

@@ -34,6 +34,7 @@ struct admin {
 	int batch_max;
 	time_t started;
 	atomic_uint_fast64_t *commits;
+	atomic_int verify_child; /* the pid of a verify's child while it runs, else 0 */
 	/* the units as configured (names for the units query), replaced on reload */
 	pthread_mutex_t units_lock;
 	struct unit_config *units;

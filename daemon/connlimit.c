@@ -104,6 +104,12 @@ static int belongs(const struct listener *l, int fd)
 {
 	struct sockaddr_storage a;
 	socklen_t len = sizeof(a);
+	int listening = 0;
+	socklen_t size = sizeof(listening);
+	/* the number may be a listening socket's by now (a live-changes endpoint bound again):
+	 * shutting that down would make libzmq's accept fail, which it takes as fatal */
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) != 0 || listening)
+		return 0;
 	if (getsockname(fd, (struct sockaddr *)&a, &len) != 0 || a.ss_family != l->addr.ss_family)
 		return 0;
 	if (a.ss_family == AF_INET)

@@ -203,6 +203,20 @@ int prescan_request(const uint8_t *data, size_t len, size_t records_max, struct 
 		if (number == push && type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && rc == 0 &&
 		    (rc = walk_push(&w, value, n, records_max, out, &notes)) != XXGK_E2BIG && rc)
 			return rc;
+		/* a query's strings (a report's unit, a backup's directory) would be cut at a NUL
+		 * too: the first such field is named */
+		if (number != push && type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED &&
+		    out->query_nul == NULL && number <= UINT32_MAX && memchr(value, 0, n)) {
+			const ProtobufCFieldDescriptor *f =
+			    protobuf_c_message_descriptor_get_field(request, (unsigned)number);
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				struct path here = {f->name, NULL};
+				w.nul = NULL;
+				if (walk_strings(&w, f->descriptor, value, n, &here, 1))
+					return XXGK_EINVAL;
+				out->query_nul = w.nul;
+			}
+		}
 	}
 	if (rc)
 		return rc;

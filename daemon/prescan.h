@@ -24,6 +24,8 @@ struct prescan {
 	/* per record, the field (e.g. "id", "document.title") of the first string that holds a
 	 * NUL byte, or NULL; the array itself is NULL when no record has one */
 	const char **nul_field;
+	/* the field (e.g. "backup.dir") of the first string of a query that holds a NUL, or NULL */
+	const char *query_nul;
 };
 
 /*

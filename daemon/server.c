@@ -40,8 +40,10 @@ struct pass_peer {
 	uint64_t route;
 	size_t taken;
 };
-/* A pass takes pushes until it holds this many times batch_records_max records. */
+/* A pass takes pushes until it holds this many times batch_records_max records, or until what
+ * it decoded passes this many times max_message_size. */
 #define PASS_RECORDS_FACTOR 4
+#define PASS_BYTES_FACTOR 4
 
 /* A push waiting for the group commit. */
 struct pending_push {
@@ -83,6 +85,7 @@ struct server {
 	struct pass_peer *pass_peers; /* the peers heard from in this pass */
 	size_t n_pass_peers, cap_pass_peers;
 	struct loglimit log;	   /* of the ingest's bad input */
+	struct loglimit zap_log;   /* of refused handshakes, by address */
 	struct wire_limits limits; /* of the ingest, from the configuration in force */
 	int secure;		   /* CurveZMQ with a ZAP handler */
 	void *zap;
@@ -369,6 +372,9 @@ static void on_ingest(void *arg)
 	/* a pass's records cost their decoded form and two statuses each, so a pass takes a
 	 * bounded number of them too, not batch_max times batch_records_max (gigabytes) */
 	size_t records_max = (size_t)s->cfg.batch_records_max * PASS_RECORDS_FACTOR;
+	/* and by bytes: pushes of few records with huge strings decode within their own budget
+	 * each, but many of them must not fill the arena's whole cap */
+	size_t bytes_max = (size_t)s->cfg.max_message_size * PASS_BYTES_FACTOR;
 	size_t taken = 0, share = (size_t)s->cfg.batch_max / 4;
 	uint64_t route;
 	if (share == 0)
@@ -377,7 +383,8 @@ static void on_ingest(void *arg)
 	s->limits = (struct wire_limits){(size_t)s->cfg.batch_records_max, &s->log,
 					 (double)s->cfg.bad_input_log_interval};
 	while (!s->stopping && taken < (size_t)s->cfg.batch_max && s->n_records < records_max &&
-	       zsock_readable(&s->ingest_watch) && take_push(s, &route)) {
+	       s->arena.used < bytes_max && zsock_readable(&s->ingest_watch) &&
+	       take_push(s, &route)) {
 		taken++;
 		if (count_peer(s, route) >= share)
 			break;
@@ -465,16 +472,36 @@ static void on_zap(void *arg)
 		const struct client_config *cl;
 		enum zap_verdict v = zap_decide(&s->cfg, data, sizes, (size_t)count, z85, &cl);
 		const char *text = "OK";
+		/* a peer reconnecting with a refused key must not fill the journal: one line per
+		 * address per interval, with the count of the others */
+		char address[LOGLIMIT_KEY_MAX];
+		unsigned long others = 0;
+		int loud = 0;
+		if (v != ZAP_LET_IN) {
+			struct timespec now;
+			clock_gettime(CLOCK_MONOTONIC, &now);
+			snprintf(address, sizeof(address), "%.*s",
+				 count > 3 ? (int)(sizes[3] < 64 ? sizes[3] : 64) : 0,
+				 count > 3 ? (const char *)data[3] : "");
+			loud = loglimit_allow(&s->zap_log, address,
+					      (double)now.tv_sec + (double)now.tv_nsec / 1e9,
+					      (double)s->cfg.bad_input_log_interval, &others);
+		}
 		if (v == ZAP_NOT_ADMIN) {
 			text = "live changes are for admin keys";
-			log_info(
-			    "refused the key of \"%s\" on the live changes: they are for admin "
-			    "keys, as the reports are",
-			    cl->name);
+			if (loud)
+				log_info(
+				    "refused the key of \"%s\" on the live changes from %s: they "
+				    "are for admin keys, as the reports are (%lu more refusals "
+				    "not logged)",
+				    cl->name, address, others);
 		} else if (v != ZAP_LET_IN) {
 			text = "unknown key";
-			log_info("refused a connection with an unknown key %s",
-				 z85[0] ? z85 : "(none)");
+			if (loud)
+				log_info(
+				    "refused a connection with an unknown key %s from %s (%lu more "
+				    "refusals not logged)",
+				    z85[0] ? z85 : "(none)", address, others);
 		}
 		const char *status = v == ZAP_LET_IN ? "200" : "400";
 		const char *user = v == ZAP_LET_IN ? z85 : "";

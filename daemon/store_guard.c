@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* pipe2 */
 #include "store_guard.h"
 
 #include <errno.h>
@@ -62,7 +63,9 @@ int store_guard_child(const char *mode, const char *dir)
 	uint64_t entries = 0;
 	/* no orphan: it ends with the daemon that waits for it */
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	int rc = store_check_walk(dir, &entries, why, sizeof(why));
+	/* verify runs beside a daemon that commits meanwhile */
+	int rc = store_check_walk(dir, strcmp(mode, STORE_GUARD_VERIFY) == 0, &entries, why,
+				  sizeof(why));
 	if (rc == 0 && strcmp(mode, STORE_GUARD_VERIFY) == 0) {
 		struct store *st;
 		struct store_options opt = {.read_only = 1};
@@ -115,7 +118,7 @@ static void take_line(struct child_report *r, char *text)
  * Runs xxgkd (this very binary, /proc/self/exe, even if replaced on disk since) in mode on dir
  * and reads its report. Returns 0, XXGK_ECORRUPT or another error, the reason in r->why.
  */
-static int run_child(const char *mode, const char *dir, struct child_report *r)
+static int run_child(const char *mode, const char *dir, struct child_report *r, atomic_int *running)
 {
 	char *argv[] = {"xxgkd", (char *)mode, (char *)dir, NULL};
 	char text[1024];
@@ -124,11 +127,10 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 	sigset_t none, all;
 	int fds[2], status, rc;
 	pid_t pid;
-	if (pipe(fds) != 0)
+	/* no other child inherits them, not even one spawned by another thread meanwhile; the
+	 * child's end becomes its stdout, without the flag */
+	if (pipe2(fds, O_CLOEXEC) != 0)
 		return xxgk_error_from_errno(errno);
-	/* no other child inherits them; the child's end becomes its stdout, without the flag */
-	fcntl(fds[0], F_SETFD, FD_CLOEXEC);
-	fcntl(fds[1], F_SETFD, FD_CLOEXEC);
 	/* the admin thread blocks every signal, and xxgkd ignores SIGPIPE: not the child */
 	sigemptyset(&none);
 	sigfillset(&all);
@@ -149,6 +151,9 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 		snprintf(r->why, sizeof(r->why), "cannot run the check: %s", strerror(rc));
 		return xxgk_error_from_errno(rc);
 	}
+	int idle = 0;
+	if (running && !atomic_compare_exchange_strong(running, &idle, (int)pid))
+		kill(pid, SIGKILL); /* the daemon is stopping (-1): no walk to wait for */
 	FILE *f = fdopen(fds[0], "r");
 	if (f == NULL)
 		close(fds[0]);
@@ -158,10 +163,17 @@ static int run_child(const char *mode, const char *dir, struct child_report *r)
 		fclose(f);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR) {
+			if (running)
+				atomic_store(running, 0);
 			snprintf(r->why, sizeof(r->why), "cannot wait for the check: %s",
 				 strerror(errno));
 			return xxgk_error_from_errno(errno);
 		}
+	/* -1: the daemon stopping killed it, which says nothing about the store */
+	if (running && atomic_exchange(running, 0) == -1) {
+		snprintf(r->why, sizeof(r->why), "interrupted: xxgkd is stopping");
+		return XXGK_EIO;
+	}
 	if (WIFSIGNALED(status)) {
 		snprintf(r->why, sizeof(r->why),
 			 "reading it killed the check process (signal %d, %s)", WTERMSIG(status),
@@ -211,7 +223,7 @@ int store_guard_start(const char *dir)
 	snprintf(path, sizeof(path), "%s/data.mdb", dir);
 	/* a new store (no file, or an empty one where no store was) has nothing to walk */
 	if (rc == 0 && stat(path, &sb) == 0 && sb.st_size > 0) {
-		rc = run_child(STORE_GUARD_CHECK, dir, &r);
+		rc = run_child(STORE_GUARD_CHECK, dir, &r, NULL);
 		/* a short file the walk faults on: say what the meta page says */
 		if (rc == XXGK_ECORRUPT && missing && strstr(r.why, "signal"))
 			with_meta_reason(&r, meta_why);
@@ -237,12 +249,12 @@ int store_guard_start(const char *dir)
 }
 
 int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text), void *ctx,
-		       size_t *differences, char *why, size_t len)
+		       size_t *differences, char *why, size_t len, atomic_int *running)
 {
 	struct child_report r = {.line = line, .ctx = ctx};
 	char meta_why[512];
 	uint64_t missing = 0;
-	int rc = run_child(STORE_GUARD_VERIFY, dir, &r);
+	int rc = run_child(STORE_GUARD_VERIFY, dir, &r, running);
 	*differences = r.differences;
 	/* a child that faulted: the meta pages may say why (a file cut short) */
 	if (rc == XXGK_ECORRUPT && strstr(r.why, "signal")) {

@@ -7,6 +7,7 @@
 #ifndef XXGK_STORE_GUARD_H
 #define XXGK_STORE_GUARD_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,9 +31,12 @@ int store_guard_start(const char *dir);
  * Verify in a child: the walk, then store_verify. Calls line (up to STORE_GUARD_LINES_MAX
  * times) with each difference and sets *differences to their count. Returns 0, XXGK_ECORRUPT
  * with the reason in why (the store is damaged), or another error with the reason in why.
+ * While the child runs, *running holds its pid (0 otherwise), so that a daemon stopping can
+ * set it to -1 and kill the child rather than wait for a walk of the whole store; verify then
+ * returns XXGK_EIO, "interrupted", never "damaged".
  */
 int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text), void *ctx,
-		       size_t *differences, char *why, size_t len);
+		       size_t *differences, char *why, size_t len, atomic_int *running);
 
 /*
  * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter (store_options'

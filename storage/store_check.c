@@ -460,7 +460,7 @@ static int walk_db(struct walk *w, MDB_dbi dbi, const char *name, entry_fn fn)
 	return rc > 0 ? xxgk_error_from_errno(rc) : rc;
 }
 
-static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
+static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 {
 	/* optional: the databases of frozen years, which a store from before they existed lacks */
 	static const struct {
@@ -481,6 +481,8 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size)
 		return xxgk_error_from_mdb(rc);
 	w->last_pgno = info.me_last_pgno;
 	w->file_pages = file_size / st.ms_psize;
+	if (live)
+		w->file_pages = w->last_pgno + 1; /* see store_check_walk */
 	if (w->file_pages <= w->last_pgno &&
 	    (w->beyond = calloc((w->last_pgno + 1 - w->file_pages) / 8 + 1, 1)) == NULL) {
 		mdb_txn_abort(w->txn);
@@ -517,7 +519,7 @@ out:
 	return rc > 0 ? xxgk_error_from_errno(rc) : rc;
 }
 
-int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len)
+int store_check_walk(const char *dir, int live, uint64_t *entries, char *why, size_t len)
 {
 	MDB_env *env;
 	char path[4096];
@@ -532,7 +534,7 @@ int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len)
 	/* read-only: this process never writes, whatever it finds */
 	if ((rc = mdb_env_set_maxdbs(env, 10)) == 0 &&
 	    (rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) == 0)
-		rc = walk_env(&w, env, (uint64_t)sb.st_size);
+		rc = walk_env(&w, env, (uint64_t)sb.st_size, live);
 	else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)
 		rc = damaged(why, len, "LMDB cannot open it: %s", mdb_strerror(rc));
 	else

@@ -33,11 +33,13 @@ int store_mark_committed(const char *dir);
 /*
  * Opens the environment in dir read-only and walks every B-tree (LMDB's free list and main
  * database, meta, units, records, counters, and freezes, snapshots and audit when there),
- * checking key order, sizes and every record's decoding, and that every page past the end of
- * the file is a free one. Sets *entries to the
- * entries read. Returns 0, XXGK_ECORRUPT with the reason in why, or an error. Run it where a crash
- * cannot hurt: a damaged page may make LMDB fault.
+ * checking key order, sizes and every record's decoding, and, unless live, that every page past
+ * the end of the file is a free one. live: a daemon may be committing meanwhile, so the file's
+ * size and the newest meta do not belong to the walk's snapshot and that check would call a
+ * growing store truncated (an in-use page past the end still faults the walk). Sets *entries to
+ * the entries read. Returns 0, XXGK_ECORRUPT with the reason in why, or an error. Run it where a
+ * crash cannot hurt: a damaged page may make LMDB fault.
  */
-int store_check_walk(const char *dir, uint64_t *entries, char *why, size_t len);
+int store_check_walk(const char *dir, int live, uint64_t *entries, char *why, size_t len);
 
 #endif

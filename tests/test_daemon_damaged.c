@@ -17,6 +17,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -324,6 +326,92 @@ static void test_whole_store_starts(void **state)
 }
 
 /*
+ * verify beside an ingest that grows the file: the walk's snapshot is older than the file's
+ * size and the newest meta, which must never read as a truncated store (it once told the
+ * operator to restore a backup of a whole store).
+ */
+/* Pushes batches of new tallies (so the file grows) until told to stop, 300,000 at most. */
+struct grower {
+	const char *endpoint, *unit;
+	atomic_int stop;
+	size_t pushed;
+	int failures;
+};
+
+static void *grow(void *arg)
+{
+	struct grower *g = arg;
+	enum { BATCH = 500 };
+	struct trec *t = calloc(BATCH, sizeof(*t));
+	Xxgk__V1__Record *batch[BATCH];
+	int statuses[BATCH];
+	struct xxgk_client *c;
+	assert_non_null(t);
+	if (xxgk_connect(&c, g->endpoint)) {
+		g->failures++;
+		free(t);
+		return NULL;
+	}
+	for (size_t n = 0; !atomic_load(&g->stop) && n < 300000; n += BATCH) {
+		for (size_t i = 0; i < BATCH; i++) {
+			char id[32];
+			snprintf(id, sizeof(id), "grow-%zu", n + i);
+			trec_tally(&t[i], g->unit, id, 1, 3, "2021-06-30", 1);
+			batch[i] = &t[i].r;
+		}
+		if (xxgk_push(c, batch, BATCH, statuses, NULL, NULL, 30000))
+			g->failures++;
+		else
+			g->pushed += BATCH;
+	}
+	xxgk_close(c);
+	free(t);
+	return NULL;
+}
+
+static void test_verify_while_ingesting(void **state)
+{
+	struct fixture *fx = *state;
+	struct grower g = {fx->d.ingest, fx->city.ids[0], 0, 0, 0};
+	Xxgk__V1__VerifyQuery vq = XXGK__V1__VERIFY_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	pthread_t th;
+	int verifies = 0;
+	restore_pristine(fx);
+	struct outcome o = start(fx);
+	assert_false(o.exited);
+	g.endpoint = fx->d.ingest;
+	assert_int_equal(pthread_create(&th, NULL, grow, &g), 0);
+	req.body_case = XXGK__V1__REQUEST__BODY_VERIFY;
+	req.verify = &vq;
+	for (; verifies < 15; verifies++) {
+		Xxgk__V1__Reply *reply = NULL;
+		struct xxgk_client *c;
+		assert_int_equal(xxgk_connect(&c, fx->d.admin), 0);
+		int rc = xxgk_call(c, &req, 30000, &reply);
+		xxgk_close(c);
+		if (rc || reply->body_case != XXGK__V1__REPLY__BODY_VERIFY) {
+			atomic_store(&g.stop, 1);
+			pthread_join(th, NULL);
+			fail_msg("verify %d during ingest answered \"%s\"", verifies,
+				 rc ? xxgk_strerror(rc)
+				 : reply->body_case == XXGK__V1__REPLY__BODY_ERROR
+				     ? reply->error->message
+				     : "something else");
+		}
+		assert_int_equal(reply->verify->differences, 0);
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+	}
+	atomic_store(&g.stop, 1);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(g.failures, 0);
+	printf("# %d verifies while %zu new records went in: none said damaged\n", verifies,
+	       g.pushed);
+	daemon_check_verify(&fx->d);
+	daemon_stop(&fx->d);
+}
+
+/*
  * Damage under a running daemon: verify reads every page, in a child, so a page gone from the
  * file answers "damaged" instead of killing xxgkd with SIGBUS.
  */
@@ -476,6 +564,7 @@ int main(void)
 	    cmocka_unit_test(test_empty_next_to_state),
 	    cmocka_unit_test(test_flipped_bytes),
 	    cmocka_unit_test(test_verify_damaged_while_running),
+	    cmocka_unit_test(test_verify_while_ingesting),
 	    cmocka_unit_test(test_short_by_free_pages_starts),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -52,7 +52,7 @@ static uint64_t stored_records(void)
 }
 
 /* Sends len bytes as one request on the ingest socket and returns the decoded reply. */
-static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)
+static Xxgk__V1__Reply *raw_call(const char *endpoint, const uint8_t *buf, size_t len)
 {
 	void *zmq = zmq_ctx_new();
 	void *s = zmq_socket(zmq, ZMQ_DEALER);
@@ -60,7 +60,7 @@ static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)
 	zmq_msg_t m;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	assert_int_equal(zmq_connect(s, d.ingest), 0);
+	assert_int_equal(zmq_connect(s, endpoint), 0);
 	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
 	zmq_msg_init(&m);
 	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
@@ -70,6 +70,11 @@ static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)
 	zmq_ctx_term(zmq);
 	assert_non_null(reply);
 	return reply;
+}
+
+static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)
+{
+	return raw_call(d.ingest, buf, len);
 }
 
 static void expect_status(const Xxgk__V1__RecordStatus *st, int code, int reason,
@@ -213,6 +218,22 @@ static void test_report_error_is_utf8(void **state)
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 }
 
+/* A query's string with a NUL inside (which decoding would cut) is refused, naming the field:
+ * a backup into "/tmp/x" of "/tmp/x\0y" would write where it was not asked to. */
+static void test_nul_inside_a_query(void **state)
+{
+	/* Request { backup (6) = BackupQuery { dir (1) = "/tmp/x\0y" }, request_id (15) = 7 } */
+	static const uint8_t buf[] = {0x32, 10,	 0x0a, 8, '/', 't',  'm',
+				      'p',  '/', 'x',  0, 'y', 0x78, 7};
+	(void)state;
+	Xxgk__V1__Reply *reply = raw_call(d.admin, buf, sizeof(buf));
+	assert_int_equal(reply->body_case, XXGK__V1__REPLY__BODY_ERROR);
+	printf("a backup into \"/tmp/x\\0y\": \"%s\"\n", reply->error->message);
+	assert_non_null(strstr(reply->error->message, "backup.dir: contains a NUL byte"));
+	assert_int_equal(reply->request_id, 7);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+}
+
 /* With keys: a FORBIDDEN message quoting a long CJK unit cuts it between characters. */
 static void test_forbidden_message_is_utf8(void **state)
 {
@@ -271,6 +292,7 @@ int main(void)
 	    cmocka_unit_test(test_nul_inside_strings),
 	    cmocka_unit_test(test_invisible_controls),
 	    cmocka_unit_test(test_report_error_is_utf8),
+	    cmocka_unit_test(test_nul_inside_a_query),
 	    cmocka_unit_test(test_forbidden_message_is_utf8),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -891,7 +891,7 @@ static void test_freeze_in_store(void **state)
 	assert_verified(fx->st);
 	/* the walk of a damaged store reads the frozen years' databases too */
 	uint64_t entries = 0;
-	assert_int_equal(store_check_walk(fx->dir, &entries, why, sizeof(why)), 0);
+	assert_int_equal(store_check_walk(fx->dir, 0, &entries, why, sizeof(why)), 0);
 }
 
 int main(void)
