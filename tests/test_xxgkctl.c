@@ -187,6 +187,44 @@ static void test_county_formats(void **state)
 			free(out);
 			free(err);
 		}
+	/* the workbook too: every sheet's title names the county and the scope, read back by
+	 * openpyxl (what test_xlsx checks cell by cell for the example city) */
+	for (size_t s = 0; s < sizeof(scopes) / sizeof(scopes[0]); s++) {
+		char path[600];
+		snprintf(path, sizeof(path), "%s/%s.xlsx", county.dir, scopes[s].golden);
+		const char *argv[] = {XXGKCTL_PATH,
+				      "--admin",
+				      county.admin,
+				      "report",
+				      "--year",
+				      "2019",
+				      "--format",
+				      "xlsx",
+				      "--output",
+				      path,
+				      scopes[s].kind ? "--kind" : NULL,
+				      scopes[s].kind,
+				      NULL};
+		int rc = run_program(argv, &out, &err);
+		if (rc != 0)
+			fail_msg("report --format xlsx exited %d: %s", rc, err);
+		free(out);
+		free(err);
+		const char *py[] = {"/usr/bin/python3", "-c",
+				    "import sys, openpyxl\n"
+				    "wb = openpyxl.load_workbook(sys.argv[1])\n"
+				    "print('\\n'.join(ws['A1'].value for ws in wb.worksheets))\n",
+				    path, NULL};
+		assert_int_equal(run_program(py, &out, &err), 0);
+		size_t sheets = 0;
+		for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n"), sheets++)
+			if (strcmp(line, scopes[s].title) != 0)
+				fail_msg("county xlsx %s: a sheet titled \"%s\", want \"%s\"",
+					 scopes[s].golden, line, scopes[s].title);
+		assert_int_equal(sheets, 3);
+		free(out);
+		free(err);
+	}
 	/* the government as JSON names it, for whoever reads the data */
 	assert_int_equal(
 	    ctl_on(&county, &out, &err, "report", "--year", "2019", "--format", "json", NULL, NULL),
