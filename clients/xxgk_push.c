@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "i18n.h"
 #include "record.h"
 #include "record_csv.h"
 #include "record_json.h"
@@ -73,7 +74,7 @@ static int read_file(struct input *in, const char *file, enum format format)
 	long number = 0;
 	int layout = -1;
 	if (f == NULL) {
-		fprintf(stderr, "xxgk-push: cannot open %s: %m\n", file);
+		fprintf(stderr, _("xxgk-push: cannot open %s: %m\n"), file);
 		return -1;
 	}
 	format = format_of(file, format);
@@ -103,7 +104,7 @@ static int read_file(struct input *in, const char *file, enum format format)
 			fprintf(stderr, "%s:%ld: %s\n", file, number, err);
 			in->bad++;
 		} else if (add(in, r, file, number)) {
-			fprintf(stderr, "xxgk-push: out of memory\n");
+			fputs(_("xxgk-push: out of memory\n"), stderr);
 			xxgk__v1__record__free_unpacked(r, NULL);
 			free(line);
 			return -1;
@@ -111,7 +112,7 @@ static int read_file(struct input *in, const char *file, enum format format)
 	}
 	free(line);
 	if (ferror(f)) {
-		fprintf(stderr, "xxgk-push: cannot read %s\n", file);
+		fprintf(stderr, _("xxgk-push: cannot read %s\n"), file);
 		if (f != stdin)
 			fclose(f);
 		return -1;
@@ -123,12 +124,14 @@ static int read_file(struct input *in, const char *file, enum format format)
 
 static void usage(FILE *to)
 {
-	fputs("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] "
-	      "[--format jsonl|csv] [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"
-	      "  reads JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) or CSV (see the\n"
-	      "  README for the column layouts; *.csv files are CSV) from FILEs or stdin (-)\n"
-	      "defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500\n",
+	fputs(_("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] [--format "
+		"jsonl|csv]\n"
+		"                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"),
 	      to);
+	fputs(_("  reads JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) or CSV (see the\n"
+		"  README for the column layouts; *.csv files are CSV) from FILEs or stdin (-)\n"),
+	      to);
+	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500\n"), to);
 }
 
 static int positive(const char *s, int max, int *out)
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
 	struct xxgk_keys keys;
 	int timeout_ms = 10000, batch = 500, opt;
 	enum format format = FORMAT_BY_NAME;
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
@@ -161,14 +165,15 @@ int main(int argc, char **argv)
 		case 't':
 			if (positive(optarg, 3600000, &timeout_ms)) {
 				fprintf(stderr,
-					"xxgk-push: --timeout: want milliseconds, not \"%s\"\n",
+					_("xxgk-push: --timeout: want milliseconds, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
 			break;
 		case 'b':
 			if (positive(optarg, 10000, &batch)) {
-				fprintf(stderr, "xxgk-push: --batch: want 1 to 10000, not \"%s\"\n",
+				fprintf(stderr,
+					_("xxgk-push: --batch: want 1 to 10000, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
@@ -180,7 +185,7 @@ int main(int argc, char **argv)
 				format = FORMAT_CSV;
 			} else {
 				fprintf(stderr,
-					"xxgk-push: --format: want jsonl or csv, not \"%s\"\n",
+					_("xxgk-push: --format: want jsonl or csv, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
@@ -200,7 +205,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!server_key != !key) {
-		fprintf(stderr, "xxgk-push: --server-key and --key go together\n");
+		fputs(_("xxgk-push: --server-key and --key go together\n"), stderr);
 		return 2;
 	}
 	if (key) {
@@ -234,18 +239,19 @@ int main(int argc, char **argv)
 				break;
 		size_t max = xxgk_batch_records_max(c);
 		if (rc == XXGK_E2BIG && max > 0 && max < k) {
-			fprintf(stderr,
-				"xxgk-push: %s takes at most %zu records a push: sending %zu at a "
-				"time\n",
-				endpoint, max, max);
+			fprintf(
+			    stderr,
+			    _("xxgk-push: %s takes at most %zu records a push: sending %zu at a "
+			      "time\n"),
+			    endpoint, max, max);
 			batch = (int)max;
 			rc = 0;
 			continue;
 		}
 		if (rc == XXGK_ETIMEDOUT) {
 			fprintf(stderr,
-				"xxgk-push: no answer from %s within %d ms, %d times (is xxgkd "
-				"running?)\n",
+				_("xxgk-push: no answer from %s within %d ms, %d times (is xxgkd "
+				  "running?)\n"),
 				endpoint, timeout_ms, RESENDS + 1);
 			break;
 		}
@@ -254,28 +260,32 @@ int main(int argc, char **argv)
 			break;
 		}
 		if (rc) {
-			fprintf(stderr, "xxgk-push: %s: %s\n", endpoint, xxgk_strerror(rc));
+			fprintf(stderr, "xxgk-push: %s: %s\n", endpoint, _(xxgk_strerror(rc)));
 			break;
 		}
 		for (size_t i = 0; i < k; i++) {
 			int s = statuses[i] >= 1 && statuses[i] <= 4 ? statuses[i] : 0;
 			counts[s]++;
 			if (statuses[i] == XXGK__V1__RECORD_STATUS__CODE__REJECTED)
-				fprintf(stderr, "%s:%ld: rejected: %s\n", in.origins[sent + i].file,
-					in.origins[sent + i].line, messages[i]);
+				fprintf(stderr, _("%s:%ld: rejected: %s\n"),
+					in.origins[sent + i].file, in.origins[sent + i].line,
+					messages[i]);
 		}
 		sent += k;
-		if (progress)
-			fprintf(stderr, "\rxxgk-push: %zu/%zu records", sent, in.n);
+		if (progress) {
+			fputc('\r', stderr);
+			fprintf(stderr, _("xxgk-push: %zu/%zu records"), sent, in.n);
+		}
 	}
 	if (progress)
 		fputc('\n', stderr);
-	printf("xxgk-push: %zu records sent: %zu applied, %zu duplicate, %zu stale, %zu rejected; "
-	       "%zu bad lines\n",
-	       sent, counts[XXGK__V1__RECORD_STATUS__CODE__APPLIED],
-	       counts[XXGK__V1__RECORD_STATUS__CODE__DUPLICATE],
-	       counts[XXGK__V1__RECORD_STATUS__CODE__STALE],
-	       counts[XXGK__V1__RECORD_STATUS__CODE__REJECTED], in.bad);
+	printf(
+	    _("xxgk-push: %zu records sent: %zu applied, %zu duplicate, %zu stale, %zu rejected; "
+	      "%zu bad lines\n"),
+	    sent, counts[XXGK__V1__RECORD_STATUS__CODE__APPLIED],
+	    counts[XXGK__V1__RECORD_STATUS__CODE__DUPLICATE],
+	    counts[XXGK__V1__RECORD_STATUS__CODE__STALE],
+	    counts[XXGK__V1__RECORD_STATUS__CODE__REJECTED], in.bad);
 	xxgk_close(c);
 	for (size_t i = 0; i < in.n; i++)
 		xxgk__v1__record__free_unpacked(in.records[i], NULL);
