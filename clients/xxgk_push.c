@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "i18n.h"
 #include "ledger.h"
 #include "record.h"
 #include "xxgk.h"
@@ -150,16 +151,20 @@ static FILE *open_input(const char *file)
 
 static void usage(FILE *to)
 {
-	fputs("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] "
-	      "[--format jsonl|csv]\n"
-	      "                 [--encoding auto|utf-8|gb18030|gbk] [--mapping FILE] [--skip-bad]\n"
-	      "                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"
-	      "  reads ledgers in CSV (as Excel saves them, with Chinese or English headers; see\n"
+	fputs(_("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] [--format "
+		"jsonl|csv]\n"
+		"                 [--encoding auto|utf-8|gb18030|gbk] [--mapping FILE] "
+		"[--skip-bad]\n"
+		"                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"),
+	      to);
+	fputs(
+	    _("  reads ledgers in CSV (as Excel saves them, with Chinese or English headers; see\n"
 	      "  the README) or JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) from\n"
 	      "  FILEs or stdin (-); *.csv files are CSV. Nothing is sent when a line is bad,\n"
-	      "  unless --skip-bad.\n"
-	      "defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500 "
-	      "--encoding auto\n",
+	      "  unless --skip-bad.\n"),
+	    to);
+	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500 --encoding "
+		"auto\n"),
 	      to);
 }
 
@@ -192,6 +197,7 @@ int main(int argc, char **argv)
 	struct push p = {.endpoint = "tcp://127.0.0.1:7410", .timeout_ms = 10000, .batch = 500};
 	struct ledger_options lo = {LEDGER_BY_NAME, TEXT_AUTO, NULL};
 	int opt, skip_bad = 0, e;
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
