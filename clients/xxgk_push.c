@@ -53,8 +53,10 @@ static int checked(void *ctx, Xxgk__V1__Record *r, long line)
 	struct push *p = ctx;
 	(void)line;
 	xxgk__v1__record__free_unpacked(r, NULL);
-	if (p->progress && ++p->checked % PROGRESS_EVERY == 0)
-		fprintf(stderr, "\rxxgk-push: %zu lines checked", p->checked);
+	if (p->progress && ++p->checked % PROGRESS_EVERY == 0) {
+		fputc('\r', stderr); /* the progress line overwrites itself */
+		fprintf(stderr, _("xxgk-push: %zu lines checked"), p->checked);
+	}
 	return 0;
 }
 
@@ -104,8 +106,10 @@ static int send_records(struct push *p, Xxgk__V1__Record **records, const char *
 		}
 		done += k;
 		p->sent += k;
-		if (p->progress)
-			fprintf(stderr, "\rxxgk-push: %zu/%ld records sent", p->sent, p->total);
+		if (p->progress) {
+			fputc('\r', stderr);
+			fprintf(stderr, _("xxgk-push: %zu/%ld records sent"), p->sent, p->total);
+		}
 	}
 	return rc;
 }
@@ -234,8 +238,8 @@ int main(int argc, char **argv)
 			if ((e = text_encoding_by_name(optarg)) < 0) {
 				fprintf(
 				    stderr,
-				    "xxgk-push: --encoding: want auto, utf-8, gb18030 or gbk, not "
-				    "\"%s\"\n",
+				    _("xxgk-push: --encoding: want auto, utf-8, gb18030 or gbk, "
+				      "not \"%s\"\n"),
 				    optarg);
 				return 2;
 			}
@@ -310,8 +314,8 @@ int main(int argc, char **argv)
 	/* the second pass: the good lines again, sent batch by batch */
 	if (counts.bad > 0 && !skip_bad) {
 		fprintf(stderr,
-			"xxgk-push: nothing sent: %ld bad lines (correct them, or --skip-bad sends "
-			"the %ld good ones)\n",
+			_("xxgk-push: nothing sent: %ld bad lines (correct them, or --skip-bad "
+			  "sends the %ld good ones)\n"),
 			counts.bad, counts.good);
 	} else if (counts.good > 0) {
 		p.records = calloc((size_t)p.batch, sizeof(*p.records));
@@ -330,7 +334,8 @@ int main(int argc, char **argv)
 			int is_stdin = strcmp(files[i], "-") == 0;
 			FILE *f = is_stdin ? spooled : fopen(files[i], "r");
 			if (f == NULL || (is_stdin && fseek(f, 0, SEEK_SET))) {
-				fprintf(stderr, "xxgk-push: cannot open %s again: %m\n", files[i]);
+				fprintf(stderr, _("xxgk-push: cannot open %s again: %m\n"),
+					files[i]);
 				p.rc = XXGK_EIO;
 				break;
 			}
