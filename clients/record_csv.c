@@ -534,7 +534,8 @@ static void on_cell(void *data, size_t len, void *ctx)
 	if (st->stop || st->fatal)
 		return;
 	trim(&s, &len);
-	if (len)
+	/* a line is empty when the cells read are: Excel ledgers have rows numbered in advance */
+	if (len && (!st->header_done || j >= st->width || st->use[j] >= 0))
 		st->empty = 0;
 	if (!st->header_done) {
 		if (j >= COLUMNS_MAX) {

@@ -413,6 +413,8 @@ static void test_mapping_file(void **state)
 	put(&t, "2,镇申〔2021〕2号,李四光,13912345678,企业,\"某某村某某组, 土地征收\","
 		"2021年4月1日,2021年4月20日,信息不存在,\"王五\"\r\n");
 	put(&t, "3,镇申〔2021〕3号,王五,,公民,某某村某某组,2021.5.6,,,\r\n");
+	/* rows numbered in advance, nothing else in them yet: no records, no bad lines */
+	put(&t, "4,,,,,,,,,\r\n5,,,,,,,,,\r\n");
 	const char *ledger = write_text(d.dir, "申请台账.csv", &t, GB18030);
 	put(&t, "; the township's application ledger (申请台账)\n"
 		"[columns]\n"
