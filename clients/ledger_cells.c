@@ -58,8 +58,8 @@ static int excel_day(long n, char out[11])
 	long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
 	long m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	return snprintf(out, 11, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100),
-			(int)(d % 100)) == 10
+	return snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+			(unsigned)d % 100u) == 10
 		   ? 0
 		   : -1;
 }
@@ -95,7 +95,8 @@ int cell_date(const char *s, char out[11], char *why, size_t size)
 		snprintf(why, size, "%s", NOT_A_DATE);
 		return -1;
 	}
-	snprintf(out, 11, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
 	struct date parsed;
 	enum date_error e = date_parse(out, &parsed);
 	if (e == DATE_IMPOSSIBLE) {
