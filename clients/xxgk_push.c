@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "i18n.h"
 #include "record.h"
 #include "record_csv.h"
 #include "record_json.h"
@@ -123,12 +124,14 @@ static int read_file(struct input *in, const char *file, enum format format)
 
 static void usage(FILE *to)
 {
-	fputs("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] "
-	      "[--format jsonl|csv] [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"
-	      "  reads JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) or CSV (see the\n"
-	      "  README for the column layouts; *.csv files are CSV) from FILEs or stdin (-)\n"
-	      "defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500\n",
+	fputs(_("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] [--format "
+		"jsonl|csv]\n"
+		"                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"),
 	      to);
+	fputs(_("  reads JSON Lines (the protobuf JSON mapping of xxgk.v1.Record) or CSV (see the\n"
+		"  README for the column layouts; *.csv files are CSV) from FILEs or stdin (-)\n"),
+	      to);
+	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500\n"), to);
 }
 
 static int positive(const char *s, int max, int *out)
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
 	struct xxgk_keys keys;
 	int timeout_ms = 10000, batch = 500, opt;
 	enum format format = FORMAT_BY_NAME;
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
 		switch (opt) {
 		case 'i':

@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "i18n.h"
 #include "keyfile.h"
 #include "record.h"
 #include "render.h"
@@ -41,49 +42,56 @@ struct options {
 	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
 };
 
+/*
+ * One message a command, so that a command added or changed leaves the translations of the
+ * others as they are.
+ */
+static const char *const usage_text[] = {
+    N_("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"),
+    N_("  status                      the daemon's figures\n"),
+    N_("  units [--year Y]            the units of the city; with a year, whether and\n"
+       "                              when each submitted it (报送), its records of the\n"
+       "                              year and when its last record was received\n"),
+    N_("  submit --unit ID --year Y [--withdraw] [--ingest ENDPOINT]\n"
+       "                              submit a unit's year for it (also a 零报告), or\n"
+       "                              withdraw its submission (an admin key, with keys)\n"),
+    N_("  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
+       "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
+       "                              the report of a year (default: the city, the\n"
+       "                              year's template, text, to stdout; xlsx, the\n"
+       "                              official template as a workbook, needs --output)\n"),
+    N_("  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
+       "                              the report as published when Y was frozen\n"),
+    N_("  freeze --year Y             publish Y: store every scope's report as it is;\n"
+       "                              records that would change it are then FROZEN\n"),
+    N_("  unfreeze --year Y --reason TEXT\n"
+       "                              reopen a frozen year for a restatement\n"),
+    N_("  freezes                     the audit log of freezes and unfreezes\n"),
+    N_("  restatements --year Y       cells whose live value differs from the value\n"
+       "                              published before (scope, key, published, live)\n"),
+    N_("  verify                      recompute every counter from the records\n"),
+    N_("  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
+       "                              live changes as they commit\n"),
+    N_("  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
+       "                              daemon's machine (a directory it may write)\n"),
+    N_("  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
+       "                              NAME.secret (secret, mode 0600)\n"),
+    N_("  template applications|documents|cases|tallies [--format csv|xlsx]\n"
+       "         [--output FILE]      a blank ledger to fill in and import with xxgk-push:\n"
+       "                              Chinese headers, one example row, (xlsx) drop-down\n"
+       "                              lists of the valid values; csv (default) to stdout,\n"
+       "                              xlsx needs --output; no daemon needed\n"),
+    N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
+    N_("defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same directory)\n"
+       "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
+       "          --timeout 5000\n"),
+    N_("KIND: government, department, township, functional_zone\n"),
+};
+
 static void usage(FILE *to)
 {
-	fputs("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
-	      "  status                      the daemon's figures\n"
-	      "  units [--year Y]            the units of the city; with a year, whether and\n"
-	      "                              when each submitted it (报送), its records of the\n"
-	      "                              year and when its last record was received\n"
-	      "  submit --unit ID --year Y [--withdraw] [--ingest ENDPOINT]\n"
-	      "                              submit a unit's year for it (also a 零报告), or\n"
-	      "                              withdraw its submission (an admin key, with keys)\n"
-	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	      "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
-	      "                              the report of a year (default: the city, the\n"
-	      "                              year's template, text, to stdout; xlsx, the\n"
-	      "                              official template as a workbook, needs --output)\n"
-	      "  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
-	      "                              the report as published when Y was frozen\n"
-	      "  freeze --year Y             publish Y: store every scope's report as it is;\n"
-	      "                              records that would change it are then FROZEN\n"
-	      "  unfreeze --year Y --reason TEXT\n"
-	      "                              reopen a frozen year for a restatement\n"
-	      "  freezes                     the audit log of freezes and unfreezes\n"
-	      "  restatements --year Y       cells whose live value differs from the value\n"
-	      "                              published before (scope, key, published, live)\n"
-	      "  verify                      recompute every counter from the records\n"
-	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
-	      "                              live changes as they commit\n"
-	      "  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
-	      "                              daemon's machine (a directory it may write)\n"
-	      "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
-	      "                              NAME.secret (secret, mode 0600)\n"
-	      "  template applications|documents|cases|tallies [--format csv|xlsx]\n"
-	      "         [--output FILE]      a blank ledger to fill in and import with xxgk-push:\n"
-	      "                              Chinese headers, one example row, (xlsx) drop-down\n"
-	      "                              lists of the valid values; csv (default) to stdout,\n"
-	      "                              xlsx needs --output; no daemon needed\n"
-	      "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
-	      "defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same "
-	      "directory)\n"
-	      "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
-	      "          --timeout 5000\n"
-	      "KIND: government, department, township, functional_zone\n",
-	      to);
+	for (size_t i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+		fputs(_(usage_text[i]), to);
 }
 
 static int fail_usage(const char *fmt, const char *arg)
@@ -638,6 +646,7 @@ int main(int argc, char **argv)
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};
 	int opt;
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
