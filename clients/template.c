@@ -7,6 +7,7 @@
 #include <xlsxwriter.h>
 
 #include "date.h"
+#include "i18n.h"
 
 #define WORDS_MAX 32
 
@@ -333,7 +334,7 @@ int template_xlsx(const char *path, enum ledger ledger, char *err, size_t err_si
 	int n = columns(ledger, cols);
 	char *tmp = malloc(strlen(path) + sizeof(".partial"));
 	if (tmp == NULL) {
-		snprintf(err, err_size, "out of memory");
+		snprintf(err, err_size, "%s", _("out of memory"));
 		return -1;
 	}
 	/* written beside the file and renamed over it: a reader never sees half a workbook */
@@ -341,7 +342,7 @@ int template_xlsx(const char *path, enum ledger ledger, char *err, size_t err_si
 	lxw_workbook_options options = {.constant_memory = LXW_FALSE, .tmpdir = NULL};
 	x.wb = workbook_new_opt(tmp, &options);
 	if (x.wb == NULL) {
-		snprintf(err, err_size, "cannot start a workbook (out of memory)");
+		snprintf(err, err_size, "%s", _("cannot start a workbook (out of memory)"));
 		free(tmp);
 		return -1;
 	}
@@ -375,10 +376,10 @@ int template_xlsx(const char *path, enum ledger ledger, char *err, size_t err_si
 	check(&x, workbook_close(x.wb));
 	int rc = 0;
 	if (x.error != LXW_NO_ERROR) {
-		snprintf(err, err_size, "cannot write %s: %s", path, lxw_strerror(x.error));
+		snprintf(err, err_size, _("cannot write %s: %s"), path, lxw_strerror(x.error));
 		rc = -1;
 	} else if (rename(tmp, path) != 0) {
-		snprintf(err, err_size, "cannot write %s: %s", path, strerror(errno));
+		snprintf(err, err_size, _("cannot write %s: %s"), path, strerror(errno));
 		rc = -1;
 	}
 	if (rc)

@@ -269,16 +269,17 @@ static int cmd_template(const struct options *o, enum ledger ledger)
 	}
 	FILE *out = o->output ? fopen(o->output, "wb") : stdout;
 	if (out == NULL) {
-		fprintf(stderr, "xxgkctl: template: cannot write %s: %s\n", o->output,
+		fprintf(stderr, _("xxgkctl: template: cannot write %s: %s\n"), o->output,
 			strerror(errno));
 		return 1;
 	}
 	int rc = template_csv(out, ledger);
 	if (o->output && fclose(out) != 0)
 		rc = -1;
-	if (rc)
-		fprintf(stderr, "xxgkctl: template: cannot write the ledger%s%s\n",
-			o->output ? " to " : "", o->output ? o->output : "");
+	if (rc && o->output)
+		fprintf(stderr, _("xxgkctl: template: cannot write the ledger to %s\n"), o->output);
+	else if (rc)
+		fputs(_("xxgkctl: template: cannot write the ledger\n"), stderr);
 	return rc ? 1 : 0;
 }
 
@@ -750,15 +751,15 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *backup_dir = NULL;
-	int template = -1;
+	int ledger = -1; /* the template command's */
 	if (strcmp(o.command, "template") == 0) {
 		char names[128], why[320];
 		template_names(names, sizeof(names));
 		if (optind + 2 != argc)
-			return fail_usage("template: one KIND is required (%s)", names);
+			return fail_usage(_("template: one KIND is required (%s)"), names);
 		const char *name = argv[++optind];
-		if ((template = template_ledger(name)) < 0) {
-			snprintf(why, sizeof(why), "template: unknown kind \"%.100s\"; want %s",
+		if ((ledger = template_ledger(name)) < 0) {
+			snprintf(why, sizeof(why), _("template: unknown kind \"%.100s\"; want %s"),
 				 name, names);
 			return fail_usage("%s", why);
 		}
@@ -795,9 +796,9 @@ int main(int argc, char **argv)
 		    "--year goes with report, units, submit, freeze, unfreeze and restatements, "
 		    "not %s",
 		    o.command);
-	int is_template = template >= 0;
+	int is_template = ledger >= 0;
 	if (is_template && (o.kind || o.has_template || o.published))
-		return fail_usage("--kind, --template and --published go with report, not %s",
+		return fail_usage(_("--kind, --template and --published go with report, not %s"),
 				  o.command);
 	if (!is_report && !is_template &&
 	    (o.kind || o.has_template || o.has_format || o.published || o.output))
@@ -805,7 +806,7 @@ int main(int argc, char **argv)
 		    "--kind, --template, --format, --output and --published go with report, not %s",
 		    o.command);
 	if (is_template && o.has_format && !o.xlsx && o.format != RENDER_CSV)
-		return fail_usage("%s", "template: --format: want csv or xlsx");
+		return fail_usage("%s", _("template: --format: want csv or xlsx"));
 	if (!is_unfreeze && o.reason)
 		return fail_usage("--reason goes with unfreeze, not %s", o.command);
 	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
@@ -815,10 +816,9 @@ int main(int argc, char **argv)
 				  "unfreeze: --reason is required (why the year is restated)");
 	/* a workbook is binary: never onto a terminal or into a pipe by accident */
 	if (o.xlsx && !o.output)
-		return fail_usage(
-		    "%s: --format xlsx needs --output FILE (a workbook is binary, not "
-		    "for stdout)",
-		    o.command);
+		return fail_usage(_("%s: --format xlsx needs --output FILE (a workbook is binary, "
+				    "not for stdout)"),
+				  o.command);
 	if (!is_report && !is_watch && !is_submit && o.unit)
 		return fail_usage("--unit goes with report, watch or submit, not %s", o.command);
 	if (!is_submit && o.withdraw)
@@ -846,7 +846,7 @@ int main(int argc, char **argv)
 	if (backup_dir)
 		return cmd_backup(&o, backup_dir);
 	if (is_template)
-		return cmd_template(&o, (enum ledger) template);
+		return cmd_template(&o, (enum ledger)ledger);
 	if (is_freeze || is_unfreeze)
 		return cmd_freeze(&o, is_unfreeze);
 	if (strcmp(o.command, "freezes") == 0)
