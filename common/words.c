@@ -43,16 +43,18 @@ static const char *const pro_row_words[] = {
 #include "cells.def"
 };
 
-static const struct {
+struct word {
 	enum word_set set;
 	int value;
 	const char *word;
-} own_words[] =
-    {
+};
+
+static const struct word own_words[] = {
 #define WORD(set, value, word) {WORDS_##set, value, word},
 #include "words.def"
-},
-  synonyms[] = {
+};
+
+static const struct word synonyms[] = {
 #define SYNONYM(set, value, word) {WORDS_##set, value, word},
 #include "words.def"
 };
