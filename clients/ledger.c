@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "i18n.h"
 #include "record.h"
 #include "record_csv.h"
 #include "record_json.h"
@@ -60,7 +61,7 @@ static int read_json_lines(const char *file, struct text_source *t, const struct
 	const char *chunk;
 	ssize_t n;
 	if (line == NULL) {
-		ledger_bad(s, file, 0, "out of memory");
+		ledger_bad(s, file, 0, "%s", _("out of memory"));
 		counts->bad++;
 		return -1;
 	}
@@ -79,7 +80,7 @@ static int read_json_lines(const char *file, struct text_source *t, const struct
 				break;
 			p++;
 			if (too_long) {
-				ledger_bad(s, file, number, "longer than %d bytes",
+				ledger_bad(s, file, number, _("longer than %d bytes"),
 					   LEDGER_LINE_MAX);
 				counts->bad++;
 			} else {
@@ -96,7 +97,7 @@ static int read_json_lines(const char *file, struct text_source *t, const struct
 		rc = -1;
 	} else if (rc == 0 && (len > 0 || too_long)) {
 		if (too_long) {
-			ledger_bad(s, file, number, "longer than %d bytes", LEDGER_LINE_MAX);
+			ledger_bad(s, file, number, _("longer than %d bytes"), LEDGER_LINE_MAX);
 			counts->bad++;
 		} else {
 			rc = json_line(file, line, len, number, s, counts);
@@ -119,7 +120,7 @@ int ledger_read(const char *file, FILE *f, const struct ledger_options *o,
 	    format == LEDGER_JSONL && o->encoding == TEXT_AUTO ? TEXT_UTF8 : o->encoding;
 	struct text_source *t = malloc(sizeof(*t));
 	if (t == NULL || text_open(t, f, encoding, err, sizeof(err))) {
-		ledger_bad(s, file, 0, "%s", t ? err : "out of memory");
+		ledger_bad(s, file, 0, "%s", t ? err : _("out of memory"));
 		counts->bad++;
 		free(t);
 		return -1;

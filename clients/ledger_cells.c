@@ -6,6 +6,9 @@
 #include <string.h>
 
 #include "date.h"
+#include "i18n.h"
+
+#define NOT_A_DATE _("not a date: write 2020-03-01, 2020/3/1, 2020.3.1, 2020年3月1日")
 
 /* Reads 1 to max digits at *p; returns the number or -1. */
 static long digits(const char **p, int max)
@@ -55,8 +58,8 @@ static int excel_day(long n, char out[11])
 	long mp = (5 * doy + 2) / 153, d = doy - (153 * mp + 2) / 5 + 1;
 	long m = mp < 10 ? mp + 3 : mp - 9;
 	y += m <= 2;
-	return snprintf(out, 11, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100),
-			(int)(d % 100)) == 10
+	return snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+			(unsigned)d % 100u) == 10
 		   ? 0
 		   : -1;
 }
@@ -69,7 +72,7 @@ int cell_date(const char *s, char out[11], char *why, size_t size)
 	if (y >= 0 && *p == '\0' && p - s == 5) {
 		/* an Excel day number: 36526 is 2000-01-01, 73050 2099-12-31 */
 		if (y < 36526 || y > 73050 || excel_day(y, out)) {
-			snprintf(why, size, "not a date: write %s", CELL_DATE_FORMS);
+			snprintf(why, size, "%s", NOT_A_DATE);
 			return -1;
 		}
 		return 0;
@@ -89,18 +92,19 @@ int cell_date(const char *s, char out[11], char *why, size_t size)
 		}
 	}
 	if (!ok || m > 99 || d > 99) {
-		snprintf(why, size, "not a date: write %s", CELL_DATE_FORMS);
+		snprintf(why, size, "%s", NOT_A_DATE);
 		return -1;
 	}
-	snprintf(out, 11, "%04d-%02d-%02d", (int)(y % 10000), (int)(m % 100), (int)(d % 100));
+	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+		 (unsigned)d % 100u);
 	struct date parsed;
 	enum date_error e = date_parse(out, &parsed);
 	if (e == DATE_IMPOSSIBLE) {
-		snprintf(why, size, "no such day");
+		snprintf(why, size, "%s", _("no such day"));
 		return -1;
 	}
 	if (e != DATE_OK) {
-		snprintf(why, size, "not a date from %d to %d", DATE_YEAR_MIN, DATE_YEAR_MAX);
+		snprintf(why, size, _("not a date from %d to %d"), DATE_YEAR_MIN, DATE_YEAR_MAX);
 		return -1;
 	}
 	return 0;
@@ -126,11 +130,11 @@ int cell_integer(const char *s, int64_t min, int64_t max, int64_t *out, char *wh
 	errno = 0;
 	long long v = strtoll(plain, &end, 10);
 	if (plain[0] == '\0' || *end || errno || plain[0] == '+' || plain[0] == ' ') {
-		snprintf(why, size, "not a whole number");
+		snprintf(why, size, "%s", _("not a whole number"));
 		return -1;
 	}
 	if (v < min || v > max) {
-		snprintf(why, size, "not a whole number from %lld to %lld", (long long)min,
+		snprintf(why, size, _("not a whole number from %lld to %lld"), (long long)min,
 			 (long long)max);
 		return -1;
 	}
@@ -146,7 +150,7 @@ int cell_year(const char *s, int *out, char *why, size_t size)
 	skip(&p, "年");
 	skip(&p, "度");
 	if (y < 0 || !four || *p || y < DATE_YEAR_MIN || y > DATE_YEAR_MAX) {
-		snprintf(why, size, "not a year from %d to %d", DATE_YEAR_MIN, DATE_YEAR_MAX);
+		snprintf(why, size, _("not a year from %d to %d"), DATE_YEAR_MIN, DATE_YEAR_MAX);
 		return -1;
 	}
 	*out = (int)y;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "words.h"
 
 static int fail(struct ledger_mapping *m, const char *fmt, ...)
@@ -42,8 +43,9 @@ static void field_names(char *buf, size_t size)
 		for (int i = 0; i < n && used < size; i++) {
 			if (strstr(buf, c[i].header))
 				continue;
-			int k = snprintf(buf + used, size - used, "%s%s (%s)", used ? ", " : "",
-					 c[i].header, c[i].key);
+			int k = snprintf(buf + used, size - used, "%s", used ? _(", ") : "");
+			used += k > 0 ? (size_t)k : 0;
+			k = snprintf(buf + used, size - used, _("%s (%s)"), c[i].header, c[i].key);
 			used += k > 0 ? (size_t)k : 0;
 		}
 	}
@@ -58,42 +60,42 @@ static int handle(void *user, const char *section, const char *name, const char 
 		if (strcmp(value, "ignore") && strcmp(value, "忽略") &&
 		    (c = field(value)) == NULL) {
 			field_names(names, sizeof(names));
-			return fail(m, "%s = %s: no such field; the fields are %s, or ignore", name,
-				    value, names);
+			return fail(m, _("%s = %s: no such field; the fields are %s, or ignore"),
+				    name, value, names);
 		}
 		for (size_t i = 0; i < m->n_columns; i++)
 			if (strcmp(m->columns[i].header, name) == 0)
-				return fail(m, "column %s is mapped twice", name);
+				return fail(m, _("column %s is mapped twice"), name);
 		if (m->n_columns == MAPPING_ENTRIES_MAX)
-			return fail(m, "more than %d columns", MAPPING_ENTRIES_MAX);
+			return fail(m, _("more than %d columns"), MAPPING_ENTRIES_MAX);
 		if ((m->columns[m->n_columns].header = strdup(name)) == NULL)
-			return fail(m, "out of memory");
+			return fail(m, _("out of memory"));
 		m->columns[m->n_columns++].key = c ? c->key : NULL;
 		return 1;
 	}
 	if (strcmp(section, "defaults") == 0) {
 		const struct ledger_column *c = field(name);
 		if (c == NULL || c->type != COLUMN_TEXT || strcmp(c->key, "title") == 0)
-			return fail(m, "[defaults]: %s: only unit has a default", name);
+			return fail(m, _("[defaults]: %s: only unit has a default"), name);
 		if (m->n_defaults == sizeof(m->defaults) / sizeof(m->defaults[0]))
-			return fail(m, "[defaults]: too many");
+			return fail(m, _("[defaults]: too many"));
 		if ((m->defaults[m->n_defaults].value = strdup(value)) == NULL)
-			return fail(m, "out of memory");
+			return fail(m, "%s", _("out of memory"));
 		m->defaults[m->n_defaults++].key = c->key;
 		return 1;
 	}
 	if (section[0] == '\0')
 		return fail(m,
-			    "\"%s\" is outside any section ([columns], [defaults] or a field's "
-			    "words)",
+			    _("\"%s\" is outside any section ([columns], [defaults] or a field's "
+			      "words)"),
 			    name);
 	const struct ledger_column *c = field(section);
 	if (c == NULL || (c->type != COLUMN_ENUM && c->type != COLUMN_BOOLEAN)) {
 		field_names(names, sizeof(names));
 		return fail(m,
-			    "unknown section [%s]: want [columns], [defaults], or a field with "
-			    "values to name (applicant, outcome, kind, group, result, measure, "
-			    "deleted, or their Chinese names)",
+			    _("unknown section [%s]: want [columns], [defaults], or a field with "
+			      "values to name (applicant, outcome, kind, group, result, measure, "
+			      "deleted, or their Chinese names)"),
 			    section);
 	}
 	int v = c->type == COLUMN_BOOLEAN ? words_boolean(value) : words_parse(c->set, value);
@@ -103,13 +105,13 @@ static int handle(void *user, const char *section, const char *name, const char 
 			snprintf(valid, sizeof(valid), "%s、%s", WORD_YES, WORD_NO);
 		else
 			words_list(c->set, valid, sizeof(valid));
-		return fail(m, "[%s] %s = %s: %s is no value of %s; valid values: %s", section,
+		return fail(m, _("[%s] %s = %s: %s is no value of %s; valid values: %s"), section,
 			    name, value, value, c->header, valid);
 	}
 	if (m->n_values == MAPPING_ENTRIES_MAX)
-		return fail(m, "more than %d words", MAPPING_ENTRIES_MAX);
+		return fail(m, _("more than %d words"), MAPPING_ENTRIES_MAX);
 	if ((m->values[m->n_values].word = strdup(name)) == NULL)
-		return fail(m, "out of memory");
+		return fail(m, "%s", _("out of memory"));
 	m->values[m->n_values].key = c->key;
 	m->values[m->n_values++].value = v;
 	return 1;
@@ -119,7 +121,7 @@ int mapping_load(struct ledger_mapping **out, const char *file, char *err, size_
 {
 	struct ledger_mapping *m = calloc(1, sizeof(*m));
 	if (m == NULL) {
-		snprintf(err, size, "%s: out of memory", file);
+		snprintf(err, size, _("%s: out of memory"), file);
 		return -1;
 	}
 	int rc = ini_parse(file, handle, m);
@@ -128,12 +130,13 @@ int mapping_load(struct ledger_mapping **out, const char *file, char *err, size_
 		return 0;
 	}
 	if (rc == -1)
-		snprintf(err, size, "%s: cannot open: %s", file, strerror(errno));
+		snprintf(err, size, _("%s: cannot open: %s"), file, strerror(errno));
 	else if (rc == -2)
 		snprintf(err, size, "%s: out of memory", file);
 	else
 		snprintf(err, size, "%s:%d: %s", file, rc,
-			 m->error[0] ? m->error : "syntax error (want [section] or key = value)");
+			 m->error[0] ? m->error
+				     : _("syntax error (want [section] or key = value)"));
 	mapping_free(m);
 	return -1;
 }

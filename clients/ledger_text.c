@@ -1,6 +1,7 @@
 #include "ledger_text.h"
 
 #include <errno.h>
+#include "i18n.h"
 #include <string.h>
 #include <strings.h>
 
@@ -35,25 +36,31 @@ static int utf8_length(unsigned char c)
 	return 0;
 }
 
+/* Characters of several bytes that make a file UTF-8 even with a bad byte after them. */
+#define UTF8_EVIDENCE 8
+
 /*
- * Whether the whole file is valid UTF-8 (overlong forms and surrogates aside: GB18030 text is
- * told from UTF-8 by far coarser signs). Reads from the current position to the end.
+ * Whether the file is UTF-8: all of it valid UTF-8 (overlong forms and surrogates aside:
+ * GB18030 text is told from UTF-8 by far coarser signs), or enough Chinese in UTF-8 before the
+ * first bad byte (a UTF-8 ledger with a line pasted from elsewhere: its cells are then said to
+ * be bad, with their lines). Reads from the current position to the end.
  */
 static int is_utf8(FILE *f, char *buf, size_t size)
 {
-	size_t carry = 0, n;
+	size_t carry = 0, n, evidence = 0;
 	while ((n = fread(buf + carry, 1, size - carry, f)) > 0) {
 		size_t len = carry + n, i = 0;
 		while (i < len) {
 			unsigned char c = (unsigned char)buf[i];
 			int k = utf8_length(c);
 			if (k == 0)
-				return 0;
+				return evidence >= UTF8_EVIDENCE;
 			if (i + (size_t)k > len)
 				break; /* completed by the next read */
 			for (int j = 1; j < k; j++)
 				if (((unsigned char)buf[i + j] & 0xC0) != 0x80)
-					return 0;
+					return evidence >= UTF8_EVIDENCE;
+			evidence += k > 1;
 			i += (size_t)k;
 		}
 		carry = len - i;
@@ -73,7 +80,7 @@ int text_open(struct text_source *t, FILE *f, enum text_encoding encoding, char 
 		long at = ftell(f);
 		int utf8 = is_utf8(f, t->out, sizeof(t->out));
 		if (ferror(f) || at < 0 || fseek(f, at, SEEK_SET) != 0) {
-			snprintf(err, size, "cannot read it: %s", strerror(errno));
+			snprintf(err, size, _("cannot read it: %s"), strerror(errno));
 			return -1;
 		}
 		encoding = utf8 ? TEXT_UTF8 : TEXT_GB18030;
@@ -82,7 +89,7 @@ int text_open(struct text_source *t, FILE *f, enum text_encoding encoding, char 
 	if (encoding != TEXT_UTF8) {
 		t->cd = iconv_open("UTF-8", encoding == TEXT_GBK ? "GBK" : "GB18030");
 		if (t->cd == (iconv_t)-1) {
-			snprintf(err, size, "cannot read %s: %s", text_encoding_name(encoding),
+			snprintf(err, size, _("cannot read %s: %s"), text_encoding_name(encoding),
 				 strerror(errno));
 			return -1;
 		}
@@ -104,7 +111,8 @@ ssize_t text_read(struct text_source *t, const char **chunk, char *err, size_t s
 			t->raw_len += n;
 			if (n == 0) {
 				if (ferror(t->f)) {
-					snprintf(err, size, "cannot read it: %s", strerror(errno));
+					snprintf(err, size, _("cannot read it: %s"),
+						 strerror(errno));
 					return -1;
 				}
 				t->eof = 1;
@@ -116,9 +124,9 @@ ssize_t text_read(struct text_source *t, const char **chunk, char *err, size_t s
 			t->started = 1;
 			if (in_len >= 2 && ((in[0] == '\xFF' && in[1] == '\xFE') ||
 					    (in[0] == '\xFE' && in[1] == '\xFF'))) {
-				snprintf(err, size,
-					 "UTF-16 text (Excel's \"Unicode text\"): save it as "
-					 "\"CSV UTF-8\" or \"CSV\"");
+				snprintf(err, size, "%s",
+					 _("UTF-16 text (Excel's \"Unicode text\"): save it as "
+					   "\"CSV UTF-8\" or \"CSV\""));
 				return -1;
 			}
 			/* a BOM says UTF-8 whatever was guessed; Excel writes one */
@@ -151,12 +159,12 @@ ssize_t text_read(struct text_source *t, const char **chunk, char *err, size_t s
 		count_lines(t, t->out, done);
 		if (r == (size_t)-1 && e == EILSEQ && done == 0) {
 			snprintf(err, size,
-				 "line %ld: bytes that are not %s (--encoding says which)", t->line,
-				 text_encoding_name(t->encoding));
+				 _("line %ld: bytes that are not %s (--encoding says which)"),
+				 t->line, text_encoding_name(t->encoding));
 			return -1;
 		}
 		if (r == (size_t)-1 && e == EINVAL && done == 0 && t->eof) {
-			snprintf(err, size, "the file ends within a character of %s",
+			snprintf(err, size, _("the file ends within a character of %s"),
 				 text_encoding_name(t->encoding));
 			return -1;
 		}

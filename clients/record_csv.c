@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "i18n.h"
 #include "ledger_cells.h"
 #include "record.h"
 #include "words.h"
@@ -71,18 +72,70 @@ static void trim(const char **s, size_t *len)
 	*len = (size_t)(end - p);
 }
 
-/* value for a message: quoted, cut at SHOWN_MAX bytes on a character's boundary */
-static void shown(const char *value, char *buf, size_t size)
+/*
+ * A value's word without the line breaks and spaces within it: a long word in a narrow column
+ * is broken over lines (Alt+Enter in Excel). out has room for CELL_MAX + 1 bytes.
+ */
+static void unbroken(const char *s, char *out)
 {
+	const char *end = s + strlen(s);
+	size_t n = 0, k;
+	while (s < end) {
+		if ((k = space_at(s, end)) > 0) {
+			s += k;
+			continue;
+		}
+		out[n++] = *s++;
+	}
+	out[n] = '\0';
+}
+
+/* The length of the valid UTF-8 character at p (before end), or 0. */
+static size_t utf8_at(const unsigned char *p, const unsigned char *end)
+{
+	size_t k = *p < 0x80		      ? 1
+		   : *p >= 0xC2 && *p <= 0xDF ? 2
+		   : *p >= 0xE0 && *p <= 0xEF ? 3
+		   : *p >= 0xF0 && *p <= 0xF4 ? 4
+					      : 0;
+	if (k == 0 || (size_t)(end - p) < k)
+		return 0;
+	for (size_t j = 1; j < k; j++)
+		if ((p[j] & 0xC0) != 0x80)
+			return 0;
+	return k;
+}
+
+/* value for a message: quoted, cut at SHOWN_MAX bytes on a character's boundary, bytes that are
+ * not UTF-8 shown as U+FFFD */
+static void shown(const char *raw, char *buf, size_t size)
+{
+	char value[4 * SHOWN_MAX];
+	const unsigned char *p = (const unsigned char *)raw, *end = p + strlen(raw);
+	size_t used = 0, k;
+	while (p < end && used + 4 < sizeof(value)) {
+		if ((k = utf8_at(p, end)) == 0) {
+			memcpy(value + used, "\xEF\xBF\xBD", 3);
+			used += 3;
+			p++;
+			continue;
+		}
+		memcpy(value + used, p, k);
+		used += k;
+		p += k;
+	}
+	value[used] = '\0';
 	size_t n = strlen(value);
 	if (n <= SHOWN_MAX) {
-		snprintf(buf, size, "\"%s\"", value);
+		snprintf(buf, size, _("\"%s\""), value);
 		return;
 	}
 	n = SHOWN_MAX;
 	while (n > 0 && ((unsigned char)value[n] & 0xC0) == 0x80)
 		n--;
-	snprintf(buf, size, "\"%.*s…\"", (int)n, value);
+	char cut[SHOWN_MAX + 8];
+	snprintf(cut, sizeof(cut), "%.*s…", (int)n, value);
+	snprintf(buf, size, _("\"%s\""), cut);
 }
 
 static void bad_file(struct csv_state *st, long line, const char *msg)
@@ -138,14 +191,16 @@ static int read_header(struct csv_state *st)
 		for (int l = 0; l < LEDGER_COUNT; l++) {
 			int n;
 			const struct ledger_column *c = ledger_columns((enum ledger)l, &n);
-			int k = snprintf(want + used, sizeof(want) - used, "%s%s (%s)",
-					 l ? ", " : "", c[DISCRIMINATOR].header, ledgers[l].title);
+			int k = snprintf(want + used, sizeof(want) - used, "%s", l ? _(", ") : "");
+			used += k > 0 && (size_t)k < sizeof(want) - used ? (size_t)k : 0;
+			k = snprintf(want + used, sizeof(want) - used, _("%s (%s)"),
+				     c[DISCRIMINATOR].header, ledgers[l].title);
 			used += k > 0 && (size_t)k < sizeof(want) - used ? (size_t)k : 0;
 		}
-		ledger_bad(st->s, st->file, st->record_line,
-			   "the header names no ledger: it needs one of the columns %s%s", want,
-			   st->map ? ""
-				   : " (a mapping file, --mapping, names a ledger's own columns)");
+		ledger_bad(
+		    st->s, st->file, st->record_line,
+		    _("the header names no ledger: it needs one of the columns %s%s"), want,
+		    st->map ? "" : _(" (a mapping file, --mapping, names a ledger's own columns)"));
 		return -1;
 	}
 	st->ledger = (enum ledger)chosen;
@@ -160,8 +215,8 @@ static int read_header(struct csv_state *st)
 			char msg[1024];
 			snprintf(
 			    msg, sizeof(msg),
-			    "column %s is no column of the %s (%s); its columns are %s: rename "
-			    "it, or name it in a mapping file (--mapping) to ignore it",
+			    _("column %s is no column of the %s (%s); its columns are %s: "
+			      "rename it, or name it in a mapping file (--mapping) to ignore it"),
 			    st->headers[j], ledgers[st->ledger].title, ledgers[st->ledger].key,
 			    list);
 			bad_file(st, st->record_line, msg);
@@ -169,7 +224,7 @@ static int read_header(struct csv_state *st)
 		}
 		if (i >= 0 && st->where[i] >= 0) {
 			char msg[512];
-			snprintf(msg, sizeof(msg), "columns %s and %s are both %s",
+			snprintf(msg, sizeof(msg), _("columns %s and %s are both %s"),
 				 st->headers[st->where[i]], st->headers[j], st->columns[i].header);
 			bad_file(st, st->record_line, msg);
 			return -1;
@@ -180,7 +235,7 @@ static int read_header(struct csv_state *st)
 	for (int i = 0; i < 2; i++) /* unit and id */
 		if (st->where[i] < 0 && (i == 1 || !mapping_default(st->map, "unit"))) {
 			ledger_bad(st->s, st->file, st->record_line,
-				   "the header has no column %s (%s)", st->columns[i].header,
+				   _("the header has no column %s (%s)"), st->columns[i].header,
 				   st->columns[i].key);
 			return -1;
 		}
@@ -192,10 +247,14 @@ static int read_header(struct csv_state *st)
 
 static void bad_cell(struct csv_state *st, int i, const char *why, const char *valid)
 {
-	char value[SHOWN_MAX + 16], msg[LEDGER_MESSAGE_MAX];
+	char value[SHOWN_MAX + 32], msg[LEDGER_MESSAGE_MAX];
 	shown(st->cell[i], value, sizeof(value));
-	snprintf(msg, sizeof(msg), "column %s: %s: %s%s%s", header(st, i), value, why,
-		 valid ? "; valid values: " : "", valid ? valid : "");
+	int n = snprintf(msg, sizeof(msg), _("column %s: %s"), header(st, i), value);
+	n = n > 0 && (size_t)n < sizeof(msg) ? n : 0;
+	int k = snprintf(msg + n, sizeof(msg) - (size_t)n, _(": %s"), why);
+	n += k > 0 && (size_t)k < sizeof(msg) - (size_t)n ? k : 0;
+	if (valid)
+		snprintf(msg + n, sizeof(msg) - (size_t)n, _("; valid values: %s"), valid);
 	bad_file(st, st->record_line, msg);
 }
 
@@ -272,12 +331,33 @@ static int set_body(ProtobufCMessage *body, const char *key, int is_string, cons
 	}
 }
 
+/*
+ * What record_check says about a line that is not about one cell's form: translated where it
+ * is printed (bad_record), marked here so that the translations know them.
+ */
+static const char *const check_reasons[] __attribute__((unused)) = {
+    N_("missing or empty"),
+    N_("missing"),
+    N_("invalid UTF-8"),
+    N_("an outcome without a conclusion date"),
+    N_("a conclusion date without an outcome"),
+    N_("concluded before received"),
+    N_("published before made"),
+    N_("repealed before made"),
+    N_("published after repealed"),
+    N_("a result without a closing date"),
+    N_("a closing date without a result"),
+    N_("closed before filed"),
+    N_("negative, but this measure cannot be"),
+    N_("revision: missing or 0 (revisions start at 1)"),
+};
+
 /* record_check's "application.received: ..." with the column's header for the field name */
 static void bad_record(struct csv_state *st, const char *msg)
 {
 	const char *body = ledgers[st->ledger].body, *rest = msg;
 	size_t n = strlen(body);
-	char text[LEDGER_MESSAGE_MAX], value[SHOWN_MAX + 16];
+	char text[LEDGER_MESSAGE_MAX], value[SHOWN_MAX + 32];
 	size_t used = 0;
 	if (strncmp(msg, body, n) == 0 && (msg[n] == '.' || msg[n] == ':'))
 		rest = msg + n + (msg[n] == ':' ? 2 : 1);
@@ -290,13 +370,15 @@ static void bad_record(struct csv_state *st, const char *msg)
 			continue;
 		}
 		shown(st->cell[i], value, sizeof(value));
-		int w = snprintf(text + used, sizeof(text) - used, "%scolumn %s: %s",
-				 used ? ", " : "", header(st, i), value);
+		int w = snprintf(text + used, sizeof(text) - used, "%s", used ? _(", ") : "");
+		used += w > 0 && (size_t)w < sizeof(text) - used ? (size_t)w : 0;
+		w = snprintf(text + used, sizeof(text) - used, _("column %s: %s"), header(st, i),
+			     value);
 		used += w > 0 && (size_t)w < sizeof(text) - used ? (size_t)w : 0;
 		if (named)
 			break;
 	}
-	snprintf(text + used, sizeof(text) - used, "%s%s", used ? ": " : "", rest);
+	snprintf(text + used, sizeof(text) - used, used ? _(": %s") : "%s", _(rest));
 	bad_file(st, st->record_line, text);
 }
 
@@ -306,25 +388,31 @@ static void read_line(struct csv_state *st)
 	int bad = 0, failed = 0;
 	if (st->n < st->width || st->extra) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "%d cells, the header has %d columns", st->n, st->width);
+		snprintf(msg, sizeof(msg), _("%d cells, the header has %d columns"), st->n,
+			 st->width);
 		bad_file(st, st->record_line, msg);
 		st->counts->bad++;
 		return;
 	}
-	for (int i = 0; i < st->n_columns; i++)
+	for (int i = 0; i < st->n_columns; i++) {
 		if (st->where[i] >= 0 && st->too_long[i]) {
-			snprintf(why, sizeof(why), "longer than %d bytes", CELL_MAX);
+			snprintf(why, sizeof(why), _("longer than %d bytes"), CELL_MAX);
 			st->cell[i][SHOWN_MAX + 1] = '\0';
 			bad_cell(st, i, why, NULL);
 			bad = 1;
+		} else if (st->where[i] >= 0 && !utf8_valid(st->cell[i], strlen(st->cell[i]))) {
+			bad_cell(st, i, _("bytes that are not UTF-8 (a line of another encoding?)"),
+				 NULL);
+			bad = 1;
 		}
+	}
 	if (bad) {
 		st->counts->bad++;
 		return;
 	}
 	Xxgk__V1__Record *r = malloc(sizeof(*r));
 	if (r == NULL) {
-		bad_file(st, st->record_line, "out of memory");
+		bad_file(st, st->record_line, _("out of memory"));
 		st->counts->bad++;
 		return;
 	}
@@ -365,7 +453,7 @@ static void read_line(struct csv_state *st)
 			if (b < 0)
 				b = words_boolean(s);
 			if (b < 0) {
-				bad_cell(st, i, "neither yes nor no",
+				bad_cell(st, i, _("neither yes nor no"),
 					 WORD_YES "、" WORD_NO ", true、false, 1、0");
 				bad = 1;
 			} else if (b) {
@@ -376,19 +464,23 @@ static void read_line(struct csv_state *st)
 		}
 		case COLUMN_DATE:
 			if (cell_date(s, date, why, sizeof(why))) {
-				bad_cell(st, i, why, "dates such as " CELL_DATE_FORMS);
+				bad_cell(st, i, why,
+					 _("dates such as 2020-03-01, 2020/3/1, 2020.3.1, "
+					   "2020年3月1日"));
 				bad = 1;
 			} else {
 				failed = set_body(body, c->key, 1, date, 0);
 			}
 			break;
 		case COLUMN_ENUM: {
-			int e = mapping_value(st->map, c->key, s);
+			char word[CELL_MAX + 1];
+			unbroken(s, word);
+			int e = mapping_value(st->map, c->key, word);
 			if (e < 0)
-				e = words_parse(c->set, s);
+				e = words_parse(c->set, word);
 			if (e <= 0) {
 				words_list(c->set, valid, sizeof(valid));
-				bad_cell(st, i, "not a value of this column", valid);
+				bad_cell(st, i, _("not a value of this column"), valid);
 				bad = 1;
 			} else {
 				failed = set_body(body, c->key, 0, NULL, e);
@@ -397,7 +489,7 @@ static void read_line(struct csv_state *st)
 		}
 		case COLUMN_INTEGER:
 			if (cell_integer(s, INT64_MIN, INT64_MAX, &v, why, sizeof(why))) {
-				bad_cell(st, i, why, "whole numbers such as 12 or -3");
+				bad_cell(st, i, why, _("whole numbers such as 12 or -3"));
 				bad = 1;
 			} else {
 				failed = set_body(body, c->key, 0, NULL, v);
@@ -405,7 +497,7 @@ static void read_line(struct csv_state *st)
 			break;
 		case COLUMN_YEAR:
 			if (cell_year(s, &year, why, sizeof(why))) {
-				bad_cell(st, i, why, "years such as 2025");
+				bad_cell(st, i, why, _("years such as 2025"));
 				bad = 1;
 			} else {
 				failed = set_body(body, c->key, 0, NULL, year);
@@ -416,7 +508,7 @@ static void read_line(struct csv_state *st)
 	struct record_facts facts;
 	char msg[RECORD_MESSAGE_MAX];
 	if (failed) {
-		bad_file(st, st->record_line, "out of memory");
+		bad_file(st, st->record_line, _("out of memory"));
 		bad = 1;
 	} else if (!bad && record_check(r, &facts, msg, sizeof(msg)) != 0) {
 		bad_record(st, msg);
@@ -442,14 +534,15 @@ static void on_cell(void *data, size_t len, void *ctx)
 	if (st->stop || st->fatal)
 		return;
 	trim(&s, &len);
-	if (len)
+	/* a line is empty when the cells read are: Excel ledgers have rows numbered in advance */
+	if (len && (!st->header_done || j >= st->width || st->use[j] >= 0))
 		st->empty = 0;
 	if (!st->header_done) {
 		if (j >= COLUMNS_MAX) {
 			if (len) {
 				st->fatal = 1;
-				ledger_bad(st->s, st->file, st->record_line, "more than %d columns",
-					   COLUMNS_MAX);
+				ledger_bad(st->s, st->file, st->record_line,
+					   _("more than %d columns"), COLUMNS_MAX);
 			}
 			return;
 		}
@@ -513,7 +606,7 @@ int csv_read(const char *file, struct text_source *t, const struct ledger_mappin
 	ssize_t n;
 	int at_line_start = 1, rc = 0;
 	if (st == NULL || csv_init(&p, CSV_APPEND_NULL | CSV_STRICT_FINI) != 0) {
-		ledger_bad(s, file, 0, "out of memory");
+		ledger_bad(s, file, 0, "%s", _("out of memory"));
 		counts->bad++;
 		free(st);
 		return -1;
@@ -535,7 +628,7 @@ int csv_read(const char *file, struct text_source *t, const struct ledger_mappin
 				st->record_line = st->line;
 			if (csv_parse(&p, q, len, on_cell, on_line, st) != len) {
 				ledger_bad(s, file, st->record_line,
-					   "a cell longer than %d bytes (a quote not closed?)",
+					   _("a cell longer than %d bytes (a quote not closed?)"),
 					   LEDGER_LINE_MAX);
 				st->fatal = 1;
 				break;
@@ -550,12 +643,12 @@ int csv_read(const char *file, struct text_source *t, const struct ledger_mappin
 		st->fatal = 1;
 	}
 	if (!st->stop && !st->fatal && csv_fini(&p, on_cell, on_line, st) != 0) {
-		ledger_bad(s, file, st->record_line,
-			   "a quote is not closed by the end of the file");
+		ledger_bad(s, file, st->record_line, "%s",
+			   _("a quote is not closed by the end of the file"));
 		st->fatal = 1;
 	}
 	if (!st->stop && !st->fatal && !st->header_done) {
-		ledger_bad(s, file, 0, "no header line: the file is empty");
+		ledger_bad(s, file, 0, "%s", _("no header line: the file is empty"));
 		st->fatal = 1;
 	}
 	if (st->fatal) {

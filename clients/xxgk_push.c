@@ -53,8 +53,10 @@ static int checked(void *ctx, Xxgk__V1__Record *r, long line)
 	struct push *p = ctx;
 	(void)line;
 	xxgk__v1__record__free_unpacked(r, NULL);
-	if (p->progress && ++p->checked % PROGRESS_EVERY == 0)
-		fprintf(stderr, "\rxxgk-push: %zu lines checked", p->checked);
+	if (p->progress && ++p->checked % PROGRESS_EVERY == 0) {
+		fputc('\r', stderr); /* the progress line overwrites itself */
+		fprintf(stderr, _("xxgk-push: %zu lines checked"), p->checked);
+	}
 	return 0;
 }
 
@@ -72,18 +74,19 @@ static int send_records(struct push *p, Xxgk__V1__Record **records, const char *
 				break;
 		size_t max = xxgk_batch_records_max(p->c);
 		if (rc == XXGK_E2BIG && max > 0 && max < k) {
-			fprintf(stderr,
-				"xxgk-push: %s takes at most %zu records a push: sending %zu at a "
-				"time\n",
-				p->endpoint, max, max);
+			fprintf(
+			    stderr,
+			    _("xxgk-push: %s takes at most %zu records a push: sending %zu at a "
+			      "time\n"),
+			    p->endpoint, max, max);
 			p->batch = (int)max;
 			rc = 0;
 			continue;
 		}
 		if (rc == XXGK_ETIMEDOUT) {
 			fprintf(stderr,
-				"xxgk-push: no answer from %s within %d ms, %d times (is xxgkd "
-				"running?)\n",
+				_("xxgk-push: no answer from %s within %d ms, %d times (is xxgkd "
+				  "running?)\n"),
 				p->endpoint, p->timeout_ms, RESENDS + 1);
 			break;
 		}
@@ -92,20 +95,22 @@ static int send_records(struct push *p, Xxgk__V1__Record **records, const char *
 			break;
 		}
 		if (rc) {
-			fprintf(stderr, "xxgk-push: %s: %s\n", p->endpoint, xxgk_strerror(rc));
+			fprintf(stderr, "xxgk-push: %s: %s\n", p->endpoint, _(xxgk_strerror(rc)));
 			break;
 		}
 		for (size_t i = 0; i < k; i++) {
 			int s = p->statuses[i] >= 1 && p->statuses[i] <= 4 ? p->statuses[i] : 0;
 			p->counts[s]++;
 			if (p->statuses[i] == XXGK__V1__RECORD_STATUS__CODE__REJECTED)
-				fprintf(stderr, "%s:%ld: rejected: %s\n", files[done + i],
+				fprintf(stderr, _("%s:%ld: rejected: %s\n"), files[done + i],
 					lines[done + i], p->messages[i]);
 		}
 		done += k;
 		p->sent += k;
-		if (p->progress)
-			fprintf(stderr, "\rxxgk-push: %zu/%ld records sent", p->sent, p->total);
+		if (p->progress) {
+			fputc('\r', stderr);
+			fprintf(stderr, _("xxgk-push: %zu/%ld records sent"), p->sent, p->total);
+		}
 	}
 	return rc;
 }
@@ -206,14 +211,15 @@ int main(int argc, char **argv)
 		case 't':
 			if (positive(optarg, 3600000, &p.timeout_ms)) {
 				fprintf(stderr,
-					"xxgk-push: --timeout: want milliseconds, not \"%s\"\n",
+					_("xxgk-push: --timeout: want milliseconds, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
 			break;
 		case 'b':
 			if (positive(optarg, 10000, &p.batch)) {
-				fprintf(stderr, "xxgk-push: --batch: want 1 to 10000, not \"%s\"\n",
+				fprintf(stderr,
+					_("xxgk-push: --batch: want 1 to 10000, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
@@ -225,7 +231,7 @@ int main(int argc, char **argv)
 				lo.format = LEDGER_CSV;
 			} else {
 				fprintf(stderr,
-					"xxgk-push: --format: want jsonl or csv, not \"%s\"\n",
+					_("xxgk-push: --format: want jsonl or csv, not \"%s\"\n"),
 					optarg);
 				return 2;
 			}
@@ -234,8 +240,8 @@ int main(int argc, char **argv)
 			if ((e = text_encoding_by_name(optarg)) < 0) {
 				fprintf(
 				    stderr,
-				    "xxgk-push: --encoding: want auto, utf-8, gb18030 or gbk, not "
-				    "\"%s\"\n",
+				    _("xxgk-push: --encoding: want auto, utf-8, gb18030 or gbk, "
+				      "not \"%s\"\n"),
 				    optarg);
 				return 2;
 			}
@@ -262,7 +268,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!server_key != !key) {
-		fprintf(stderr, "xxgk-push: --server-key and --key go together\n");
+		fputs(_("xxgk-push: --server-key and --key go together\n"), stderr);
 		return 2;
 	}
 	if (key) {
@@ -293,7 +299,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < n_files; i++) {
 		FILE *f = strcmp(files[i], "-") == 0 && spooled ? spooled : open_input(files[i]);
 		if (f == NULL) {
-			fprintf(stderr, "xxgk-push: cannot open %s: %m\n", files[i]);
+			fprintf(stderr, _("xxgk-push: cannot open %s: %m\n"), files[i]);
 			mapping_free(map);
 			return 1;
 		}
@@ -310,8 +316,8 @@ int main(int argc, char **argv)
 	/* the second pass: the good lines again, sent batch by batch */
 	if (counts.bad > 0 && !skip_bad) {
 		fprintf(stderr,
-			"xxgk-push: nothing sent: %ld bad lines (correct them, or --skip-bad sends "
-			"the %ld good ones)\n",
+			_("xxgk-push: nothing sent: %ld bad lines (correct them, or --skip-bad "
+			  "sends the %ld good ones)\n"),
 			counts.bad, counts.good);
 	} else if (counts.good > 0) {
 		p.records = calloc((size_t)p.batch, sizeof(*p.records));
@@ -330,7 +336,8 @@ int main(int argc, char **argv)
 			int is_stdin = strcmp(files[i], "-") == 0;
 			FILE *f = is_stdin ? spooled : fopen(files[i], "r");
 			if (f == NULL || (is_stdin && fseek(f, 0, SEEK_SET))) {
-				fprintf(stderr, "xxgk-push: cannot open %s again: %m\n", files[i]);
+				fprintf(stderr, _("xxgk-push: cannot open %s again: %m\n"),
+					files[i]);
 				p.rc = XXGK_EIO;
 				break;
 			}
@@ -346,12 +353,12 @@ int main(int argc, char **argv)
 	}
 	if (spooled)
 		fclose(spooled);
-	printf("xxgk-push: %zu records sent: %zu applied, %zu duplicate, %zu stale, %zu rejected; "
-	       "%ld bad lines\n",
+	printf(_("xxgk-push: %zu records sent: %zu applied, %zu duplicate, %zu stale, %zu "
+		 "rejected; %zu bad lines\n"),
 	       p.sent, p.counts[XXGK__V1__RECORD_STATUS__CODE__APPLIED],
 	       p.counts[XXGK__V1__RECORD_STATUS__CODE__DUPLICATE],
 	       p.counts[XXGK__V1__RECORD_STATUS__CODE__STALE],
-	       p.counts[XXGK__V1__RECORD_STATUS__CODE__REJECTED], counts.bad);
+	       p.counts[XXGK__V1__RECORD_STATUS__CODE__REJECTED], (size_t)counts.bad);
 	mapping_free(map);
 	free(p.records);
 	free(p.files);

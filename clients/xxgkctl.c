@@ -26,6 +26,7 @@
 #include "keyfile.h"
 #include "record.h"
 #include "render.h"
+#include "render_layout.h" /* display_width */
 #include "render_xlsx.h"
 #include "template.h"
 #include "xxgk.h"
@@ -131,18 +132,19 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 	Xxgk__V1__Reply *reply = NULL;
 	int rc = xxgk_connect_keys(&c, o->admin, o->has_keys ? &o->keys : NULL);
 	if (rc) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->admin, xxgk_strerror(rc));
+		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->admin,
+			_(xxgk_strerror(rc)));
 		return NULL;
 	}
 	rc = xxgk_call(c, req, o->timeout_ms, &reply);
 	xxgk_close(c);
 	if (rc == XXGK_ETIMEDOUT) {
-		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+		fprintf(stderr, _("xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n"),
 			o->admin, o->timeout_ms);
 		return NULL;
 	}
 	if (rc) {
-		fprintf(stderr, "xxgkctl: %s: %s\n", o->admin, xxgk_strerror(rc));
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->admin, _(xxgk_strerror(rc)));
 		return NULL;
 	}
 	if (reply->body_case == XXGK__V1__REPLY__BODY_ERROR) {
@@ -151,7 +153,7 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 	} else if ((int)reply->body_case == body_case) {
 		return reply;
 	} else {
-		fprintf(stderr, "xxgkctl: unexpected answer from %s\n", o->admin);
+		fprintf(stderr, _("xxgkctl: unexpected answer from %s\n"), o->admin);
 	}
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return NULL;
@@ -178,8 +180,8 @@ static int cmd_status(const struct options *o)
 	if (reply == NULL)
 		return 1;
 	const Xxgk__V1__StatusReply *s = reply->status;
-	printf("version: %s\npid: %u\nuptime: %llu s\nrecords: %llu\nunits: %llu\ncommits: %llu\n"
-	       "map: %llu of %llu bytes used\nschema: %u\n",
+	printf(_("version: %s\npid: %u\nuptime: %llu s\nrecords: %llu\nunits: %llu\ncommits: %llu\n"
+		 "map: %llu of %llu bytes used\nschema: %u\n"),
 	       s->version ? s->version : "?", s->pid, (unsigned long long)s->uptime_seconds,
 	       (unsigned long long)s->records, (unsigned long long)s->units,
 	       (unsigned long long)s->commits, (unsigned long long)s->map_used,
@@ -200,12 +202,27 @@ static void format_time(char *buf, size_t size, uint64_t t)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
 }
 
+/* s in width columns of a terminal, then a space: a translation's Chinese takes two a character */
+static void column(const char *s, int width, int right)
+{
+	int pad = width - display_width(s);
+	if (right)
+		printf("%*s", pad > 0 ? pad : 0, "");
+	fputs(s, stdout);
+	printf("%*s ", right || pad < 0 ? 0 : pad, "");
+}
+
 /* units --year: a unit a line, then how many submitted. */
 static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
 {
 	size_t submitted = 0;
-	printf("%-28s %-16s %-9s %-25s %8s %-25s %s\n", "unit", "kind", "submitted", "submitted at",
-	       "records", "last record received", "name");
+	column(_("unit"), 28, 0);
+	column(_("kind"), 16, 0);
+	column(_("submitted"), 9, 0);
+	column(_("submitted at"), 25, 0);
+	column(_("records"), 8, 1);
+	column(_("last record received"), 25, 0);
+	puts(_("name"));
 	for (size_t i = 0; i < units->n_units; i++) {
 		const Xxgk__V1__Unit *u = units->units[i];
 		int k = u->kind >= 1 && u->kind <= 4 ? u->kind : 0;
@@ -213,11 +230,11 @@ static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
 		format_time(at, sizeof(at), u->submitted ? u->submitted_at : 0);
 		format_time(last, sizeof(last), u->last_record_at);
 		submitted += u->submitted != 0;
-		printf("%-28s %-16s %-9s %-25s %8llu %-25s %s\n", u->id,
-		       k ? kind_names[k] : "unknown", u->submitted ? "yes" : "no", at,
-		       (unsigned long long)u->records, last, u->name);
+		printf("%-28s %-16s ", u->id, k ? kind_names[k] : "unknown");
+		column(u->submitted ? _("yes") : _("no"), 9, 0);
+		printf("%-25s %8llu %-25s %s\n", at, (unsigned long long)u->records, last, u->name);
 	}
-	printf("%zu of %zu units submitted %d; not submitted (本年度未报送数据的单位): %zu\n",
+	printf(_("%zu of %zu units submitted %d; not submitted (本年度未报送数据的单位): %zu\n"),
 	       submitted, units->n_units, year, units->n_units - submitted);
 }
 
@@ -250,7 +267,8 @@ static int cmd_verify(const struct options *o)
 	if (reply == NULL)
 		return 1;
 	uint64_t n = reply->verify->differences;
-	printf("verify: %llu difference%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+	printf(ngettext("verify: %llu difference\n", "verify: %llu differences\n", n),
+	       (unsigned long long)n);
 	for (size_t i = 0; i < reply->verify->n_lines; i++)
 		printf("  %s\n", reply->verify->lines[i]);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
@@ -292,7 +310,7 @@ static int cmd_backup(const struct options *o, const char *dir)
 	if (dir[0] != '/') {
 		if (getcwd(path, sizeof(path)) == NULL ||
 		    strlen(path) + 1 + strlen(dir) + 1 > sizeof(path)) {
-			fprintf(stderr, "xxgkctl: backup: cannot make %s absolute\n", dir);
+			fprintf(stderr, _("xxgkctl: backup: cannot make %s absolute\n"), dir);
 			return 1;
 		}
 		strcat(path, "/");
@@ -305,7 +323,7 @@ static int cmd_backup(const struct options *o, const char *dir)
 	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_BACKUP);
 	if (reply == NULL)
 		return 1;
-	printf("backup: %llu bytes in %s\n", (unsigned long long)reply->backup->bytes, dir);
+	printf(_("backup: %llu bytes in %s\n"), (unsigned long long)reply->backup->bytes, dir);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return 0;
 }
@@ -331,15 +349,16 @@ static int write_report(const struct options *o, const struct report *r,
 	}
 	FILE *out = o->output ? fopen(o->output, "w") : stdout;
 	if (out == NULL) {
-		fprintf(stderr, "xxgkctl: cannot write %s: %s\n", o->output, strerror(errno));
+		fprintf(stderr, _("xxgkctl: cannot write %s: %s\n"), o->output, strerror(errno));
 		return 1;
 	}
 	int rc = render_report(out, o->format, r, m);
 	if (o->output && fclose(out) != 0)
 		rc = -1;
-	if (rc)
-		fprintf(stderr, "xxgkctl: cannot write the report%s%s\n", o->output ? " to " : "",
-			o->output ? o->output : "");
+	if (rc && o->output)
+		fprintf(stderr, _("xxgkctl: cannot write the report to %s\n"), o->output);
+	else if (rc)
+		fputs(_("xxgkctl: cannot write the report\n"), stderr);
 	return rc ? 1 : 0;
 }
 
@@ -391,11 +410,11 @@ static int cmd_report(const struct options *o)
 			    r->carry_differences[i]->key ? r->carry_differences[i]->key : "",
 			    r->carry_differences[i]->published, r->carry_differences[i]->live};
 		if (keys == NULL || values == NULL || names == NULL || carry == NULL) {
-			fputs("xxgkctl: out of memory\n", stderr);
+			fputs(_("xxgkctl: out of memory\n"), stderr);
 		} else if (report_from_cells(&report, (int)r->year, r->template_, keys, values,
 					     r->n_cells)) {
-			fputs("xxgkctl: the daemon's report has cells this xxgkctl does not know "
-			      "(another version?)\n",
+			fputs(_("xxgkctl: the daemon's report has cells this xxgkctl does not know "
+				"(another version?)\n"),
 			      stderr);
 		} else {
 			/* a daemon from before the government was configured sends none: a
@@ -453,10 +472,10 @@ static int cmd_freeze(const struct options *o, int unfreeze)
 		return 1;
 	const Xxgk__V1__FreezeEvent *e = reply->freeze;
 	if (unfreeze)
-		printf("unfrozen: %u by %s at %s; published version %u stays on record\n", e->year,
-		       e->by ? e->by : "", e->at ? e->at : "", e->generation);
+		printf(_("unfrozen: %u by %s at %s; published version %u stays on record\n"),
+		       e->year, e->by ? e->by : "", e->at ? e->at : "", e->generation);
 	else
-		printf("frozen: %u by %s at %s, published version %u of %llu scopes\n", e->year,
+		printf(_("frozen: %u by %s at %s, published version %u of %llu scopes\n"), e->year,
 		       e->by ? e->by : "", e->at ? e->at : "", e->generation,
 		       (unsigned long long)e->scopes);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
@@ -474,10 +493,10 @@ static int cmd_freezes(const struct options *o)
 		return 1;
 	for (size_t i = 0; i < reply->freezes->n_events; i++) {
 		const Xxgk__V1__FreezeEvent *e = reply->freezes->events[i];
-		printf("%s %-8s %u version %u by %s", e->at ? e->at : "?",
+		printf(_("%s %-8s %u version %u by %s"), e->at ? e->at : "?",
 		       e->action ? e->action : "?", e->year, e->generation, e->by ? e->by : "?");
 		if (e->has_scopes)
-			printf(" (%llu scopes)", (unsigned long long)e->scopes);
+			printf(_(" (%llu scopes)"), (unsigned long long)e->scopes);
 		if (e->reason)
 			printf(": %s", e->reason);
 		putchar('\n');
@@ -535,28 +554,29 @@ static int cmd_submit(const struct options *o)
 	sub.year = (uint32_t)o->year;
 	int rc = xxgk_connect_keys(&c, o->ingest, o->has_keys ? &o->keys : NULL);
 	if (rc) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->ingest,
-			xxgk_strerror(rc));
+		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->ingest,
+			_(xxgk_strerror(rc)));
 		return 1;
 	}
 	rc = xxgk_push(c, records, 1, &status, &reason, &message, o->timeout_ms);
 	if (rc == XXGK_ETIMEDOUT)
-		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+		fprintf(stderr, _("xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n"),
 			o->ingest, o->timeout_ms);
 	else if (rc == XXGK_EINVAL || rc == XXGK_E2BIG)
 		fprintf(stderr, "xxgkctl: %s\n", xxgk_last_error(c));
 	else if (rc)
-		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, xxgk_strerror(rc));
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, _(xxgk_strerror(rc)));
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED)
-		printf("%s: %s %d\n", o->unit,
-		       o->withdraw ? "withdrew the submission of" : "submitted", o->year);
+		printf(o->withdraw ? _("%s: withdrew the submission of %d\n")
+				   : _("%s: submitted %d\n"),
+		       o->unit, o->year);
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__STALE)
-		printf("%s: a later submission or withdrawal of %d is stored already: nothing "
-		       "changed\n",
+		printf(_("%s: a later submission or withdrawal of %d is stored already: nothing "
+			 "changed\n"),
 		       o->unit, o->year);
 	else
-		fprintf(stderr, "xxgkctl: submit refused: %s\n",
-			message && message[0] ? message : "rejected");
+		fprintf(stderr, _("xxgkctl: submit refused: %s\n"),
+			message && message[0] ? message : _("rejected"));
 	xxgk_close(c);
 	return rc == 0 && (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED ||
 			   status == XXGK__V1__RECORD_STATUS__CODE__STALE)
@@ -581,19 +601,22 @@ static int cmd_watch(const struct options *o)
 	    (zmq_setsockopt(sub, ZMQ_CURVE_SERVERKEY, o->keys.server_public, 40) ||
 	     zmq_setsockopt(sub, ZMQ_CURVE_PUBLICKEY, o->keys.public_key, 40) ||
 	     zmq_setsockopt(sub, ZMQ_CURVE_SECRETKEY, o->keys.secret_key, 40))) {
-		fprintf(stderr, "xxgkctl: cannot use the keys\n");
+		fputs(_("xxgkctl: cannot use the keys\n"), stderr);
 		return 1;
 	}
 	if (sub == NULL || zmq_connect(sub, o->publish) != 0) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s\n", o->publish);
+		fprintf(stderr, _("xxgkctl: cannot connect to %s\n"), o->publish);
 		return 1;
 	}
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	fprintf(stderr, "xxgkctl: watching %s%s%s (Ctrl-C stops)\n", o->publish,
-		o->unit ? " for " : "", o->unit ? o->unit : "");
+	if (o->unit)
+		fprintf(stderr, _("xxgkctl: watching %s for %s (Ctrl-C stops)\n"), o->publish,
+			o->unit);
+	else
+		fprintf(stderr, _("xxgkctl: watching %s (Ctrl-C stops)\n"), o->publish);
 	while (!stop && (!o->has_count || seen < o->count)) {
 		zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&item, 1, 200) <= 0)
@@ -664,13 +687,13 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (number(optarg, 1, 3600000, &o.timeout_ms))
-				return fail_usage("--timeout: want milliseconds, not \"%s\"",
+				return fail_usage(_("--timeout: want milliseconds, not \"%s\""),
 						  optarg);
 			break;
 		case 'y':
 			if (number(optarg, 2000, 2099, &o.year))
 				return fail_usage(
-				    "--year: want a year from 2000 to 2099, not \"%s\"", optarg);
+				    _("--year: want a year from 2000 to 2099, not \"%s\""), optarg);
 			o.has_year = 1;
 			break;
 		case 'u':
@@ -679,14 +702,14 @@ int main(int argc, char **argv)
 		case 'k':
 			if (!kind_of(optarg))
 				return fail_usage(
-				    "--kind: want government, department, township or "
-				    "functional_zone, not \"%s\"",
+				    _("--kind: want government, department, township or "
+				      "functional_zone, not \"%s\""),
 				    optarg);
 			o.kind = optarg;
 			break;
 		case 'T':
 			if (number(optarg, 2019, 2021, &o.template_year) || o.template_year == 2020)
-				return fail_usage("--template: want 2019 or 2021, not \"%s\"",
+				return fail_usage(_("--template: want 2019 or 2021, not \"%s\""),
 						  optarg);
 			o.has_template = 1;
 			break;
@@ -694,19 +717,20 @@ int main(int argc, char **argv)
 			o.xlsx = strcmp(optarg, "xlsx") == 0;
 			if (!o.xlsx && render_format_parse(optarg, &o.format))
 				return fail_usage(
-				    "--format: want text, markdown, csv, json, html, cells or "
-				    "xlsx, not \"%s\"",
+				    _("--format: want text, markdown, csv, json, html, cells or "
+				      "xlsx, not \"%s\""),
 				    optarg);
 			o.has_format = 1;
 			break;
 		case 'o':
 			if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
-				return fail_usage("--output: want a file name, not \"%s\"", optarg);
+				return fail_usage(_("--output: want a file name, not \"%s\""),
+						  optarg);
 			o.output = optarg;
 			break;
 		case 'n':
 			if (number(optarg, 1, 1 << 30, &o.count))
-				return fail_usage("--count: want a positive number, not \"%s\"",
+				return fail_usage(_("--count: want a positive number, not \"%s\""),
 						  optarg);
 			o.has_count = 1;
 			break;
@@ -721,7 +745,7 @@ int main(int argc, char **argv)
 			    strlen(optarg) > 500 /* STORE_FREEZE_REASON_MAX */ ||
 			    !utf8_valid(optarg, strlen(optarg)))
 				return fail_usage(
-				    "--reason: want 1 to 500 bytes of UTF-8 saying why%s", "");
+				    "%s", _("--reason: want 1 to 500 bytes of UTF-8 saying why"));
 			o.reason = optarg;
 			break;
 		case 'P':
@@ -736,17 +760,17 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return fail_usage("%s", "a command is required");
+		return fail_usage("%s", _("a command is required"));
 	o.command = argv[optind];
 	if (strcmp(o.command, "keygen") == 0) {
 		char err[600];
 		if (optind + 2 != argc)
-			return fail_usage("%s", "keygen: one NAME is required");
+			return fail_usage("%s", _("keygen: one NAME is required"));
 		if (keyfile_generate(argv[optind + 1], err, sizeof(err))) {
 			fprintf(stderr, "xxgkctl: keygen: %s\n", err);
 			return 1;
 		}
-		printf("wrote %s.key (public) and %s.secret (secret, mode 0600)\n",
+		printf(_("wrote %s.key (public) and %s.secret (secret, mode 0600)\n"),
 		       argv[optind + 1], argv[optind + 1]);
 		return 0;
 	}
@@ -766,13 +790,13 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(o.command, "backup") == 0) {
 		if (optind + 2 != argc)
-			return fail_usage("%s", "backup: one DIR is required");
+			return fail_usage("%s", _("backup: one DIR is required"));
 		backup_dir = argv[++optind];
 	}
 	if (optind + 1 < argc)
-		return fail_usage("unexpected argument \"%s\"", argv[optind + 1]);
+		return fail_usage(_("unexpected argument \"%s\""), argv[optind + 1]);
 	if (!o.server_key != !o.key)
-		return fail_usage("%s", "--server-key and --key go together");
+		return fail_usage("%s", _("--server-key and --key go together"));
 	if (o.key) {
 		char err[600];
 		if (xxgk_keys_from_files(&o.keys, o.key_storage, o.server_key, o.key, err,
@@ -793,8 +817,8 @@ int main(int argc, char **argv)
 	    is_report || is_freeze || is_unfreeze || is_restatements || is_submit || is_units;
 	if (!takes_year && o.has_year)
 		return fail_usage(
-		    "--year goes with report, units, submit, freeze, unfreeze and restatements, "
-		    "not %s",
+		    _("--year goes with report, units, submit, freeze, unfreeze and restatements, "
+		      "not %s"),
 		    o.command);
 	int is_template = ledger >= 0;
 	if (is_template && (o.kind || o.has_template || o.published))
@@ -802,35 +826,38 @@ int main(int argc, char **argv)
 				  o.command);
 	if (!is_report && !is_template &&
 	    (o.kind || o.has_template || o.has_format || o.published || o.output))
-		return fail_usage(
-		    "--kind, --template, --format, --output and --published go with report, not %s",
-		    o.command);
+		return fail_usage(_("--kind, --template, --format, --output and --published go "
+				    "with report, not %s"),
+				  o.command);
 	if (is_template && o.has_format && !o.xlsx && o.format != RENDER_CSV)
 		return fail_usage("%s", _("template: --format: want csv or xlsx"));
 	if (!is_unfreeze && o.reason)
-		return fail_usage("--reason goes with unfreeze, not %s", o.command);
+		return fail_usage(_("--reason goes with unfreeze, not %s"), o.command);
 	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
-		return fail_usage("%s: --year is required", o.command);
+		return fail_usage(_("%s: --year is required"), o.command);
 	if (is_unfreeze && !o.reason)
 		return fail_usage("%s",
-				  "unfreeze: --reason is required (why the year is restated)");
+				  _("unfreeze: --reason is required (why the year is restated)"));
 	/* a workbook is binary: never onto a terminal or into a pipe by accident */
 	if (o.xlsx && !o.output)
-		return fail_usage(_("%s: --format xlsx needs --output FILE (a workbook is binary, "
-				    "not for stdout)"),
-				  o.command);
+		return fail_usage(
+		    "%s", is_template
+			      ? _("template: --format xlsx needs --output FILE (a "
+				  "workbook is binary, not for stdout)")
+			      : _("report: --format xlsx needs --output FILE (a workbook is "
+				  "binary, not for stdout)"));
 	if (!is_report && !is_watch && !is_submit && o.unit)
-		return fail_usage("--unit goes with report, watch or submit, not %s", o.command);
+		return fail_usage(_("--unit goes with report, watch or submit, not %s"), o.command);
 	if (!is_submit && o.withdraw)
-		return fail_usage("--withdraw goes with submit, not %s", o.command);
+		return fail_usage(_("--withdraw goes with submit, not %s"), o.command);
 	if (is_submit && (!o.unit || !o.has_year))
-		return fail_usage("%s", "submit: --unit and --year are required");
+		return fail_usage("%s", _("submit: --unit and --year are required"));
 	if (!is_watch && o.has_count)
-		return fail_usage("--count goes with watch, not %s", o.command);
+		return fail_usage(_("--count goes with watch, not %s"), o.command);
 	if (is_report && !o.has_year)
-		return fail_usage("%s", "report: --year is required");
+		return fail_usage("%s", _("report: --year is required"));
 	if (o.unit && o.kind)
-		return fail_usage("%s", "report: --unit and --kind exclude each other");
+		return fail_usage("%s", _("report: --unit and --kind exclude each other"));
 	if (strcmp(o.command, "status") == 0)
 		return cmd_status(&o);
 	if (is_units)
@@ -853,5 +880,5 @@ int main(int argc, char **argv)
 		return cmd_freezes(&o);
 	if (is_restatements)
 		return cmd_restatements(&o);
-	return fail_usage("unknown command \"%s\"", o.command);
+	return fail_usage(_("unknown command \"%s\""), o.command);
 }
