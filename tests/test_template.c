@@ -5,7 +5,7 @@
  * template read back with openpyxl (tests/check_template.py) has the same header and example
  * row, the drop-down lists of exactly the table's values on the enum columns, dates as dates,
  * and saved as CSV the way Excel saves it, it imports too. Bad command lines exit 2 with the
- * reason; no daemon is needed.
+ * reason, in Chinese under a Chinese locale; no daemon is needed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -369,6 +369,35 @@ static void test_template_command_line(void **state)
 	free(err);
 }
 
+/* Under a Chinese locale the reasons are Chinese, and the ledger is the same, byte for byte. */
+static void test_template_chinese(void **state)
+{
+	(void)state;
+	char *english, *chinese, *err;
+	assert_int_equal(ctl(&english, &err, "template", "applications", NULL, NULL, NULL, NULL),
+			 0);
+	free(err);
+	/* LANGUAGE over C.UTF-8, a locale every Debian has (gettext ignores it only under C) */
+	setenv("LANG", "C.UTF-8", 1);
+	setenv("LANGUAGE", "zh_CN", 1);
+	unsetenv("LC_ALL");
+	unsetenv("LC_MESSAGES");
+	bad("template：没有“申请”这种台账；可用的有 applications, documents, cases or tallies",
+	    "template", "申请", NULL, NULL, NULL, NULL);
+	bad("template：--format xlsx 需要 --output 文件", "template", "cases", "--format", "xlsx",
+	    NULL, NULL);
+	bad("template：--format 只能是 csv 或 xlsx", "template", "cases", "--format", "html", NULL,
+	    NULL);
+	assert_int_equal(ctl(&chinese, &err, "template", "applications", NULL, NULL, NULL, NULL),
+			 0);
+	free(err);
+	unsetenv("LANGUAGE");
+	unsetenv("LANG");
+	assert_string_equal(chinese, english);
+	free(english);
+	free(chinese);
+}
+
 int main(void)
 {
 	/* each import test has a daemon of its own, so that each example is APPLIED */
@@ -376,6 +405,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_template_csv, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_template_xlsx, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_template_command_line, setup, teardown),
+	    cmocka_unit_test(test_template_chinese),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);
 }
