@@ -8,6 +8,7 @@
  *   xxgkctl [--publish EP] watch [--unit U] [--count N]
  *   xxgkctl [--admin EP] freeze --year Y | unfreeze --year Y --reason TEXT | freezes
  *   xxgkctl [--admin EP] restatements --year Y
+ *   xxgkctl template applications|documents|cases|tallies [--format csv|xlsx] [--output FILE]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 #include "render.h"
 #include "render_layout.h" /* display_width */
 #include "render_xlsx.h"
+#include "template.h"
 #include "xxgk.h"
 
 struct options {
@@ -75,6 +77,11 @@ static const char *const usage_text[] = {
        "                              daemon's machine (a directory it may write)\n"),
     N_("  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
        "                              NAME.secret (secret, mode 0600)\n"),
+    N_("  template applications|documents|cases|tallies [--format csv|xlsx]\n"
+       "         [--output FILE]      a blank ledger to fill in and import with xxgk-push:\n"
+       "                              Chinese headers, one example row, (xlsx) drop-down\n"
+       "                              lists of the valid values; csv (default) to stdout,\n"
+       "                              xlsx needs --output; no daemon needed\n"),
     N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
     N_("defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same directory)\n"
        "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
@@ -266,6 +273,32 @@ static int cmd_verify(const struct options *o)
 		printf("  %s\n", reply->verify->lines[i]);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return n ? 1 : 0;
+}
+
+/* A blank ledger: the CSV to stdout or --output, the workbook to --output. */
+static int cmd_template(const struct options *o, enum ledger ledger)
+{
+	char err[600];
+	if (o->xlsx) {
+		if (template_xlsx(o->output, ledger, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "xxgkctl: template: %s\n", err);
+		return 1;
+	}
+	FILE *out = o->output ? fopen(o->output, "wb") : stdout;
+	if (out == NULL) {
+		fprintf(stderr, _("xxgkctl: template: cannot write %s: %s\n"), o->output,
+			strerror(errno));
+		return 1;
+	}
+	int rc = template_csv(out, ledger);
+	if (o->output && fclose(out) != 0)
+		rc = -1;
+	if (rc && o->output)
+		fprintf(stderr, _("xxgkctl: template: cannot write the ledger to %s\n"), o->output);
+	else if (rc)
+		fputs(_("xxgkctl: template: cannot write the ledger\n"), stderr);
+	return rc ? 1 : 0;
 }
 
 static int cmd_backup(const struct options *o, const char *dir)
@@ -742,6 +775,19 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	const char *backup_dir = NULL;
+	int ledger = -1; /* the template command's */
+	if (strcmp(o.command, "template") == 0) {
+		char names[128], why[320];
+		template_names(names, sizeof(names));
+		if (optind + 2 != argc)
+			return fail_usage(_("template: one KIND is required (%s)"), names);
+		const char *name = argv[++optind];
+		if ((ledger = template_ledger(name)) < 0) {
+			snprintf(why, sizeof(why), _("template: unknown kind \"%.100s\"; want %s"),
+				 name, names);
+			return fail_usage("%s", why);
+		}
+	}
 	if (strcmp(o.command, "backup") == 0) {
 		if (optind + 2 != argc)
 			return fail_usage("%s", _("backup: one DIR is required"));
@@ -774,10 +820,17 @@ int main(int argc, char **argv)
 		    _("--year goes with report, units, submit, freeze, unfreeze and restatements, "
 		      "not %s"),
 		    o.command);
-	if (!is_report && (o.kind || o.has_template || o.has_format || o.published || o.output))
+	int is_template = ledger >= 0;
+	if (is_template && (o.kind || o.has_template || o.published))
+		return fail_usage(_("--kind, --template and --published go with report, not %s"),
+				  o.command);
+	if (!is_report && !is_template &&
+	    (o.kind || o.has_template || o.has_format || o.published || o.output))
 		return fail_usage(_("--kind, --template, --format, --output and --published go "
 				    "with report, not %s"),
 				  o.command);
+	if (is_template && o.has_format && !o.xlsx && o.format != RENDER_CSV)
+		return fail_usage("%s", _("template: --format: want csv or xlsx"));
 	if (!is_unfreeze && o.reason)
 		return fail_usage(_("--reason goes with unfreeze, not %s"), o.command);
 	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
@@ -787,9 +840,12 @@ int main(int argc, char **argv)
 				  _("unfreeze: --reason is required (why the year is restated)"));
 	/* a workbook is binary: never onto a terminal or into a pipe by accident */
 	if (o.xlsx && !o.output)
-		return fail_usage("%s",
-				  _("report: --format xlsx needs --output FILE (a workbook is "
-				    "binary, not for stdout)"));
+		return fail_usage(
+		    "%s", is_template
+			      ? _("template: --format xlsx needs --output FILE (a "
+				  "workbook is binary, not for stdout)")
+			      : _("report: --format xlsx needs --output FILE (a workbook is "
+				  "binary, not for stdout)"));
 	if (!is_report && !is_watch && !is_submit && o.unit)
 		return fail_usage(_("--unit goes with report, watch or submit, not %s"), o.command);
 	if (!is_submit && o.withdraw)
@@ -816,6 +872,8 @@ int main(int argc, char **argv)
 		return cmd_watch(&o);
 	if (backup_dir)
 		return cmd_backup(&o, backup_dir);
+	if (is_template)
+		return cmd_template(&o, (enum ledger)ledger);
 	if (is_freeze || is_unfreeze)
 		return cmd_freeze(&o, is_unfreeze);
 	if (strcmp(o.command, "freezes") == 0)
