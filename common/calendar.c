@@ -221,3 +221,37 @@ int calendar_working(const struct calendar *cal, int day, int *year)
 	}
 	}
 }
+
+size_t calendar_packed_size(void)
+{
+	return sizeof(((struct calendar *)0)->covered) + sizeof(((struct calendar *)0)->kind);
+}
+
+void calendar_pack(const struct calendar *cal, unsigned char *buf)
+{
+	memcpy(buf, cal->covered, sizeof(cal->covered));
+	memcpy(buf + sizeof(cal->covered), cal->kind, sizeof(cal->kind));
+}
+
+int calendar_unpack(struct calendar **out, const unsigned char *buf, size_t len)
+{
+	if (len != calendar_packed_size())
+		return XXGK_EINVAL;
+	struct calendar *cal = calendar_empty();
+	if (cal == NULL)
+		return XXGK_ENOMEM;
+	memcpy(cal->covered, buf, sizeof(cal->covered));
+	memcpy(cal->kind, buf + sizeof(cal->covered), sizeof(cal->kind));
+	for (size_t i = 0; i < sizeof(cal->covered); i++)
+		if (cal->covered[i] > 1) {
+			calendar_free(cal);
+			return XXGK_EINVAL;
+		}
+	for (size_t i = 0; i < sizeof(cal->kind); i++)
+		if (cal->kind[i] > DAY_WORK) {
+			calendar_free(cal);
+			return XXGK_EINVAL;
+		}
+	*out = cal;
+	return 0;
+}

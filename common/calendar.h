@@ -38,4 +38,14 @@ int calendar_years(const struct calendar *cal, int *first, int *last);
  */
 int calendar_working(const struct calendar *cal, int day, int *year);
 
+/*
+ * The days of the calendar as bytes (its notices left out), so that a store can keep the
+ * calendar its due dates were computed on: calendar_packed_size() bytes into buf.
+ */
+size_t calendar_packed_size(void);
+void calendar_pack(const struct calendar *cal, unsigned char *buf);
+
+/* The calendar packed in buf (len bytes). 0, XXGK_EINVAL for bytes that are not one, or ENOMEM. */
+int calendar_unpack(struct calendar **out, const unsigned char *buf, size_t len);
+
 #endif
