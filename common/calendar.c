@@ -20,7 +20,31 @@ struct calendar {
 	uint8_t covered[YEARS];
 	char notice[YEARS][CALENDAR_NOTICE_MAX];
 	uint8_t kind[YEARS * 366];
+	/* derived from covered and kind, so that a lookup is one byte: WORKING_* */
+	uint8_t working[YEARS * 366];
 };
+
+enum { WORKING_UNCOVERED, WORKING_NO, WORKING_YES };
+
+/* Fills working from covered and kind (after every change of them). */
+static void derive(struct calendar *cal)
+{
+	struct date last;
+	date_parse("2099-12-31", &last);
+	for (int day = cal->first_day; day <= last.day; day++) {
+		int y, m, d, i = day - cal->first_day;
+		date_civil(day, &y, &m, &d);
+		int wd = date_weekday(day);
+		if (!cal->covered[y - DATE_YEAR_MIN])
+			cal->working[i] = WORKING_UNCOVERED;
+		else if (cal->kind[i] == DAY_OFF)
+			cal->working[i] = WORKING_NO;
+		else if (cal->kind[i] == DAY_WORK || (wd != 0 && wd != 6))
+			cal->working[i] = WORKING_YES;
+		else
+			cal->working[i] = WORKING_NO;
+	}
+}
 
 struct calendar *calendar_empty(void)
 {
@@ -177,6 +201,7 @@ int calendar_load(struct calendar **out, const char *const *paths, size_t n, cha
 				return XXGK_EINVAL;
 			}
 	}
+	derive(cal);
 	*out = cal;
 	return 0;
 }
@@ -204,22 +229,12 @@ int calendar_years(const struct calendar *cal, int *first, int *last)
 
 int calendar_working(const struct calendar *cal, int day, int *year)
 {
-	int y, m, d;
-	date_civil(day, &y, &m, &d);
-	if (y < DATE_YEAR_MIN || y > DATE_YEAR_MAX || !cal->covered[y - DATE_YEAR_MIN]) {
-		*year = y;
-		return XXGK_ENOTFOUND;
-	}
-	switch (cal->kind[day - cal->first_day]) {
-	case DAY_OFF:
-		return 0;
-	case DAY_WORK:
-		return 1;
-	default: {
-		int wd = date_weekday(day);
-		return wd != 0 && wd != 6;
-	}
-	}
+	int i = day - cal->first_day;
+	if (i >= 0 && i < (int)sizeof(cal->working) && cal->working[i] != WORKING_UNCOVERED)
+		return cal->working[i] == WORKING_YES;
+	int m, d;
+	date_civil(day, year, &m, &d);
+	return XXGK_ENOTFOUND;
 }
 
 size_t calendar_packed_size(void)
@@ -242,6 +257,7 @@ int calendar_unpack(struct calendar **out, const unsigned char *buf, size_t len)
 		return XXGK_ENOMEM;
 	memcpy(cal->covered, buf, sizeof(cal->covered));
 	memcpy(cal->kind, buf + sizeof(cal->covered), sizeof(cal->kind));
+	derive(cal);
 	for (size_t i = 0; i < sizeof(cal->covered); i++)
 		if (cal->covered[i] > 1) {
 			calendar_free(cal);

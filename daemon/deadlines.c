@@ -99,6 +99,8 @@ static int by_unit(const void *a, const void *b)
 /* One Changes message per unit, its overdue applications in it, the unit id as the topic. */
 static void publish_overdue(struct deadlines *d, struct overdue_list *l)
 {
+	if (l->n == 0)
+		return;
 	qsort(l->v, l->n, sizeof(*l->v), by_unit);
 	for (size_t i = 0, j; i < l->n; i = j) {
 		for (j = i; j < l->n && strcmp(l->v[j].unit, l->v[i].unit) == 0; j++)
@@ -229,7 +231,8 @@ static int count_one(void *ctx, const struct store_deadline *e)
 	struct deadlines_count *u = NULL;
 	if (c->n && strcmp(c->v[c->last].unit, e->unit) == 0)
 		u = &c->v[c->last];
-	else if ((u = bsearch(e->unit, c->v, c->n, sizeof(*c->v), compare_count)) == NULL) {
+	else if (c->n == 0 ||
+		 (u = bsearch(e->unit, c->v, c->n, sizeof(*c->v), compare_count)) == NULL) {
 		if (c->n == c->cap) {
 			size_t cap = c->cap ? 2 * c->cap : 64;
 			struct deadlines_count *v = realloc(c->v, cap * sizeof(*v));

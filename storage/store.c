@@ -63,6 +63,7 @@ struct store {
 	MDB_dbi db_deadlines;
 	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
 	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
+	int no_deadlines;     /* benchmarks: the index is not kept */
 };
 
 /*
@@ -494,6 +495,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	st->counter_max =
 	    opt->counter_max > 0 && opt->counter_max < COUNTER_MAX ? opt->counter_max : COUNTER_MAX;
 	pthread_rwlock_init(&st->lock, NULL);
+	st->no_deadlines = opt->no_deadlines;
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
 		goto fail;
@@ -853,8 +855,9 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	if (t->err || frozen(st, r, has_old ? &of : NULL, &f, s))
 		return;
 	/* the period's index entry, before the stored copy (v) is overwritten */
-	int drc = deadline_index_record(t->txn, st->db_deadlines, st->cal, u->number,
-					has_old ? &v : NULL, r, &f);
+	int drc = st->no_deadlines ? 0
+				   : deadline_index_record(t->txn, st->db_deadlines, st->cal,
+							   u->number, has_old ? &v : NULL, r, &f);
 	if (drc > 0)
 		wtxn_fail_mdb(t, drc);
 	else if (drc < 0)

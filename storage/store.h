@@ -29,7 +29,8 @@ struct store_options {
 	int no_sync;	 /* tests only: commit without fsync (not durable) */
 	/* tests only: a lower limit than COUNTER_MAX for every counter; 0 is COUNTER_MAX */
 	int64_t counter_max;
-	int read_only; /* open an existing store for reading only (store_apply etc. fail) */
+	int read_only;	  /* open an existing store for reading only (store_apply etc. fail) */
+	int no_deadlines; /* benchmarks only: keep no deadlines index (its cost, measured) */
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */
