@@ -583,6 +583,11 @@ static int cmd_watch(const struct options *o)
 			for (size_t i = 0; c && i < c->n_changes; i++)
 				printf("%u %s %s %+lld\n", c->changes[i]->year, c->unit,
 				       c->changes[i]->key, (long long)c->changes[i]->delta);
+			/* published at midnight (UTC+8): applications that became overdue */
+			for (size_t i = 0; c && i < c->n_overdue; i++)
+				printf("overdue %s %s due %s\n", c->unit ? c->unit : "",
+				       c->overdue[i]->id ? c->overdue[i]->id : "",
+				       c->overdue[i]->due ? c->overdue[i]->due : "");
 			if (c)
 				xxgk__v1__changes__free_unpacked(c, NULL);
 			fflush(stdout);
