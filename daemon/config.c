@@ -238,7 +238,7 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 	if (strcmp(name, "holidays_extra") == 0)
 		return set_string(p, c->holidays_extra, sizeof(c->holidays_extra), name, value);
 	if (strcmp(name, "deadlines_max") == 0) {
-		if ((ok = set_int(p, name, value, 1, 1000000, &v)))
+		if ((ok = set_int(p, name, value, 1, 100000, &v)))
 			c->deadlines_max = (int)v;
 		return ok;
 	}

@@ -487,9 +487,54 @@ static void test_deadlines(void **state)
 	city_free(&city);
 }
 
+/* A calendar file that is wrong, or a bad deadlines_max: xxgkd refuses to start and says where. */
+static void test_bad_calendar(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *calendar, *extra, *error;
+	} cases[] = {
+	    {"[2024]\nnotice = x\nwork = 2024-10-11 a Friday\n", "",
+	     "holidays.conf:3: work: 2024-10-11 is not a Saturday or Sunday"},
+	    {"[2024]\noff = 2024-10-01 no notice\n", "", "[2024]: no notice cited"},
+	    {NULL, "", "cannot read"},
+	    {"[2024]\nnotice = x\n", "deadlines_max = 0\n", "deadlines_max"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct city city;
+		struct daemon d;
+		char extra[1024], calendar[600], *out = NULL, *err = NULL;
+		char *cal_dir = tmpdir_make("deadlines-calendar");
+		city_make(&city, 2);
+		snprintf(calendar, sizeof(calendar), "%s/holidays.conf", cal_dir);
+		if (cases[i].calendar) {
+			FILE *f = fopen(calendar, "w");
+			assert_non_null(f);
+			fputs(cases[i].calendar, f);
+			fclose(f);
+		}
+		snprintf(extra, sizeof(extra), "holidays = %s\n%s", calendar, cases[i].extra);
+		daemon_setup(&d, "deadlines-bad", &city, extra);
+		const char *argv[] = {XXGKD_PATH, "-c", d.config, "-f", NULL};
+		int status = run_program(argv, &out, &err);
+		const char *line = strstr(err, cases[i].error);
+		assert_int_not_equal(status, 0);
+		assert_non_null(line);
+		while (line > err && line[-1] != '\n')
+			line--;
+		printf("# refused: %.*s\n", (int)strcspn(line, "\n"), line);
+		free(out);
+		free(err);
+		daemon_teardown(&d);
+		tmpdir_remove(cal_dir);
+		city_free(&city);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_bad_calendar),
 	    cmocka_unit_test(test_deadlines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
