@@ -17,6 +17,7 @@
 #include "deadline.h"
 #include "error.h"
 #include "record.h"
+#include "store.h"
 #include "testutil.h"
 
 static const char *const shipped[] = {XXGK_SOURCE_DIR "/data/holidays.conf"};
@@ -353,6 +354,96 @@ static void test_validation_of_events(void **state)
 	assert_int_equal(record_check(&r, &f, msg, sizeof(msg)), 0);
 }
 
+struct seen {
+	char lines[16][96];
+	int n;
+};
+
+static int see(void *ctx, const struct store_deadline *d)
+{
+	struct seen *s = ctx;
+	char due[16] = "-";
+	if (d->state == DEADLINE_DUE)
+		date_format(d->due, due, sizeof(due));
+	if (s->n < 16)
+		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s %s %d %s", d->unit, d->id,
+			 d->state, due);
+	return 0;
+}
+
+static void list_all(struct store *st, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, s), 0);
+}
+
+static void verify_clean(struct store *st)
+{
+	size_t differences = 99;
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_int_equal(differences, 0);
+}
+
+/* The store's index follows every revision: opened, suspended, restarted, answered, deleted. */
+static void test_store_index(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	struct seen s;
+	char *dir = tmpdir_make("deadline-store");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+
+	trec_application(&t, "u001", "a", 1, 1, "2024-09-27", NULL, 0);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u001 a 0 2024-10-30");
+
+	trec_application(&t, "u001", "a", 2, 1, "2024-09-27", NULL, 0);
+	t.body.app.correction_requested = "2024-09-30";
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u001 a 1 -"); /* waits for the correction */
+
+	trec_application(&t, "u001", "a", 3, 1, "2024-09-27", NULL, 0);
+	t.body.app.correction_requested = "2024-09-30";
+	t.body.app.corrected = "2024-10-08";
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0],
+			    "u001 a 0 2024-11-04"); /* 20 from 8 Oct, Sat 12 Oct worked */
+	verify_clean(st);
+
+	trec_application(&t, "u001", "a", 4, 1, "2024-09-27", "2024-11-01", 1);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 0); /* answered: in no list */
+
+	trec_application(&t, "u002", "b", 1, 1, "2026-12-10", NULL, 0);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u002 b 2 -"); /* 2027 not covered */
+	trec_tombstone(&t, "u002", "b", 2, RECORD_APPLICATION);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 0);
+	verify_clean(st);
+
+	store_close(st);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -362,6 +453,7 @@ int main(void)
 	    cmocka_unit_test(test_calendar_shipped),
 	    cmocka_unit_test(test_calendar_files),
 	    cmocka_unit_test(test_validation_of_events),
+	    cmocka_unit_test(test_store_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
