@@ -9,6 +9,8 @@
  *   xxgkctl [--admin EP] freeze --year Y | unfreeze --year Y --reason TEXT | freezes
  *   xxgkctl [--admin EP] restatements --year Y
  *   xxgkctl template applications|documents|cases|tallies [--format csv|xlsx] [--output FILE]
+ *   xxgkctl [--admin EP] deadlines [--unit U | --kind K] [--within DAYS] [--overdue]
+ *           [--as-of DATE] [--format ...]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -30,6 +32,7 @@
 #include "render_xlsx.h"
 #include "template.h"
 #include "xxgk.h"
+#include "xxgkctl_deadlines.h"
 
 struct options {
 	const char *admin, *publish, *ingest, *command, *unit, *kind, *server_key, *key, *output,
@@ -41,6 +44,8 @@ struct options {
 	enum render_format format;
 	int has_year, has_template, has_format, has_count, published, withdraw;
 	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
+	int within, has_within, overdue; /* deadlines */
+	const char *as_of;
 };
 
 /*
@@ -70,6 +75,10 @@ static const char *const usage_text[] = {
     N_("  freezes                     the audit log of freezes and unfreezes\n"),
     N_("  restatements --year Y       cells whose live value differs from the value\n"
        "                              published before (scope, key, published, live)\n"),
+    N_("  deadlines [--unit ID | --kind KIND] [--within DAYS] [--overdue]\n"
+       "            [--as-of YYYY-MM-DD] [--format text|markdown|csv|json|html]\n"
+       "                              open applications and their answer periods: due\n"
+       "                              date, working days left (negative when late)\n"),
     N_("  verify                      recompute every counter from the records\n"),
     N_("  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
        "                              live changes as they commit\n"),
@@ -186,6 +195,13 @@ static int cmd_status(const struct options *o)
 	       (unsigned long long)s->records, (unsigned long long)s->units,
 	       (unsigned long long)s->commits, (unsigned long long)s->map_used,
 	       (unsigned long long)s->map_size, s->schema_version);
+	if (s->n_deadlines)
+		printf("answer periods (open, due within 5 working days, overdue):\n");
+	for (size_t i = 0; i < s->n_deadlines; i++)
+		printf("  %-28s %8llu %8llu %8llu\n", s->deadlines[i]->unit,
+		       (unsigned long long)s->deadlines[i]->open,
+		       (unsigned long long)s->deadlines[i]->due_soon,
+		       (unsigned long long)s->deadlines[i]->overdue);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return 0;
 }
@@ -631,6 +647,11 @@ static int cmd_watch(const struct options *o)
 			for (size_t i = 0; c && i < c->n_changes; i++)
 				printf("%u %s %s %+lld\n", c->changes[i]->year, c->unit,
 				       c->changes[i]->key, (long long)c->changes[i]->delta);
+			/* published at midnight (UTC+8): applications that became overdue */
+			for (size_t i = 0; c && i < c->n_overdue; i++)
+				printf("overdue %s %s due %s\n", c->unit ? c->unit : "",
+				       c->overdue[i]->id ? c->overdue[i]->id : "",
+				       c->overdue[i]->due ? c->overdue[i]->due : "");
 			if (c)
 				xxgk__v1__changes__free_unpacked(c, NULL);
 			fflush(stdout);
@@ -642,6 +663,32 @@ static int cmd_watch(const struct options *o)
 	zmq_close(sub);
 	zmq_ctx_term(ctx);
 	return 0;
+}
+
+static int cmd_deadlines(const struct options *o)
+{
+	Xxgk__V1__DeadlinesQuery q = XXGK__V1__DEADLINES_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	if (o->unit) {
+		q.scope_case = XXGK__V1__DEADLINES_QUERY__SCOPE_UNIT;
+		q.unit = (char *)o->unit;
+	} else if (o->kind) {
+		q.scope_case = XXGK__V1__DEADLINES_QUERY__SCOPE_KIND;
+		q.kind = (Xxgk__V1__UnitKind)kind_of(o->kind);
+	}
+	q.has_within = o->has_within;
+	q.within = (uint32_t)o->within;
+	q.has_overdue = o->overdue;
+	q.overdue = o->overdue;
+	q.as_of = (char *)o->as_of;
+	req.body_case = XXGK__V1__REQUEST__BODY_DEADLINES;
+	req.deadlines = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_DEADLINES);
+	if (reply == NULL)
+		return 1;
+	int rc = deadlines_print(stdout, reply->deadlines, o->format);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return rc ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -663,6 +710,9 @@ int main(int argc, char **argv)
 						     {"published", no_argument, NULL, 'P'},
 						     {"ingest", required_argument, NULL, 'i'},
 						     {"withdraw", no_argument, NULL, 'w'},
+						     {"within", required_argument, NULL, 'W'},
+						     {"overdue", no_argument, NULL, 'O'},
+						     {"as-of", required_argument, NULL, 'A'},
 						     {NULL, 0, NULL, 0}};
 	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
 			    .publish = "tcp://127.0.0.1:7412",
@@ -751,6 +801,19 @@ int main(int argc, char **argv)
 		case 'P':
 			o.published = 1;
 			break;
+		case 'W':
+			if (number(optarg, 0, 366, &o.within))
+				return fail_usage("--within: want working days from 0 to 366, not "
+						  "\"%s\"",
+						  optarg);
+			o.has_within = 1;
+			break;
+		case 'O':
+			o.overdue = 1;
+			break;
+		case 'A':
+			o.as_of = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -806,6 +869,19 @@ int main(int argc, char **argv)
 		}
 		o.has_keys = 1;
 	}
+	if (strcmp(o.command, "deadlines") == 0) {
+		if (o.has_year || o.has_template || o.published || o.output || o.xlsx ||
+		    o.format == RENDER_CELLS)
+			return fail_usage("%s",
+					  "deadlines: --unit, --kind, --within, --overdue, "
+					  "--as-of and --format text, markdown, csv, json or html");
+		if (o.unit && o.kind)
+			return fail_usage("%s", "deadlines: --unit and --kind exclude each other");
+		return cmd_deadlines(&o);
+	}
+	if (o.has_within || o.overdue || o.as_of)
+		return fail_usage("--within, --overdue and --as-of go with deadlines, not %s",
+				  o.command);
 	int is_report = strcmp(o.command, "report") == 0,
 	    is_watch = strcmp(o.command, "watch") == 0,
 	    is_freeze = strcmp(o.command, "freeze") == 0,

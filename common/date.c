@@ -2,6 +2,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 static bool is_leap(int y)
 {
@@ -55,6 +56,33 @@ enum date_error date_parse(const char *s, struct date *out)
 	out->year = y;
 	out->day = days_from_civil(y, m, d);
 	return DATE_OK;
+}
+
+/* The inverse of days_from_civil (H. Hinnant's civil_from_days). */
+void date_civil(int day, int *y, int *m, int *d)
+{
+	int z = day + 719468;
+	int era = (z >= 0 ? z : z - 146096) / 146097;
+	int doe = z - era * 146097;
+	int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+void date_format(int day, char *buf, size_t size)
+{
+	int y, m, d;
+	date_civil(day, &y, &m, &d);
+	snprintf(buf, size, "%04d-%02d-%02d", y, m, d);
+}
+
+int date_weekday(int day)
+{
+	/* 1970-01-01 was a Thursday */
+	return day >= -4 ? (day + 4) % 7 : (day + 5) % 7 + 6;
 }
 
 const char *date_strerror(enum date_error e)

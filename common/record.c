@@ -1,6 +1,7 @@
 #include "record.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,6 +135,60 @@ static int check_optional_date(const char *field, const char *s, struct date *d,
 	return s == NULL ? 0 : check_date(field, s, d, msg, size);
 }
 
+/*
+ * The events that move the answer period (shared/DOMAIN.md "Answer periods"): each a date of the
+ * application's life, so none before received nor after concluded (concluded.day 0 while open);
+ * an end (corrected, answered, paid) needs its start and cannot precede it. There is one
+ * extension field, so a second extension cannot be sent: a newer revision replaces the first.
+ */
+static int check_application_events(const Xxgk__V1__Application *a, const struct date *received,
+				    const struct date *concluded, char *msg, size_t size)
+{
+	static const struct {
+		const char *field;
+		size_t offset;
+		int start; /* index of the event this one ends, or -1 */
+	} events[] = {
+	    {"application.extended", offsetof(Xxgk__V1__Application, extended), -1},
+	    {"application.correction_requested",
+	     offsetof(Xxgk__V1__Application, correction_requested), -1},
+	    {"application.corrected", offsetof(Xxgk__V1__Application, corrected), 1},
+	    {"application.consultation_sent", offsetof(Xxgk__V1__Application, consultation_sent),
+	     -1},
+	    {"application.consultation_answered",
+	     offsetof(Xxgk__V1__Application, consultation_answered), 3},
+	    {"application.fee_notice", offsetof(Xxgk__V1__Application, fee_notice), -1},
+	    {"application.fee_paid", offsetof(Xxgk__V1__Application, fee_paid), 5},
+	};
+	struct date d[sizeof(events) / sizeof(events[0])];
+	int rc;
+	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		const char *s = *(const char *const *)((const char *)a + events[i].offset);
+		if ((rc = check_optional_date(events[i].field, s, &d[i], msg, size)))
+			return rc;
+		if (s == NULL)
+			continue;
+		if (d[i].day < received->day)
+			return reject(msg, size, "%s: before received", events[i].field);
+		if (concluded->year && d[i].day > concluded->day)
+			return reject(msg, size, "%s: after concluded", events[i].field);
+		int k = events[i].start;
+		if (k < 0)
+			continue;
+		const char *start = *(const char *const *)((const char *)a + events[k].offset);
+		if (start == NULL)
+			return reject(msg, size, "%s: without %s", events[i].field,
+				      events[k].field + strlen("application."));
+		if (d[i].day < d[k].day)
+			return reject(msg, size, "%s: before %s", events[i].field,
+				      events[k].field + strlen("application."));
+	}
+	/* the extension prolongs the period that runs from the corrected application */
+	if (a->extended && a->corrected && d[0].day < d[2].day)
+		return reject(msg, size, "application.extended: before corrected");
+	return 0;
+}
+
 static int check_application(const Xxgk__V1__Application *a, struct record_facts *f, char *msg,
 			     size_t size)
 {
@@ -154,14 +209,18 @@ static int check_application(const Xxgk__V1__Application *a, struct record_facts
 	f->app.received_year = received.year;
 	f->app.concluded_year = 0;
 	f->app.outcome = 0;
-	if (!a->has_outcome)
-		return 0;
+	if (!a->has_outcome) {
+		memset(&concluded, 0, sizeof(concluded));
+		return check_application_events(a, &received, &concluded, msg, size);
+	}
 	if (!enum_known(&xxgk__v1__outcome__descriptor, a->outcome))
 		return reject(msg, size, "application.outcome: unknown value %d", (int)a->outcome);
 	if ((rc = check_date("application.concluded", a->concluded, &concluded, msg, size)))
 		return rc;
 	if (concluded.day < received.day)
 		return reject(msg, size, "application: concluded before received");
+	if ((rc = check_application_events(a, &received, &concluded, msg, size)))
+		return rc;
 	f->app.concluded_year = concluded.year;
 	f->app.outcome = (int)a->outcome;
 	return 0;

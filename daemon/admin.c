@@ -195,6 +195,8 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	free(cells);
 }
 
+static char *arena_strdup(struct arena *arena, const char *s);
+
 static void status(struct admin *a, struct envelope *env, uint64_t id)
 {
 	struct store_stats stats;
@@ -217,6 +219,29 @@ static void status(struct admin *a, struct envelope *env, uint64_t id)
 	body.uptime_seconds = (uint64_t)(time(NULL) - a->started);
 	body.version = (char *)XXGK_VERSION;
 	body.pid = (uint32_t)getpid();
+	/* per unit: open, due within 5 working days, overdue (deadlines.h) */
+	struct deadlines_count *counts = NULL;
+	size_t n_counts = 0;
+	if ((rc = deadlines_counts(a->deadlines, &counts, &n_counts))) {
+		wire_error(a->socket, env, id, "status: deadlines: %s", xxgk_strerror(rc));
+		return;
+	}
+	Xxgk__V1__UnitDeadlines *per = arena_alloc(&a->arena, (n_counts + 1) * sizeof(*per));
+	Xxgk__V1__UnitDeadlines **ptrs = arena_alloc(&a->arena, (n_counts + 1) * sizeof(*ptrs));
+	for (size_t i = 0; per && ptrs && i < n_counts; i++) {
+		per[i] = (Xxgk__V1__UnitDeadlines)XXGK__V1__UNIT_DEADLINES__INIT;
+		per[i].unit = arena_strdup(&a->arena, counts[i].unit);
+		per[i].has_open = per[i].has_due_soon = per[i].has_overdue = 1;
+		per[i].open = counts[i].open;
+		per[i].due_soon = counts[i].due_soon;
+		per[i].overdue = counts[i].overdue;
+		ptrs[i] = &per[i];
+	}
+	deadlines_counts_free(counts, n_counts);
+	if (per && ptrs) {
+		body.n_deadlines = n_counts;
+		body.deadlines = ptrs;
+	}
 	reply.body_case = XXGK__V1__REPLY__BODY_STATUS;
 	reply.status = &body;
 	wire_reply(a->socket, env, id, &reply);
@@ -522,6 +547,34 @@ static void restatements(struct admin *a, struct envelope *env, uint64_t id,
 	wire_reply(a->socket, env, id, &reply);
 }
 
+static int unit_kind_of(void *ctx, const char *unit)
+{
+	struct admin *a = ctx; /* units_lock held by deadlines() */
+	for (size_t i = 0; i < a->n_units; i++)
+		if (strcmp(a->units[i].id, unit) == 0)
+			return a->units[i].kind;
+	return 0;
+}
+
+static void deadlines(struct admin *a, struct envelope *env, uint64_t id,
+		      const Xxgk__V1__DeadlinesQuery *q)
+{
+	Xxgk__V1__DeadlinesReply body = XXGK__V1__DEADLINES_REPLY__INIT;
+	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
+	char msg[256];
+	pthread_mutex_lock(&a->units_lock);
+	int rc = deadlines_query(a->deadlines, q, (size_t)a->deadlines_max, unit_kind_of, a,
+				 &a->arena, &body, msg, sizeof(msg));
+	pthread_mutex_unlock(&a->units_lock);
+	if (rc) {
+		wire_error(a->socket, env, id, "%s", msg);
+		return;
+	}
+	reply.body_case = XXGK__V1__REPLY__BODY_DEADLINES;
+	reply.deadlines = &body;
+	wire_reply(a->socket, env, id, &reply);
+}
+
 static void answer(struct admin *a)
 {
 	struct envelope env;
@@ -539,7 +592,8 @@ static void answer(struct admin *a)
 	case WIRE_TOO_MANY: /* a push, not decoded: no push is taken here */
 		wire_error(a->socket, &env, scan.request_id,
 			   "the admin socket takes report, status, units, verify, backup, freeze, "
-			   "unfreeze, freezes and restatements; push records on the ingest socket");
+			   "unfreeze, freezes, restatements and deadlines; push records on the "
+			   "ingest socket");
 		envelope_close(&env);
 		arena_reset(&a->arena);
 		return;
@@ -615,10 +669,14 @@ static void answer(struct admin *a)
 	case XXGK__V1__REQUEST__BODY_RESTATEMENTS:
 		restatements(a, &env, req->request_id, req->restatements);
 		break;
+	case XXGK__V1__REQUEST__BODY_DEADLINES:
+		deadlines(a, &env, req->request_id, req->deadlines);
+		break;
 	default:
 		wire_error(a->socket, &env, req->request_id,
 			   "the admin socket takes report, status, units, verify, backup, freeze, "
-			   "unfreeze, freezes and restatements; push records on the ingest socket");
+			   "unfreeze, freezes, restatements and deadlines; push records on the "
+			   "ingest socket");
 	}
 	envelope_close(&env);
 	arena_reset(&a->arena);
@@ -699,6 +757,7 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	memcpy(a->government_region, cfg->government_region, sizeof(a->government_region));
 	a->government_level = cfg->government_level;
 	a->batch_max = cfg->batch_max;
+	a->deadlines_max = cfg->deadlines_max;
 	/* no push is taken here: a push of any records is refused undecoded */
 	a->limits = (struct wire_limits){0, &a->log, cfg->bad_input_log_interval};
 	pthread_mutex_unlock(&a->units_lock);
@@ -706,7 +765,8 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 }
 
 int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
-		const struct config *cfg, atomic_uint_fast64_t *commits, int secure)
+		const struct config *cfg, atomic_uint_fast64_t *commits, int secure,
+		struct deadlines *deadlines)
 {
 	char endpoint[64];
 	sigset_t all, old;
@@ -716,6 +776,7 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	a->socket = socket;
 	a->secure = secure;
 	a->st = st;
+	a->deadlines = deadlines;
 	snprintf(a->state_dir, sizeof(a->state_dir), "%s", cfg->state_dir);
 	a->commits = commits;
 	a->started = time(NULL);

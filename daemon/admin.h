@@ -12,6 +12,7 @@
 
 #include "arena.h"
 #include "config.h"
+#include "deadlines.h"
 #include "store.h"
 #include "wire.h"
 
@@ -48,13 +49,16 @@ struct admin {
 	char government_name[CONFIG_GOVERNMENT_NAME_MAX];
 	char government_region[CONFIG_GOVERNMENT_NAME_MAX];
 	int government_level;
+	struct deadlines *deadlines; /* answer periods: the query and status's counts */
+	int deadlines_max;	     /* applications in one deadlines answer; under units_lock */
 };
 
 /*
  * Starts the thread on a bound admin socket. zmq is the daemon's context. Returns 0 or -1.
  */
 int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
-		const struct config *cfg, atomic_uint_fast64_t *commits, int secure);
+		const struct config *cfg, atomic_uint_fast64_t *commits, int secure,
+		struct deadlines *deadlines);
 
 /* A copy of the configuration's units (for the units query) and government (for reports). */
 int admin_set_units(struct admin *a, const struct config *cfg);

@@ -63,6 +63,8 @@ void config_defaults(struct config *c)
 	snprintf(c->government_name, sizeof(c->government_name), "瑞安市人民政府");
 	snprintf(c->government_region, sizeof(c->government_region), "瑞安市");
 	c->government_level = GOVERNMENT_LEVEL_CITY;
+	snprintf(c->holidays, sizeof(c->holidays), "/etc/xxgk/holidays.conf");
+	c->deadlines_max = 10000;
 }
 
 void config_free(struct config *c)
@@ -227,6 +229,17 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 	if (strcmp(name, "handshake_timeout") == 0) {
 		if ((ok = set_int(p, name, value, 100, 600000, &v)))
 			c->handshake_timeout = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "holidays") == 0) {
+		c->holidays_set = 1;
+		return set_string(p, c->holidays, sizeof(c->holidays), name, value);
+	}
+	if (strcmp(name, "holidays_extra") == 0)
+		return set_string(p, c->holidays_extra, sizeof(c->holidays_extra), name, value);
+	if (strcmp(name, "deadlines_max") == 0) {
+		if ((ok = set_int(p, name, value, 1, 100000, &v)))
+			c->deadlines_max = (int)v;
 		return ok;
 	}
 	if (strcmp(name, "secret_key") == 0)

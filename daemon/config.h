@@ -62,6 +62,12 @@ struct config {
 	char government_name[CONFIG_GOVERNMENT_NAME_MAX];   /* name: 瑞安市人民政府 */
 	char government_region[CONFIG_GOVERNMENT_NAME_MAX]; /* region: 瑞安市 */
 	int government_level;				    /* level: enum government_level */
+	/* the working-day calendar of answer periods (data/holidays.conf) and the administrator's
+	 * additions; holidays_set: named in the configuration (then it must be readable) */
+	char holidays[PATH_MAX];
+	char holidays_extra[PATH_MAX]; /* "" for none */
+	int holidays_set;
+	int deadlines_max; /* applications in one xxgkctl deadlines answer */
 	struct unit_config *units;
 	size_t n_units;
 	/* CurveZMQ: on when secret_key names the server's key file */

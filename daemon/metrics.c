@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "deadlines.h"
 #include "log.h"
 
 static const double bounds[METRICS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -117,6 +118,32 @@ static void metrics_page(struct evhttp_request *req, void *arg)
 			evbuffer_add_printf(
 			    b, "xxgk_unit_last_record_timestamp_seconds{unit=\"%s\"} %lld\n", id,
 			    (long long)m->last_record[u]);
+	}
+	struct deadlines_count *counts = NULL;
+	size_t n_counts = 0;
+	if (m->deadlines && deadlines_counts(m->deadlines, &counts, &n_counts) == 0) {
+		evbuffer_add_printf(
+		    b, "# HELP xxgk_unit_applications Open applications of a unit by answer period "
+		       "today (China Standard Time): open, due_soon (today or within 5 working "
+		       "days), overdue (due before today), uncountable (a year the working-day "
+		       "calendar lacks).\n"
+		       "# TYPE xxgk_unit_applications gauge\n");
+		for (size_t i = 0; i < n_counts; i++) {
+			const struct deadlines_count *c = &counts[i];
+			evbuffer_add_printf(
+			    b,
+			    "xxgk_unit_applications{unit=\"%s\",period=\"open\"} %llu\n"
+			    "xxgk_unit_applications{unit=\"%s\",period=\"due_soon\"} %llu\n"
+			    "xxgk_unit_applications{unit=\"%s\",period=\"overdue\"} %llu\n"
+			    "xxgk_unit_applications{unit=\"%s\",period=\"uncountable\"} %llu\n",
+			    c->unit, (unsigned long long)c->open, c->unit,
+			    (unsigned long long)c->due_soon, c->unit,
+			    (unsigned long long)c->overdue, c->unit,
+			    (unsigned long long)c->uncountable);
+		}
+		deadlines_counts_free(counts, n_counts);
+	} else if (m->deadlines) {
+		ok = 0;
 	}
 	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
 			  "text/plain; version=0.0.4; charset=utf-8");

@@ -12,6 +12,8 @@
 #include "record.h"
 #include "store.h"
 
+struct deadlines;
+
 #define METRICS_LATENCY_BUCKETS 9
 
 struct metrics {
@@ -24,6 +26,7 @@ struct metrics {
 	/* the last time each unit had a record applied, by the unit's store number */
 	time_t *last_record;
 	size_t n_last_record;
+	struct deadlines *deadlines; /* per-unit answer periods (deadlines.h) */
 };
 
 /* One committed batch: its records, their statuses and how long the commit took. */

@@ -67,6 +67,7 @@ struct server {
 	void *ingest, *publish;
 	struct zsock ingest_watch;
 	struct admin admin;
+	struct deadlines deadlines;	 /* answer periods: calendar, index, midnight timer */
 	struct admin_write admin_writes; /* the admin channel's writes, run by this loop */
 	struct store *st;
 	struct arena arena;
@@ -663,6 +664,12 @@ static void reload_config(struct server *s)
 		config_free(&c);
 		return;
 	}
+	/* a calendar changed: every due date again, in one write transaction of this loop */
+	struct calendar *cal;
+	if (deadlines_load(&c, &cal) == 0)
+		deadlines_reload(&s->deadlines, cal);
+	else
+		log_warn("reload: the working-day calendar in force stays");
 	if (strcmp(c.ingest, s->cfg.ingest) || strcmp(c.admin, s->cfg.admin) ||
 	    strcmp(c.publish, s->cfg.publish) || strcmp(c.state_dir, s->cfg.state_dir))
 		log_warn("reload: endpoints and state_dir change only at a restart");
@@ -852,6 +859,14 @@ int server_start(struct server **out, const struct server_sources *sources)
 				       ZAP_DOMAIN_LIVE)) ||
 	    !(admin = make_socket(s, ZMQ_ROUTER, s->cfg.admin, "admin", 2, 1000, ZAP_DOMAIN_ADMIN)))
 		goto fail;
+	/* the working-day calendar, and the due dates computed on it if it changed */
+	struct calendar *cal;
+	if (deadlines_load(&s->cfg, &cal) ||
+	    deadlines_start(&s->deadlines, s->base, s->st, s->publish, cal)) {
+		log_error("cannot start the answer periods (deadlines)");
+		zmq_close(admin);
+		goto fail;
+	}
 	/* every listener's connections are capped, the admin socket's too, so that descriptors
 	 * never run out (see connlimit.h); before the admin socket goes to its thread */
 	const struct connlimit_listener listeners[3] = {{s->ingest, "ingest", &s->metrics.peers},
@@ -863,7 +878,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 		goto fail;
 	}
 	if (admin_start(&s->admin, s->zmq, admin, s->st, &s->cfg, &s->commits,
-			s->secure && !file_socket(s->cfg.admin))) {
+			s->secure && !file_socket(s->cfg.admin), &s->deadlines)) {
 		log_error("cannot start the admin thread");
 		goto fail;
 	}
@@ -891,6 +906,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 		log_debug("no scheduling hint for the ingest thread");
 	if (sched_set_role_threads("ZMQbg/IO/0", SCHED_ROLE_BULK, 1000) < 0)
 		log_debug("no scheduling hint for the ingest's I/O thread");
+	s->metrics.deadlines = &s->deadlines;
 	if (s->cfg.http[0] &&
 	    (s->http = metrics_serve(s->base, s->cfg.http, &s->metrics, s->st)) == NULL)
 		goto fail;
@@ -945,6 +961,7 @@ void server_free(struct server *s)
 	zsock_unwatch(&s->zap_watch);
 	admin_write_unwatch(&s->admin_writes);
 	admin_stop(&s->admin);
+	deadlines_stop(&s->deadlines);
 	if (s->zap)
 		zmq_close(s->zap);
 	for (int i = 0; i < 3; i++)

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "rules.h"
 #include "store_check.h"
+#include "store_deadline.h"
 #include "store_freeze.h"
 
 #define STORE_DEFAULT_MAP_SIZE ((size_t)64 << 20)
@@ -30,6 +31,8 @@
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
  *   freezes, snapshots, audit: frozen years, see store_freeze.h
+ *   deadlines: open applications by due date, see store_deadline.h; meta "calendar" holds the
+ *             working-day calendar (calendar_pack) they were computed on
  *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
  *             last stored; [unit number u32 BE][year u16 BE] -> u64 BE, when the unit's live
  *             submission of the year was stored (absent once withdrawn). Seconds since the
@@ -57,6 +60,10 @@ struct store {
 	 * unit table: LMDB allows a resize only with no transaction open in the process. */
 	pthread_rwlock_t lock;
 	struct freeze_state freeze; /* the frozen years, for the FROZEN rule (writer) */
+	MDB_dbi db_deadlines;
+	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
+	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
+	int no_deadlines;     /* benchmarks: the index is not kept */
 };
 
 /*
@@ -371,6 +378,8 @@ static void write_deltas(struct store *st, struct wtxn *t, struct delta_list *l,
 
 /* ---- open and close ---- */
 
+static int load_calendar(struct store *st, MDB_txn *txn);
+
 static int open_databases(struct store *st)
 {
 	struct wtxn t;
@@ -380,11 +389,9 @@ static int open_databases(struct store *st)
 	const struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"meta", &st->db_meta},
-		   {"units", &st->db_units},
-		   {"records", &st->db_records},
-		   {"counters", &st->db_counters},
-		   {"activity", &st->db_activity}};
+	} dbs[] = {{"meta", &st->db_meta},	   {"units", &st->db_units},
+		   {"records", &st->db_records},   {"counters", &st->db_counters},
+		   {"activity", &st->db_activity}, {"deadlines", &st->db_deadlines}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
 		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc)
@@ -395,7 +402,7 @@ static int open_databases(struct store *st)
 		if (rc)
 			wtxn_fail_mdb(&t, rc);
 	}
-	st->has_activity = 1;
+	st->has_activity = st->has_deadlines = 1;
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -411,7 +418,24 @@ static int open_databases(struct store *st)
 		v = (MDB_val){sizeof(version), version};
 		wtxn_put(&t, st->db_meta, &k, &v);
 	}
+	if (!t.err)
+		wtxn_fail(&t, load_calendar(st, t.txn));
 	return wtxn_finish(&t);
+}
+
+/* The calendar stored with the deadlines index, if any. 0 or an error. */
+static int load_calendar(struct store *st, MDB_txn *txn)
+{
+	MDB_val k = str_val("calendar"), v;
+	int rc = mdb_get(txn, st->db_meta, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return xxgk_error_from_mdb(rc);
+	calendar_free(st->cal);
+	st->cal = NULL;
+	rc = calendar_unpack(&st->cal, v.mv_data, v.mv_size);
+	return rc == XXGK_EINVAL ? XXGK_ECORRUPT : rc;
 }
 
 /* Read-only: the databases must be there already, and nothing is written. */
@@ -438,6 +462,14 @@ static int open_databases_read_only(struct store *st)
 			rc = arc;
 		st->has_activity = arc == 0;
 	}
+	if (rc == 0) {
+		int drc = deadline_db_open(txn, &st->db_deadlines, 0);
+		if (drc && drc != MDB_NOTFOUND)
+			rc = drc;
+		st->has_deadlines = drc == 0;
+		if (rc == 0 && (drc = load_calendar(st, txn)))
+			rc = drc;
+	}
 	/* committed, not aborted: an abort would close the handles just opened */
 	if (rc == 0)
 		rc = mdb_txn_commit(txn);
@@ -463,6 +495,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	st->counter_max =
 	    opt->counter_max > 0 && opt->counter_max < COUNTER_MAX ? opt->counter_max : COUNTER_MAX;
 	pthread_rwlock_init(&st->lock, NULL);
+	st->no_deadlines = opt->no_deadlines;
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
 		goto fail;
@@ -504,6 +537,7 @@ void store_close(struct store *st)
 	if (st->env)
 		mdb_env_close(st->env);
 	units_free(st);
+	calendar_free(st->cal);
 	delta_free(&st->deltas);
 	pthread_rwlock_destroy(&st->lock);
 	free(st);
@@ -820,6 +854,14 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 		return;
 	if (t->err || frozen(st, r, has_old ? &of : NULL, &f, s))
 		return;
+	/* the period's index entry, before the stored copy (v) is overwritten */
+	int drc = st->no_deadlines ? 0
+				   : deadline_index_record(t->txn, st->db_deadlines, st->cal,
+							   u->number, has_old ? &v : NULL, r, &f);
+	if (drc > 0)
+		wtxn_fail_mdb(t, drc);
+	else if (drc < 0)
+		wtxn_fail(t, drc);
 	v = (MDB_val){len, packed};
 	wtxn_put(t, st->db_records, &k, &v);
 	if ((has_old && add_flows(deltas, u, &of, -1)) || add_flows(deltas, u, &f, +1))
@@ -922,6 +964,15 @@ int store_apply(struct store *st, Xxgk__V1__Record *const *records, size_t n,
 		struct store_status *statuses)
 {
 	struct apply_args a = {records, n, statuses, NULL};
+	/* a store nobody gave a calendar (tools, tests) keeps its index on one that covers no year
+	 */
+	if (st->cal == NULL) {
+		struct calendar *none = calendar_empty();
+		int rc = none ? store_set_calendar(st, none) : XXGK_ENOMEM;
+		calendar_free(none);
+		if (rc)
+			return rc;
+	}
 	st->now = (uint64_t)time(NULL);
 	int rc = with_retries(st, apply_attempt, &a);
 	if (rc == XXGK_ERANGE) {
@@ -1282,6 +1333,25 @@ static int compare_counters(struct store *st, MDB_txn *txn, const struct delta_l
 	return rc;
 }
 
+static void deadline_difference(void *ctx, const char *line)
+{
+	difference(ctx, "%s", line);
+}
+
+/* The deadlines index against a rebuild from the records, on the calendar stored with it. */
+static int verify_deadlines(struct store *st, MDB_txn *txn, struct verify_state *vs)
+{
+	if (!st->has_deadlines)
+		return 0;
+	struct calendar *none = st->cal ? NULL : calendar_empty();
+	if (st->cal == NULL && none == NULL)
+		return XXGK_ENOMEM;
+	int rc = deadline_index_verify(txn, st->db_deadlines, st->db_records,
+				       st->cal ? st->cal : none, deadline_difference, vs);
+	calendar_free(none);
+	return rc;
+}
+
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences)
 {
 	struct verify_state vs = {fn, ctx, 0};
@@ -1295,6 +1365,8 @@ int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *di
 		delta_merge(&want); /* a sum that passes int64 is marked: a difference below */
 		rc = compare_counters(st, txn, &want, &vs);
 	}
+	if (rc == 0)
+		rc = verify_deadlines(st, txn, &vs);
 	rtxn_end(st, txn);
 	delta_free(&want);
 	*differences = vs.differences;
@@ -1489,4 +1561,124 @@ uint32_t store_known_unit(struct store *st, const char *id)
 {
 	const struct unit_entry *u = unit_find(st, id);
 	return u ? u->number : 0;
+}
+
+/* ---- answer periods: the calendar of the deadlines index (store_deadline.c) ---- */
+
+struct set_calendar {
+	const struct calendar *cal;
+	unsigned char *packed;
+};
+
+static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
+{
+	struct set_calendar *sc = arg;
+	MDB_val k = str_val("calendar"), v = {calendar_packed_size(), sc->packed};
+	int rc = deadline_index_rebuild(t->txn, st->db_deadlines, st->db_records, sc->cal);
+	if (rc > 0)
+		wtxn_fail_mdb(t, rc);
+	else if (rc < 0)
+		wtxn_fail(t, rc);
+	wtxn_put(t, st->db_meta, &k, &v);
+	return t->err;
+}
+
+int store_set_calendar(struct store *st, const struct calendar *cal)
+{
+	size_t size = calendar_packed_size();
+	unsigned char *packed = malloc(size), *stored = st->cal ? malloc(size) : NULL;
+	int rc = 0;
+	if (packed == NULL || (st->cal && stored == NULL)) {
+		rc = XXGK_ENOMEM;
+		goto out;
+	}
+	calendar_pack(cal, packed);
+	if (st->cal) {
+		calendar_pack(st->cal, stored);
+		if (memcmp(stored, packed, size) == 0)
+			goto out; /* the index was computed on these very days */
+	}
+	struct set_calendar sc = {cal, packed};
+	struct calendar *copy = NULL;
+	if ((rc = calendar_unpack(&copy, packed, size)))
+		goto out;
+	if ((rc = with_retries(st, set_calendar_attempt, &sc))) {
+		calendar_free(copy);
+		goto out;
+	}
+	pthread_rwlock_wrlock(&st->lock);
+	calendar_free(st->cal);
+	st->cal = copy;
+	pthread_rwlock_unlock(&st->lock);
+out:
+	free(packed);
+	free(stored);
+	return rc;
+}
+
+/* Reads the index entries with due keys from..to; see store_deadlines. */
+static int read_deadlines(struct store *st, MDB_txn *txn, uint32_t from, uint32_t to,
+			  store_deadline_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t start[4];
+	char id[RECORD_ID_MAX + 1];
+	put_be32(start, from);
+	k = (MDB_val){sizeof(start), start};
+	int rc = mdb_cursor_open(txn, st->db_deadlines, &cur);
+	if (rc)
+		return rc;
+	for (MDB_cursor_op op = MDB_SET_RANGE; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
+	     op = MDB_NEXT) {
+		const uint8_t *kp = k.mv_data, *vp = v.mv_data;
+		if (k.mv_size < 8 || k.mv_size > 8 + RECORD_ID_MAX ||
+		    v.mv_size != DEADLINE_VALUE_SIZE) {
+			rc = XXGK_ECORRUPT;
+			break;
+		}
+		uint32_t due = get_be32(kp);
+		if (due > to)
+			break;
+		const char *unit = store_unit_id(st, get_be32(kp + 4));
+		memcpy(id, kp + 8, k.mv_size - 8);
+		id[k.mv_size - 8] = '\0';
+		struct store_deadline d = {
+		    .unit = unit ? unit : "?",
+		    .id = id,
+		    .received = (int)get_be32(vp),
+		    .state = vp[4],
+		    .due =
+			due == DEADLINE_KEY_ERROR || due == DEADLINE_KEY_SUSPENDED ? 0 : (int)due,
+		    .extended = vp[5],
+		    .error_year = vp[6] << 8 | vp[7],
+		    .suspended = vp[8] << 8 | vp[9],
+		};
+		if ((rc = fn(ctx, &d)))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int store_deadlines(struct store *st, int from, int to, int others, store_deadline_fn fn, void *ctx)
+{
+	MDB_txn *txn;
+	if (!st->has_deadlines)
+		return 0;
+	int rc = rtxn_begin(st, &txn);
+	if (rc)
+		return rc;
+	uint32_t lo = from < 1 ? 1 : (uint32_t)from, hi = to < 1 ? 0 : (uint32_t)to;
+	if (hi >= DEADLINE_KEY_SUSPENDED)
+		hi = DEADLINE_KEY_SUSPENDED - 1;
+	if (others)
+		rc = read_deadlines(st, txn, DEADLINE_KEY_ERROR, DEADLINE_KEY_ERROR, fn, ctx);
+	if (rc == 0 && lo <= hi)
+		rc = read_deadlines(st, txn, lo, hi, fn, ctx);
+	if (rc == 0 && others)
+		rc = read_deadlines(st, txn, DEADLINE_KEY_SUSPENDED, DEADLINE_KEY_SUSPENDED, fn,
+				    ctx);
+	rtxn_end(st, txn);
+	return rc > 0 ? xxgk_error_from_mdb(rc) : rc;
 }

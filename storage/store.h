@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "calendar.h"
 #include "deltas.h"
 #include "record.h"
 #include "report.h"
@@ -28,7 +29,8 @@ struct store_options {
 	int no_sync;	 /* tests only: commit without fsync (not durable) */
 	/* tests only: a lower limit than COUNTER_MAX for every counter; 0 is COUNTER_MAX */
 	int64_t counter_max;
-	int read_only; /* open an existing store for reading only (store_apply etc. fail) */
+	int read_only;	  /* open an existing store for reading only (store_apply etc. fail) */
+	int no_deadlines; /* benchmarks only: keep no deadlines index (its cost, measured) */
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */
@@ -214,6 +216,36 @@ int store_restatements(struct store *st, int year, store_restatement_fn fn, void
 typedef void (*store_carry_fn)(void *ctx, const char *key, int64_t published, int64_t live);
 int store_carry_differences(struct store *st, const struct report *live,
 			    const struct report_scope *scope, store_carry_fn fn, void *ctx);
+
+/* ---- answer periods (storage/store_deadline.c; shared/DOMAIN.md "Answer periods") ---- */
+
+/*
+ * Makes cal the working-day calendar of the due dates: when it differs from the one the index
+ * was computed on (kept in the store), every open application's due date is computed again in
+ * ONE write transaction. Writer only; cal is copied. 0 or an error (the index as it was).
+ */
+int store_set_calendar(struct store *st, const struct calendar *cal);
+
+/* An open application as the deadlines index holds it. */
+struct store_deadline {
+	const char *unit; /* its id */
+	const char *id;
+	int received;	/* days since 1970-01-01 */
+	int state;	/* enum deadline_state */
+	int due;	/* DEADLINE_DUE: the due date */
+	int extended;	/* an extension is counted */
+	int suspended;	/* working days not counted */
+	int error_year; /* DEADLINE_ERROR: the year the calendar does not cover */
+};
+
+/*
+ * Calls fn for the open applications due from day from to day to (inclusive), in due order, from
+ * one read transaction; with others set, first those whose period cannot be counted (errors)
+ * and after them those that wait (suspended). fn returning non-zero stops and is returned.
+ */
+typedef int (*store_deadline_fn)(void *ctx, const struct store_deadline *d);
+int store_deadlines(struct store *st, int from, int to, int others, store_deadline_fn fn,
+		    void *ctx);
 
 /* Frees reader slots left by dead processes (LMDB's mdb_reader_check); returns how many. */
 int store_clear_stale_readers(struct store *st);

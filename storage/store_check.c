@@ -13,6 +13,7 @@
 #include "deltas.h"
 #include "error.h"
 #include "record.h"
+#include "store_deadline.h"
 #include "xxgk.pb-c.h"
 
 /*
@@ -299,8 +300,8 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta",    "units",	    "records", "counters",
-					    "freezes", "snapshots", "audit",   "activity"};
+	static const char *const names[] = {"meta",	 "units", "records",  "counters", "freezes",
+					    "snapshots", "audit", "activity", "deadlines"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -312,8 +313,9 @@ static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 
 static int meta_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	(void)k;
-	if (v->mv_size != 4)
+	/* "calendar": the days the deadlines index was computed on (store_deadline.h) */
+	int calendar = k->mv_size == 8 && memcmp(k->mv_data, "calendar", 8) == 0;
+	if (v->mv_size != (calendar ? calendar_packed_size() : 4))
 		return damaged(w->why, w->len, "a value of the meta database has a bad size");
 	return 0;
 }
@@ -426,6 +428,14 @@ static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* The deadlines index (store_deadline.h): sizes only; verify compares it with the records. */
+static int deadline_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size < 9 || k->mv_size > 8 + RECORD_ID_MAX || v->mv_size != DEADLINE_VALUE_SIZE)
+		return damaged(w->why, w->len, "an entry of the deadlines database has a bad size");
+	return 0;
+}
+
 /* Reads every entry of dbi in key order: keys strictly ascending, every value byte read. */
 static int walk_db(struct walk *w, MDB_dbi dbi, const char *name, entry_fn fn)
 {
@@ -468,10 +478,11 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		entry_fn fn;
 		int optional; /* 1: a database that stores written before it was added do not have
 			       */
-	} dbs[] = {{"meta", meta_entry, 0},	 {"units", unit_entry, 0},
-		   {"records", record_entry, 0}, {"counters", counter_entry, 0},
-		   {"freezes", freeze_entry, 1}, {"snapshots", snapshot_entry, 1},
-		   {"audit", audit_entry, 1},	 {"activity", activity_entry, 1}};
+	} dbs[] = {{"meta", meta_entry, 0},	    {"units", unit_entry, 0},
+		   {"records", record_entry, 0},    {"counters", counter_entry, 0},
+		   {"freezes", freeze_entry, 1},    {"snapshots", snapshot_entry, 1},
+		   {"audit", audit_entry, 1},	    {"activity", activity_entry, 1},
+		   {"deadlines", deadline_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;

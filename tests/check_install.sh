@@ -11,7 +11,7 @@ for f in bin/xxgkd bin/xxgkctl bin/xxgk-push lib/systemd/system/xxgkd.service \
 	share/man/man5/xxgkd.conf.5 share/man/man1/xxgkctl.1 share/man/man1/xxgk-push.1 \
 	share/doc/xxgk/examples/xxgkd.conf share/doc/xxgk/examples/units.conf \
 	share/locale/zh_CN/LC_MESSAGES/xxgk.mo share/man/zh_CN/man1/xxgkctl.1 \
-	share/man/zh_CN/man1/xxgk-push.1; do
+	share/man/zh_CN/man1/xxgk-push.1 etc/xxgk/holidays.conf; do
 	[ -e "$prefix/$f" ] || { echo "not installed: $f"; missing=1; }
 done
 [ -x "$prefix/bin/xxgkd" ] && "$prefix/bin/xxgkd" --version

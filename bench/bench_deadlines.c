@@ -1,0 +1,272 @@
+/*
+ * Deadlines benchmark (issue 13). In one run:
+ *  1. ingest with and without the deadlines index: the same N open applications (default
+ *     1,000,000, over 41 units) applied with store_apply in batches of 1,000, durable, batch by
+ *     batch alternately into a store that keeps the index and one that does not (so that load
+ *     on the machine falls on both alike): records/s of each and the drop;
+ *  2. a real xxgkd on the store with the index: xxgkctl deadlines --overdue for the city (as of
+ *     2026-06-01: 1,000 overdue among the N) and --within 5 over the admin socket, Q times
+ *     each: latency p50/p99/max.
+ * It prints figures; it is not a test.
+ *
+ *   bench_deadlines [records [queries [scattered]]]   (default 1000000 1000)
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "calendar.h"
+#include "error.h"
+#include "store.h"
+#include "xxgk.h"
+
+#define UNITS 41
+#define BATCH 1000
+#define OVERDUE 1000
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void die(const char *what, int rc)
+{
+	fprintf(stderr, "bench_deadlines: %s: %s\n", what, xxgk_strerror(rc));
+	exit(1);
+}
+
+struct app {
+	Xxgk__V1__Record r;
+	Xxgk__V1__Application a;
+	char unit[24], id[24], received[24];
+};
+
+/*
+ * Record i of n, in the order of receipt as a unit's system sends them: the first OVERDUE
+ * received in March 2026 (overdue on 1 June), the others from 1 to 31 May (due from 1 June on:
+ * some within 5 working days). scattered: received dates mixed within every batch instead.
+ */
+static int scattered;
+
+static void make(struct app *x, size_t i, size_t n)
+{
+	x->r = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
+	x->a = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
+	snprintf(x->unit, sizeof(x->unit), "u%02zu", i % UNITS);
+	snprintf(x->id, sizeof(x->id), "B%07zu", i);
+	unsigned may = (unsigned)(scattered ? i % 31 : (i - OVERDUE) * 31 / (n - OVERDUE)) % 31;
+	if (i < OVERDUE)
+		snprintf(x->received, sizeof(x->received), "2026-03-%02u",
+			 (unsigned)(2 + (scattered ? i % 25 : i * 25 / OVERDUE) % 25));
+	else
+		snprintf(x->received, sizeof(x->received), "2026-05-%02u", 1 + may);
+	x->r.unit = x->unit;
+	x->r.id = x->id;
+	x->r.has_revision = 1;
+	x->r.revision = 1;
+	x->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+	x->r.application = &x->a;
+	x->a.has_applicant = 1;
+	x->a.applicant = XXGK__V1__APPLICANT_TYPE__APPLICANT_NATURAL_PERSON;
+	x->a.received = x->received;
+}
+
+static struct store *open_store(const char *dir, int no_deadlines, const struct calendar *cal)
+{
+	struct store *st;
+	struct store_options opt = {.map_size = (size_t)1 << 30, .no_deadlines = no_deadlines};
+	struct store_unit units[UNITS];
+	char ids[UNITS][8];
+	int rc = store_open(&st, dir, &opt);
+	if (rc)
+		die(dir, rc);
+	for (int u = 0; u < UNITS; u++) {
+		snprintf(ids[u], sizeof(ids[u]), "u%02d", u);
+		units[u] = (struct store_unit){ids[u], 2};
+	}
+	if ((rc = store_set_units(st, units, UNITS)))
+		die("units", rc);
+	if ((rc = store_set_calendar(st, cal)))
+		die("calendar", rc);
+	return st;
+}
+
+static double apply(struct store *st, Xxgk__V1__Record **ptrs, struct store_status *statuses)
+{
+	double t0 = now_ms();
+	int rc = store_apply(st, ptrs, BATCH, statuses);
+	double t = now_ms() - t0;
+	if (rc)
+		die("store_apply", rc);
+	for (int i = 0; i < BATCH; i++)
+		if (statuses[i].code != XXGK__V1__RECORD_STATUS__CODE__APPLIED) {
+			fprintf(stderr, "bench_deadlines: not applied: %s\n", statuses[i].message);
+			exit(1);
+		}
+	return t;
+}
+
+static void query(const char *admin, int within, int overdue, int n)
+{
+	struct xxgk_client *c;
+	double *lat = malloc((size_t)n * sizeof(*lat));
+	size_t listed = 0;
+	int rc = xxgk_connect(&c, admin);
+	if (rc)
+		die("connect", rc);
+	for (int i = 0; i < n; i++) {
+		Xxgk__V1__DeadlinesQuery q = XXGK__V1__DEADLINES_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		Xxgk__V1__Reply *reply;
+		q.has_within = within >= 0;
+		q.within = within >= 0 ? (uint32_t)within : 0;
+		q.has_overdue = q.overdue = overdue;
+		q.as_of = "2026-06-01";
+		req.body_case = XXGK__V1__REQUEST__BODY_DEADLINES;
+		req.deadlines = &q;
+		double t0 = now_ms();
+		if ((rc = xxgk_call(c, &req, 10000, &reply)))
+			die("deadlines", rc);
+		lat[i] = now_ms() - t0;
+		if (reply->body_case != XXGK__V1__REPLY__BODY_DEADLINES) {
+			fprintf(stderr, "bench_deadlines: %s\n",
+				reply->body_case == XXGK__V1__REPLY__BODY_ERROR
+				    ? reply->error->message
+				    : "?");
+			exit(1);
+		}
+		listed = reply->deadlines->n_deadlines;
+		xxgk__v1__reply__free_unpacked(reply, NULL);
+	}
+	xxgk_close(c);
+	qsort(lat, (size_t)n, sizeof(*lat), compare_double);
+	printf("deadlines %s: %zu listed, %d queries: p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+	       overdue ? "--overdue" : "--within 5", listed, n, lat[n / 2], lat[(size_t)(n * 0.99)],
+	       lat[n - 1]);
+	free(lat);
+}
+
+int main(int argc, char **argv)
+{
+	size_t records = argc > 1 ? (size_t)atol(argv[1]) : 1000000;
+	int queries = argc > 2 ? atoi(argv[2]) : 1000;
+	scattered = argc > 3 && strcmp(argv[3], "scattered") == 0;
+	char base[] = "/tmp/xxgk-bench-deadlines-XXXXXX", with_dir[600], without_dir[600],
+	     conf[600], admin[700], cmd[2000];
+	const char *holidays = XXGK_SOURCE_DIR "/data/holidays.conf";
+	struct calendar *cal;
+	char err[512];
+	if (records < OVERDUE + BATCH || records % BATCH || queries < 1) {
+		fprintf(stderr, "usage: bench_deadlines [records (a multiple of %d) [queries]]\n",
+			BATCH);
+		return 2;
+	}
+	if (mkdtemp(base) == NULL)
+		return 1;
+	if (calendar_load(&cal, &holidays, 1, err, sizeof(err))) {
+		fprintf(stderr, "bench_deadlines: %s\n", err);
+		return 1;
+	}
+	snprintf(with_dir, sizeof(with_dir), "%s/with", base);
+	snprintf(without_dir, sizeof(without_dir), "%s/without", base);
+	struct store *with = open_store(with_dir, 0, cal),
+		     *without = open_store(without_dir, 1, cal);
+	struct app *apps = calloc(BATCH, sizeof(*apps));
+	Xxgk__V1__Record **ptrs = calloc(BATCH, sizeof(*ptrs));
+	struct store_status *statuses = calloc(BATCH, sizeof(*statuses));
+	double t_with = 0, t_without = 0;
+	printf("ingest: %zu open applications, %d units, batches of %d, durable commits, %s\n",
+	       records, UNITS, BATCH,
+	       scattered ? "received dates scattered in every batch" : "in order of receipt");
+	for (size_t b = 0; b < records / BATCH; b++) {
+		for (size_t i = 0; i < BATCH; i++) {
+			make(&apps[i], b * BATCH + i, records);
+			ptrs[i] = &apps[i].r;
+		}
+		/* alternately first, so that neither store always follows the other's commit */
+		if (b % 2) {
+			t_with += apply(with, ptrs, statuses);
+			t_without += apply(without, ptrs, statuses);
+		} else {
+			t_without += apply(without, ptrs, statuses);
+			t_with += apply(with, ptrs, statuses);
+		}
+	}
+	double r_with = (double)records / (t_with / 1000),
+	       r_without = (double)records / (t_without / 1000);
+	printf("ingest without the index: %.0f records/s\n", r_without);
+	printf("ingest with the index:    %.0f records/s (%.1f%% %s)\n", r_with,
+	       100.0 * (r_without - r_with) / r_without, r_with <= r_without ? "drop" : "gain");
+	store_close(with);
+	store_close(without);
+	free(apps);
+	free(ptrs);
+	free(statuses);
+	calendar_free(cal);
+
+	/* a real xxgkd on the store with the index, the same calendar: no recomputation */
+	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", base);
+	snprintf(admin, sizeof(admin), "ipc://%s/admin", base);
+	FILE *f = fopen(conf, "w");
+	if (f == NULL)
+		return 1;
+	fprintf(f,
+		"[xxgkd]\nstate_dir = %s\ningest = ipc://%s/ingest\nadmin = %s\npublish = "
+		"ipc://%s/publish\nholidays = %s\nmap_size = %d\n",
+		with_dir, base, admin, base, holidays, 1 << 30);
+	for (int u = 0; u < UNITS; u++)
+		fprintf(f, "[unit u%02d]\nname = unit %d\nkind = department\n", u, u);
+	fclose(f);
+	pid_t pid = fork();
+	if (pid == 0) {
+		char log[700];
+		snprintf(log, sizeof(log), "%s/xxgkd.log", base);
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		execl(XXGKD_PATH, "xxgkd", "-c", conf, "-f", (char *)NULL);
+		_exit(127);
+	}
+	/* ready once it answers */
+	for (int i = 0;; i++) {
+		struct xxgk_client *c;
+		Xxgk__V1__Reply *reply = NULL;
+		Xxgk__V1__StatusQuery sq = XXGK__V1__STATUS_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+		req.status = &sq;
+		if (xxgk_connect(&c, admin) == 0) {
+			int rc = xxgk_call(c, &req, 1000, &reply);
+			xxgk_close(c);
+			if (rc == 0) {
+				xxgk__v1__reply__free_unpacked(reply, NULL);
+				break;
+			}
+		}
+		if (i == 600) {
+			fprintf(stderr, "bench_deadlines: xxgkd did not answer\n");
+			kill(pid, SIGKILL);
+			return 1;
+		}
+		usleep(100 * 1000);
+	}
+	query(admin, -1, 1, queries);
+	query(admin, 5, 0, queries);
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
+	return system(cmd) == 0 ? 0 : 1;
+}

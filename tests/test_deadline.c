@@ -1,0 +1,459 @@
+/*
+ * The answer period on the shipped working-day calendar (data/holidays.conf), case by case from
+ * shared/DOMAIN.md "Answer periods": the due dates were counted by hand on the State Council's
+ * arrangements, and the validation of the events that move them.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calendar.h"
+#include "date.h"
+#include "deadline.h"
+#include "error.h"
+#include "record.h"
+#include "store.h"
+#include "testutil.h"
+
+static const char *const shipped[] = {XXGK_SOURCE_DIR "/data/holidays.conf"};
+
+static int day(const char *s)
+{
+	struct date d;
+	assert_int_equal(date_parse(s, &d), DATE_OK);
+	return d.day;
+}
+
+static int day_or_0(const char *s)
+{
+	return s ? day(s) : 0;
+}
+
+struct due_case {
+	const char *name;
+	const char *received, *extended, *correction_requested, *corrected, *consultation_sent,
+	    *consultation_answered, *fee_notice, *fee_paid;
+	enum deadline_state state;
+	const char *due;
+	int error_year;
+};
+
+static const struct due_case due_cases[] = {
+    {"National Day 2024: Sun 29 Sep and Sat 12 Oct worked, 1-7 Oct off", "2024-09-27", NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE, "2024-10-30", 0},
+    {"Spring Festival 2024: 10-17 Feb off, Sun 4 and Sun 18 Feb worked", "2024-02-05", NULL, NULL,
+     NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE, "2024-03-08", 0},
+    {"received on a holiday: day 1 is the first working day after", "2024-10-03", NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL, DEADLINE_DUE, "2024-11-01", 0},
+    {"an extension: the 40th working day", "2024-09-27", "2024-10-20", NULL, NULL, NULL, NULL, NULL,
+     NULL, DEADLINE_DUE, "2024-11-27", 0},
+    {"补正 requested, not yet corrected: the period waits", "2024-03-01", NULL, "2024-03-05", NULL,
+     NULL, NULL, NULL, NULL, DEADLINE_SUSPENDED, NULL, 0},
+    {"补正: the period restarts from the corrected application's receipt", "2024-03-01", NULL,
+     "2024-03-05", "2024-03-15", NULL, NULL, NULL, NULL, DEADLINE_DUE, "2024-04-15", 0},
+    {"补正 and an extension: 40 days from the corrected application", "2024-03-01", "2024-04-10",
+     "2024-03-05", "2024-03-15", NULL, NULL, NULL, NULL, DEADLINE_DUE, "2024-05-14", 0},
+    {"no consultation: the neighbour of the next case", "2024-03-01", NULL, NULL, NULL, NULL, NULL,
+     NULL, NULL, DEADLINE_DUE, "2024-03-29", 0},
+    {"consultation 5-11 Mar: 4 working days not counted, Qingming passed, Sun 7 Apr worked",
+     "2024-03-01", NULL, NULL, NULL, "2024-03-05", "2024-03-11", NULL, NULL, DEADLINE_DUE,
+     "2024-04-07", 0},
+    {"consultation sent, not answered: suspended", "2024-03-01", NULL, NULL, NULL, "2024-03-05",
+     NULL, NULL, NULL, DEADLINE_SUSPENDED, NULL, 0},
+    {"fee notice 8 May, paid 20 May: 9 working days (Sat 11 May worked) not counted", "2024-05-06",
+     NULL, NULL, NULL, NULL, NULL, "2024-05-08", "2024-05-20", DEADLINE_DUE, "2024-06-14", 0},
+    {"fee notice sent, not paid: suspended", "2024-05-06", NULL, NULL, NULL, NULL, NULL,
+     "2024-05-08", NULL, DEADLINE_SUSPENDED, NULL, 0},
+    {"overlapping consultation and fee: a day is not counted once", "2024-03-01", NULL, NULL, NULL,
+     "2024-03-05", "2024-03-11", "2024-03-08", "2024-03-14", DEADLINE_DUE, "2024-04-10", 0},
+    {"a consultation sent after the due date moves nothing", "2024-03-01", NULL, NULL, NULL,
+     "2024-04-02", NULL, NULL, NULL, DEADLINE_DUE, "2024-03-29", 0},
+    {"National Day 2019", "2019-09-20", NULL, NULL, NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE,
+     "2019-10-23", 0},
+    {"Spring Festival 2020, extended to 2 Feb", "2020-01-20", NULL, NULL, NULL, NULL, NULL, NULL,
+     NULL, DEADLINE_DUE, "2020-02-25", 0},
+    {"Mid-Autumn and National Day 2021", "2021-09-15", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     DEADLINE_DUE, "2021-10-19", 0},
+    {"Spring Festival 2022", "2022-01-25", NULL, NULL, NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE,
+     "2022-02-25", 0},
+    {"Mid-Autumn and National Day 2023", "2023-09-25", NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+     DEADLINE_DUE, "2023-10-27", 0},
+    {"Spring Festival 2025", "2025-01-20", NULL, NULL, NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE,
+     "2025-02-21", 0},
+    {"Spring Festival 2026", "2026-02-10", NULL, NULL, NULL, NULL, NULL, NULL, NULL, DEADLINE_DUE,
+     "2026-03-16", 0},
+    {"a period that reaches 2027, a year the calendar does not cover: an error", "2026-12-10", NULL,
+     NULL, NULL, NULL, NULL, NULL, NULL, DEADLINE_ERROR, NULL, 2027},
+    {"received in 2018, not covered: an error, not a weekday count", "2018-06-01", NULL, NULL, NULL,
+     NULL, NULL, NULL, NULL, DEADLINE_ERROR, NULL, 2018},
+};
+
+static struct calendar *load_shipped(void)
+{
+	struct calendar *cal = NULL;
+	char err[256] = "";
+	int rc = calendar_load(&cal, shipped, 1, err, sizeof(err));
+	if (rc)
+		fail_msg("%s", err);
+	return cal;
+}
+
+static void test_due_dates(void **state)
+{
+	(void)state;
+	struct calendar *cal = load_shipped();
+	for (size_t i = 0; i < sizeof(due_cases) / sizeof(due_cases[0]); i++) {
+		const struct due_case *c = &due_cases[i];
+		struct deadline_events ev = {
+		    .received = day(c->received),
+		    .extended = day_or_0(c->extended),
+		    .correction_requested = day_or_0(c->correction_requested),
+		    .corrected = day_or_0(c->corrected),
+		    .consultation_sent = day_or_0(c->consultation_sent),
+		    .consultation_answered = day_or_0(c->consultation_answered),
+		    .fee_notice = day_or_0(c->fee_notice),
+		    .fee_paid = day_or_0(c->fee_paid),
+		};
+		struct deadline dl;
+		char got[16] = "-";
+		deadline_compute(cal, &ev, &dl);
+		if (dl.state == DEADLINE_DUE)
+			date_format(dl.due, got, sizeof(got));
+		printf("%-90s state %d due %s\n", c->name, (int)dl.state, got);
+		assert_int_equal(dl.state, c->state);
+		if (c->due)
+			assert_string_equal(got, c->due);
+		if (c->state == DEADLINE_ERROR)
+			assert_int_equal(dl.error_year, c->error_year);
+		assert_int_equal(dl.extended, c->extended != NULL);
+	}
+	calendar_free(cal);
+}
+
+static void test_answered_on_due_date_in_time(void **state)
+{
+	(void)state;
+	struct calendar *cal = load_shipped();
+	struct deadline_events ev = {.received = day("2024-09-27")};
+	ev.concluded = day("2024-10-30"); /* the due date */
+	assert_int_equal(deadline_late(cal, &ev), 0);
+	ev.concluded = day("2024-10-31"); /* one day after */
+	assert_int_equal(deadline_late(cal, &ev), 1);
+	ev.concluded = 0;
+	assert_int_equal(deadline_late(cal, &ev), -1); /* open: neither */
+	/* a fee never paid ends with the answer: the wait is not held against the office */
+	struct deadline_events fee = {.received = day("2024-05-06"),
+				      .fee_notice = day("2024-05-08"),
+				      .concluded = day("2024-07-01")};
+	assert_int_equal(deadline_late(cal, &fee), 0);
+	calendar_free(cal);
+}
+
+static void test_days_left(void **state)
+{
+	(void)state;
+	struct calendar *cal = load_shipped();
+	int left, year, last;
+	int due = day("2024-10-30");
+	assert_int_equal(deadline_days_left(cal, due, day("2024-10-30"), &left, &year), 0);
+	assert_int_equal(left, 0);
+	assert_int_equal(deadline_days_left(cal, due, day("2024-09-27"), &left, &year), 0);
+	assert_int_equal(left, 20);
+	assert_int_equal(deadline_days_left(cal, due, day("2024-10-31"), &left, &year), 0);
+	assert_int_equal(left, -1);
+	assert_int_equal(deadline_days_left(cal, due, day("2024-11-04"), &left, &year), 0);
+	assert_int_equal(left, -3);
+	/* a Friday due date, seen on the Saturday: late by 1, though no working day passed */
+	assert_int_equal(
+	    deadline_days_left(cal, day("2024-11-01"), day("2024-11-02"), &left, &year), 0);
+	assert_int_equal(left, -1);
+	/* within 5 working days of Fri 27 Sep 2024: Sun 29, Mon 30, then 8, 9, 10 Oct */
+	assert_int_equal(deadline_add_working(cal, day("2024-09-27"), 5, &last, &year), 0);
+	assert_int_equal(last, day("2024-10-10"));
+	assert_int_equal(deadline_add_working(cal, day("2026-12-28"), 5, &last, &year),
+			 XXGK_ENOTFOUND);
+	assert_int_equal(year, 2027);
+	calendar_free(cal);
+}
+
+static void test_calendar_shipped(void **state)
+{
+	(void)state;
+	struct calendar *cal = load_shipped();
+	int first, last, year;
+	assert_int_equal(calendar_years(cal, &first, &last), 8);
+	assert_int_equal(first, 2019);
+	assert_int_equal(last, 2026);
+	assert_non_null(strstr(calendar_notice(cal, 2024), "国办发明电〔2023〕7号"));
+	assert_null(calendar_notice(cal, 2027));
+	assert_int_equal(calendar_working(cal, day("2024-09-29"), &year), 1); /* Sunday worked */
+	assert_int_equal(calendar_working(cal, day("2024-10-01"), &year), 0);
+	assert_int_equal(calendar_working(cal, day("2024-10-12"), &year), 1); /* Saturday worked */
+	assert_int_equal(calendar_working(cal, day("2024-10-13"), &year), 0);
+	assert_int_equal(calendar_working(cal, day("2020-02-01"), &year), 0); /* extension 2020 */
+	assert_int_equal(calendar_working(cal, day("2027-01-04"), &year), XXGK_ENOTFOUND);
+	assert_int_equal(year, 2027);
+	calendar_free(cal);
+}
+
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+	char *path = malloc(strlen(dir) + strlen(name) + 2);
+	sprintf(path, "%s/%s", dir, name);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+static void test_calendar_files(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make("calendar");
+	static const struct {
+		const char *text, *error;
+	} bad[] = {
+	    {"[2024]\nnotice = x\nwork = 2024-10-11 a Friday\n", "not a Saturday or Sunday"},
+	    {"[2024]\nnotice = x\noff = 2025-01-01 next year\n", "not in the section's year"},
+	    {"[2024]\noff = 2024-10-01\n", "no notice cited"},
+	    {"[2024]\nnotice = x\nholiday = 2024-10-01\n", "unknown key"},
+	    {"[24]\nnotice = x\n", "a section is a year"},
+	    {"[2024]\nnotice = x\noff = 2024-10-07..2024-10-01\n", "first to last"},
+	    {"[2024]\nnotice = x\noff = 2024-02-30\n", "impossible date"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *path = write_file(dir, "bad.conf", bad[i].text);
+		const char *paths[] = {path};
+		struct calendar *cal = NULL;
+		char err[256] = "";
+		assert_int_equal(calendar_load(&cal, paths, 1, err, sizeof(err)), XXGK_EINVAL);
+		printf("rejected: %s\n", err);
+		assert_non_null(strstr(err, bad[i].error));
+		assert_non_null(strstr(err, "bad.conf"));
+		assert_null(cal);
+		free(path);
+	}
+	/* a second file: a year added, and a year replaced whole */
+	char *extra = write_file(dir, "extra.conf",
+				 "[2027]\nnotice = 国办发明电〔2026〕N号\noff = 2027-01-01 元旦\n"
+				 "[2024]\nnotice = changed\noff = 2024-10-31 test\n");
+	const char *paths[] = {shipped[0], extra};
+	struct calendar *cal = NULL;
+	char err[256] = "";
+	int year;
+	assert_int_equal(calendar_load(&cal, paths, 2, err, sizeof(err)), 0);
+	assert_int_equal(calendar_working(cal, day("2027-01-01"), &year), 0);
+	assert_int_equal(calendar_working(cal, day("2027-01-04"), &year), 1);
+	assert_int_equal(calendar_working(cal, day("2024-10-31"), &year), 0);
+	assert_int_equal(calendar_working(cal, day("2024-10-01"), &year), 1); /* replaced */
+	assert_string_equal(calendar_notice(cal, 2024), "changed");
+	struct deadline dl;
+	struct deadline_events ev = {.received = day("2026-12-10")};
+	deadline_compute(cal, &ev, &dl);
+	assert_int_equal(dl.state, DEADLINE_DUE);
+	calendar_free(cal);
+	free(extra);
+	tmpdir_remove(dir);
+}
+
+struct bad_event {
+	const char *field_value[7]; /* extended .. fee_paid */
+	const char *concluded;
+	const char *message;
+};
+
+static void test_validation_of_events(void **state)
+{
+	(void)state;
+	static const struct bad_event cases[] = {
+	    {{"2024-02-28"}, NULL, "application.extended: before received"},
+	    {{NULL, NULL, "2024-03-10"},
+	     NULL,
+	     "application.corrected: without correction_requested"},
+	    {{NULL, "2024-03-10", "2024-03-05"},
+	     NULL,
+	     "application.corrected: before correction_requested"},
+	    {{NULL, NULL, NULL, NULL, "2024-03-10"},
+	     NULL,
+	     "application.consultation_answered: without consultation_sent"},
+	    {{NULL, NULL, NULL, "2024-03-10", "2024-03-09"},
+	     NULL,
+	     "application.consultation_answered: before consultation_sent"},
+	    {{NULL, NULL, NULL, NULL, NULL, NULL, "2024-03-10"},
+	     NULL,
+	     "application.fee_paid: without fee_notice"},
+	    {{NULL, NULL, NULL, NULL, NULL, "2024-03-10", "2024-03-09"},
+	     NULL,
+	     "application.fee_paid: before fee_notice"},
+	    {{NULL, NULL, NULL, NULL, NULL, "2024-04-10"},
+	     "2024-04-01",
+	     "application.fee_notice: after concluded"},
+	    {{"2024-03-06", "2024-03-05", "2024-03-08"},
+	     NULL,
+	     "application.extended: before corrected"},
+	    {{"2024-13-01"}, NULL, "application.extended: impossible date"},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		Xxgk__V1__Record r = XXGK__V1__RECORD__INIT;
+		Xxgk__V1__Application a = XXGK__V1__APPLICATION__INIT;
+		char **fields[] = {&a.extended,		 &a.correction_requested,  &a.corrected,
+				   &a.consultation_sent, &a.consultation_answered, &a.fee_notice,
+				   &a.fee_paid};
+		r.unit = "u001";
+		r.id = "a";
+		r.has_revision = 1;
+		r.revision = 1;
+		r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+		r.application = &a;
+		a.has_applicant = 1;
+		a.applicant = 1;
+		a.received = "2024-03-01";
+		for (int k = 0; k < 7; k++)
+			*fields[k] = (char *)cases[i].field_value[k];
+		if (cases[i].concluded) {
+			a.concluded = (char *)cases[i].concluded;
+			a.has_outcome = 1;
+			a.outcome = 1;
+		}
+		struct record_facts f;
+		char msg[RECORD_MESSAGE_MAX] = "";
+		assert_int_equal(record_check(&r, &f, msg, sizeof(msg)), XXGK_EINVAL);
+		printf("rejected: %s\n", msg);
+		assert_string_equal(msg, cases[i].message);
+	}
+	/* and the neighbours are accepted: every event, in order, concluded after them all */
+	Xxgk__V1__Record r = XXGK__V1__RECORD__INIT;
+	Xxgk__V1__Application a = XXGK__V1__APPLICATION__INIT;
+	r.unit = "u001";
+	r.id = "a";
+	r.has_revision = 1;
+	r.revision = 1;
+	r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+	r.application = &a;
+	a.has_applicant = 1;
+	a.applicant = 1;
+	a.received = "2024-03-01";
+	a.correction_requested = "2024-03-05";
+	a.corrected = "2024-03-05";
+	a.extended = "2024-04-01";
+	a.consultation_sent = "2024-03-10";
+	a.consultation_answered = "2024-03-10";
+	a.fee_notice = "2024-03-11";
+	a.fee_paid = "2024-03-20";
+	a.concluded = "2024-05-01";
+	a.has_outcome = 1;
+	a.outcome = 1;
+	struct record_facts f;
+	char msg[RECORD_MESSAGE_MAX] = "";
+	assert_int_equal(record_check(&r, &f, msg, sizeof(msg)), 0);
+}
+
+struct seen {
+	char lines[16][96];
+	int n;
+};
+
+static int see(void *ctx, const struct store_deadline *d)
+{
+	struct seen *s = ctx;
+	char due[16] = "-";
+	if (d->state == DEADLINE_DUE)
+		date_format(d->due, due, sizeof(due));
+	if (s->n < 16)
+		snprintf(s->lines[s->n++], sizeof(s->lines[0]), "%s %s %d %s", d->unit, d->id,
+			 d->state, due);
+	return 0;
+}
+
+static void list_all(struct store *st, struct seen *s)
+{
+	memset(s, 0, sizeof(*s));
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, s), 0);
+}
+
+static void verify_clean(struct store *st)
+{
+	size_t differences = 99;
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_int_equal(differences, 0);
+}
+
+/* The store's index follows every revision: opened, suspended, restarted, answered, deleted. */
+static void test_store_index(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	struct seen s;
+	char *dir = tmpdir_make("deadline-store");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+
+	trec_application(&t, "u001", "a", 1, 1, "2024-09-27", NULL, 0);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u001 a 0 2024-10-30");
+
+	trec_application(&t, "u001", "a", 2, 1, "2024-09-27", NULL, 0);
+	t.body.app.correction_requested = "2024-09-30";
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u001 a 1 -"); /* waits for the correction */
+
+	trec_application(&t, "u001", "a", 3, 1, "2024-09-27", NULL, 0);
+	t.body.app.correction_requested = "2024-09-30";
+	t.body.app.corrected = "2024-10-08";
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0],
+			    "u001 a 0 2024-11-04"); /* 20 from 8 Oct, Sat 12 Oct worked */
+	verify_clean(st);
+
+	trec_application(&t, "u001", "a", 4, 1, "2024-09-27", "2024-11-01", 1);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 0); /* answered: in no list */
+
+	trec_application(&t, "u002", "b", 1, 1, "2026-12-10", NULL, 0);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.lines[0], "u002 b 2 -"); /* 2027 not covered */
+	trec_tombstone(&t, "u002", "b", 2, RECORD_APPLICATION);
+	test_apply(st, &r, 1, &status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 0);
+	verify_clean(st);
+
+	store_close(st);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_due_dates),
+	    cmocka_unit_test(test_answered_on_due_date_in_time),
+	    cmocka_unit_test(test_days_left),
+	    cmocka_unit_test(test_calendar_shipped),
+	    cmocka_unit_test(test_calendar_files),
+	    cmocka_unit_test(test_validation_of_events),
+	    cmocka_unit_test(test_store_index),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
