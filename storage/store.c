@@ -746,7 +746,8 @@ static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8
 static int frozen(const struct store *st, const Xxgk__V1__Record *r, const struct record_facts *old,
 		  const struct record_facts *f, struct store_status *s)
 {
-	static const char *const fields[] = {"application", "document", "legal_case", "tally"};
+	static const char *const fields[] = {"application", "document", "legal_case", "tally",
+					     "submission"};
 	struct flow was[RULES_FLOWS_MAX], now[RULES_FLOWS_MAX];
 	int n_was = old ? rules_flows(old, was) : 0, n_now = rules_flows(f, now);
 	int year = freeze_check(&st->freeze, was, n_was, now, n_now);
@@ -1489,4 +1490,15 @@ uint32_t store_known_unit(struct store *st, const char *id)
 {
 	const struct unit_entry *u = unit_find(st, id);
 	return u ? u->number : 0;
+}
+
+int store_unit_state(struct store *st, MDB_txn *txn, uint32_t number, int year, int *listed,
+		     int *submitted)
+{
+	const struct unit_entry *u = number < st->n_numbers ? st->unit_by_number[number] : NULL;
+	int64_t n = 0;
+	*listed = u && u->listed;
+	int rc = u ? unit_counter(st, txn, number, year, COUNTER_SUBMITTED, &n) : 0;
+	*submitted = n > 0;
+	return rc;
 }

@@ -299,8 +299,8 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta",    "units",	    "records", "counters",
-					    "freezes", "snapshots", "audit",   "activity"};
+	static const char *const names[] = {"meta",	 "units", "records",  "counters", "freezes",
+					    "snapshots", "audit", "activity", "published"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -419,6 +419,18 @@ static int audit_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+static int published_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size != 6)
+		return damaged(w->why, w->len, "a key of the published database has a bad size");
+	Xxgk__V1__Published *p = xxgk__v1__published__unpack(NULL, v->mv_size, v->mv_data);
+	if (p == NULL)
+		return damaged(w->why, w->len,
+			       "an entry of the published database cannot be decoded");
+	xxgk__v1__published__free_unpacked(p, NULL);
+	return 0;
+}
+
 static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	if ((k->mv_size != 4 && k->mv_size != 6) || v->mv_size != 8)
@@ -468,10 +480,11 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		entry_fn fn;
 		int optional; /* 1: a database that stores written before it was added do not have
 			       */
-	} dbs[] = {{"meta", meta_entry, 0},	 {"units", unit_entry, 0},
-		   {"records", record_entry, 0}, {"counters", counter_entry, 0},
-		   {"freezes", freeze_entry, 1}, {"snapshots", snapshot_entry, 1},
-		   {"audit", audit_entry, 1},	 {"activity", activity_entry, 1}};
+	} dbs[] = {{"meta", meta_entry, 0},	     {"units", unit_entry, 0},
+		   {"records", record_entry, 0},     {"counters", counter_entry, 0},
+		   {"freezes", freeze_entry, 1},     {"snapshots", snapshot_entry, 1},
+		   {"audit", audit_entry, 1},	     {"activity", activity_entry, 1},
+		   {"published", published_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;
