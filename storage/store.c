@@ -29,7 +29,7 @@
  *   units:    unit id -> [number u32 BE][kind u8][listed u8]
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
- *   freezes, snapshots, audit: frozen years, see store_freeze.h
+ *   freezes, snapshots, audit, published: frozen years, see store_freeze.h
  *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
  *             last stored; [unit number u32 BE][year u16 BE] -> u64 BE, when the unit's live
  *             submission of the year was stored (absent once withdrawn). Seconds since the
