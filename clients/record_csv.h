@@ -1,25 +1,23 @@
 /*
- * Records from CSV: one column layout per record kind, named by the file's header line.
- *
- *   application: unit,id,revision,deleted,applicant,received,concluded,outcome
- *   document:    unit,id,revision,deleted,kind,made,published,repealed,title
- *   legal_case:  unit,id,revision,deleted,group,filed,closed,result
- *   tally:       unit,id,revision,deleted,measure,date,value
- *
- * An empty cell is an absent field; deleted is true, false or empty; enum values are the
- * schema's names (APPLICANT_NATURAL_PERSON, ...). Fields may be quoted ("a,b" and "" inside).
+ * Records from a CSV ledger as Excel writes it (libcsv): quoted cells with commas, quotes and
+ * line breaks, CRLF, spaces around cells. The first line is the header: the words table
+ * (common/words.def) knows each ledger's headers in Chinese and English, in any order, and a
+ * mapping file (ledger_mapping.h) a unit's own; which ledger it is follows from its columns.
+ * A cell is read as its column's type: values as the template's words, synonyms or the
+ * schema's names; dates in the forms clerks write; booleans as 是/否, true/false or 1/0. A
+ * line's number is the line where its record starts.
  */
 #ifndef XXGK_RECORD_CSV_H
 #define XXGK_RECORD_CSV_H
 
-#include <stddef.h>
+#include "ledger.h"
 
-#include "xxgk.pb-c.h"
-
-/* The layout a header line names (enum record_kind), or -1 with the reason in err. */
-int csv_layout(const char *header, char *err, size_t err_size);
-
-/* One data line of a layout into a new Record, or NULL with the reason in err. */
-Xxgk__V1__Record *record_from_csv(int layout, const char *line, char *err, size_t err_size);
+/*
+ * Reads the CSV text of t: each good line's record goes to the sink, each bad one is said to
+ * it (every bad cell) and counted. Returns 0 at the end, 1 when the sink stopped it, -1 when
+ * nothing more can be read (a bad header: said and counted as a bad line).
+ */
+int csv_read(const char *file, struct text_source *t, const struct ledger_mapping *m,
+	     const struct ledger_sink *s, struct ledger_counts *counts);
 
 #endif

@@ -21,9 +21,11 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "i18n.h"
 #include "keyfile.h"
 #include "record.h"
 #include "render.h"
+#include "render_layout.h" /* display_width */
 #include "render_xlsx.h"
 #include "xxgk.h"
 
@@ -39,44 +41,51 @@ struct options {
 	int xlsx; /* --format xlsx: a workbook, written by render_xlsx, not render_report */
 };
 
+/*
+ * One message a command, so that a command added or changed leaves the translations of the
+ * others as they are.
+ */
+static const char *const usage_text[] = {
+    N_("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"),
+    N_("  status                      the daemon's figures\n"),
+    N_("  units [--year Y]            the units of the city; with a year, whether and\n"
+       "                              when each submitted it (报送), its records of the\n"
+       "                              year and when its last record was received\n"),
+    N_("  submit --unit ID --year Y [--withdraw] [--ingest ENDPOINT]\n"
+       "                              submit a unit's year for it (also a 零报告), or\n"
+       "                              withdraw its submission (an admin key, with keys)\n"),
+    N_("  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
+       "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
+       "                              the report of a year (default: the city, the\n"
+       "                              year's template, text, to stdout; xlsx, the\n"
+       "                              official template as a workbook, needs --output)\n"),
+    N_("  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
+       "                              the report as published when Y was frozen\n"),
+    N_("  freeze --year Y             publish Y: store every scope's report as it is;\n"
+       "                              records that would change it are then FROZEN\n"),
+    N_("  unfreeze --year Y --reason TEXT\n"
+       "                              reopen a frozen year for a restatement\n"),
+    N_("  freezes                     the audit log of freezes and unfreezes\n"),
+    N_("  restatements --year Y       cells whose live value differs from the value\n"
+       "                              published before (scope, key, published, live)\n"),
+    N_("  verify                      recompute every counter from the records\n"),
+    N_("  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
+       "                              live changes as they commit\n"),
+    N_("  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
+       "                              daemon's machine (a directory it may write)\n"),
+    N_("  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
+       "                              NAME.secret (secret, mode 0600)\n"),
+    N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
+    N_("defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same directory)\n"
+       "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
+       "          --timeout 5000\n"),
+    N_("KIND: government, department, township, functional_zone\n"),
+};
+
 static void usage(FILE *to)
 {
-	fputs("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"
-	      "  status                      the daemon's figures\n"
-	      "  units [--year Y]            the units of the city; with a year, whether and\n"
-	      "                              when each submitted it (报送), its records of the\n"
-	      "                              year and when its last record was received\n"
-	      "  submit --unit ID --year Y [--withdraw] [--ingest ENDPOINT]\n"
-	      "                              submit a unit's year for it (also a 零报告), or\n"
-	      "                              withdraw its submission (an admin key, with keys)\n"
-	      "  report --year Y [--unit ID | --kind KIND] [--template 2019|2021]\n"
-	      "         [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]\n"
-	      "                              the report of a year (default: the city, the\n"
-	      "                              year's template, text, to stdout; xlsx, the\n"
-	      "                              official template as a workbook, needs --output)\n"
-	      "  report --year Y --published [--unit ID | --kind KIND] [--format ...]\n"
-	      "                              the report as published when Y was frozen\n"
-	      "  freeze --year Y             publish Y: store every scope's report as it is;\n"
-	      "                              records that would change it are then FROZEN\n"
-	      "  unfreeze --year Y --reason TEXT\n"
-	      "                              reopen a frozen year for a restatement\n"
-	      "  freezes                     the audit log of freezes and unfreezes\n"
-	      "  restatements --year Y       cells whose live value differs from the value\n"
-	      "                              published before (scope, key, published, live)\n"
-	      "  verify                      recompute every counter from the records\n"
-	      "  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
-	      "                              live changes as they commit\n"
-	      "  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
-	      "                              daemon's machine (a directory it may write)\n"
-	      "  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
-	      "                              NAME.secret (secret, mode 0600)\n"
-	      "with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"
-	      "defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same "
-	      "directory)\n"
-	      "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
-	      "          --timeout 5000\n"
-	      "KIND: government, department, township, functional_zone\n",
-	      to);
+	for (size_t i = 0; i < sizeof(usage_text) / sizeof(usage_text[0]); i++)
+		fputs(_(usage_text[i]), to);
 }
 
 static int fail_usage(const char *fmt, const char *arg)
@@ -116,18 +125,19 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 	Xxgk__V1__Reply *reply = NULL;
 	int rc = xxgk_connect_keys(&c, o->admin, o->has_keys ? &o->keys : NULL);
 	if (rc) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->admin, xxgk_strerror(rc));
+		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->admin,
+			_(xxgk_strerror(rc)));
 		return NULL;
 	}
 	rc = xxgk_call(c, req, o->timeout_ms, &reply);
 	xxgk_close(c);
 	if (rc == XXGK_ETIMEDOUT) {
-		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+		fprintf(stderr, _("xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n"),
 			o->admin, o->timeout_ms);
 		return NULL;
 	}
 	if (rc) {
-		fprintf(stderr, "xxgkctl: %s: %s\n", o->admin, xxgk_strerror(rc));
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->admin, _(xxgk_strerror(rc)));
 		return NULL;
 	}
 	if (reply->body_case == XXGK__V1__REPLY__BODY_ERROR) {
@@ -136,7 +146,7 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 	} else if ((int)reply->body_case == body_case) {
 		return reply;
 	} else {
-		fprintf(stderr, "xxgkctl: unexpected answer from %s\n", o->admin);
+		fprintf(stderr, _("xxgkctl: unexpected answer from %s\n"), o->admin);
 	}
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return NULL;
@@ -163,8 +173,8 @@ static int cmd_status(const struct options *o)
 	if (reply == NULL)
 		return 1;
 	const Xxgk__V1__StatusReply *s = reply->status;
-	printf("version: %s\npid: %u\nuptime: %llu s\nrecords: %llu\nunits: %llu\ncommits: %llu\n"
-	       "map: %llu of %llu bytes used\nschema: %u\n",
+	printf(_("version: %s\npid: %u\nuptime: %llu s\nrecords: %llu\nunits: %llu\ncommits: %llu\n"
+		 "map: %llu of %llu bytes used\nschema: %u\n"),
 	       s->version ? s->version : "?", s->pid, (unsigned long long)s->uptime_seconds,
 	       (unsigned long long)s->records, (unsigned long long)s->units,
 	       (unsigned long long)s->commits, (unsigned long long)s->map_used,
@@ -185,6 +195,16 @@ static void format_time(char *buf, size_t size, uint64_t t)
 	strftime(buf, size, "%Y-%m-%dT%H:%M:%S+08:00", &tm);
 }
 
+/* s in width columns of a terminal, then a space: a translation's Chinese takes two a character */
+static void column(const char *s, int width, int right)
+{
+	int pad = width - display_width(s);
+	if (right)
+		printf("%*s", pad > 0 ? pad : 0, "");
+	fputs(s, stdout);
+	printf("%*s ", right || pad < 0 ? 0 : pad, "");
+}
+
 /* The daemon's ISO 8601 UTC time as the office reads it, in China Standard Time as units --year
  * prints; what does not parse stays as it came. */
 static const char *cst_time(const char *iso, char *buf, size_t size)
@@ -201,8 +221,13 @@ static const char *cst_time(const char *iso, char *buf, size_t size)
 static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
 {
 	size_t submitted = 0;
-	printf("%-28s %-16s %-9s %-25s %8s %-25s %s\n", "unit", "kind", "submitted", "submitted at",
-	       "records", "last record received", "name");
+	column(_("unit"), 28, 0);
+	column(_("kind"), 16, 0);
+	column(_("submitted"), 9, 0);
+	column(_("submitted at"), 25, 0);
+	column(_("records"), 8, 1);
+	column(_("last record received"), 25, 0);
+	puts(_("name"));
 	for (size_t i = 0; i < units->n_units; i++) {
 		const Xxgk__V1__Unit *u = units->units[i];
 		int k = u->kind >= 1 && u->kind <= 4 ? u->kind : 0;
@@ -210,11 +235,11 @@ static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
 		format_time(at, sizeof(at), u->submitted ? u->submitted_at : 0);
 		format_time(last, sizeof(last), u->last_record_at);
 		submitted += u->submitted != 0;
-		printf("%-28s %-16s %-9s %-25s %8llu %-25s %s\n", u->id,
-		       k ? kind_names[k] : "unknown", u->submitted ? "yes" : "no", at,
-		       (unsigned long long)u->records, last, u->name);
+		printf("%-28s %-16s ", u->id, k ? kind_names[k] : "unknown");
+		column(u->submitted ? _("yes") : _("no"), 9, 0);
+		printf("%-25s %8llu %-25s %s\n", at, (unsigned long long)u->records, last, u->name);
 	}
-	printf("%zu of %zu units submitted %d; not submitted (本年度未报送数据的单位): %zu\n",
+	printf(_("%zu of %zu units submitted %d; not submitted (本年度未报送数据的单位): %zu\n"),
 	       submitted, units->n_units, year, units->n_units - submitted);
 }
 
@@ -247,7 +272,8 @@ static int cmd_verify(const struct options *o)
 	if (reply == NULL)
 		return 1;
 	uint64_t n = reply->verify->differences;
-	printf("verify: %llu difference%s\n", (unsigned long long)n, n == 1 ? "" : "s");
+	printf(ngettext("verify: %llu difference\n", "verify: %llu differences\n", n),
+	       (unsigned long long)n);
 	for (size_t i = 0; i < reply->verify->n_lines; i++)
 		printf("  %s\n", reply->verify->lines[i]);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
@@ -263,7 +289,7 @@ static int cmd_backup(const struct options *o, const char *dir)
 	if (dir[0] != '/') {
 		if (getcwd(path, sizeof(path)) == NULL ||
 		    strlen(path) + 1 + strlen(dir) + 1 > sizeof(path)) {
-			fprintf(stderr, "xxgkctl: backup: cannot make %s absolute\n", dir);
+			fprintf(stderr, _("xxgkctl: backup: cannot make %s absolute\n"), dir);
 			return 1;
 		}
 		strcat(path, "/");
@@ -276,7 +302,7 @@ static int cmd_backup(const struct options *o, const char *dir)
 	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_BACKUP);
 	if (reply == NULL)
 		return 1;
-	printf("backup: %llu bytes in %s\n", (unsigned long long)reply->backup->bytes, dir);
+	printf(_("backup: %llu bytes in %s\n"), (unsigned long long)reply->backup->bytes, dir);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return 0;
 }
@@ -302,15 +328,16 @@ static int write_report(const struct options *o, const struct report *r,
 	}
 	FILE *out = o->output ? fopen(o->output, "w") : stdout;
 	if (out == NULL) {
-		fprintf(stderr, "xxgkctl: cannot write %s: %s\n", o->output, strerror(errno));
+		fprintf(stderr, _("xxgkctl: cannot write %s: %s\n"), o->output, strerror(errno));
 		return 1;
 	}
 	int rc = render_report(out, o->format, r, m);
 	if (o->output && fclose(out) != 0)
 		rc = -1;
-	if (rc)
-		fprintf(stderr, "xxgkctl: cannot write the report%s%s\n", o->output ? " to " : "",
-			o->output ? o->output : "");
+	if (rc && o->output)
+		fprintf(stderr, _("xxgkctl: cannot write the report to %s\n"), o->output);
+	else if (rc)
+		fputs(_("xxgkctl: cannot write the report\n"), stderr);
 	return rc ? 1 : 0;
 }
 
@@ -365,11 +392,11 @@ static int cmd_report(const struct options *o)
 			    r->carry_differences[i]->key ? r->carry_differences[i]->key : "",
 			    r->carry_differences[i]->published, r->carry_differences[i]->live};
 		if (keys == NULL || values == NULL || names == NULL || carry == NULL) {
-			fputs("xxgkctl: out of memory\n", stderr);
+			fputs(_("xxgkctl: out of memory\n"), stderr);
 		} else if (report_from_cells(&report, (int)r->year, r->template_, keys, values,
 					     r->n_cells)) {
-			fputs("xxgkctl: the daemon's report has cells this xxgkctl does not know "
-			      "(another version?)\n",
+			fputs(_("xxgkctl: the daemon's report has cells this xxgkctl does not know "
+				"(another version?)\n"),
 			      stderr);
 		} else {
 			/* a daemon from before the government was configured sends none: a
@@ -431,10 +458,10 @@ static int cmd_freeze(const struct options *o, int unfreeze)
 	const Xxgk__V1__FreezeEvent *e = reply->freeze;
 	char at[40];
 	if (unfreeze)
-		printf("unfrozen: %u by %s at %s; published version %u stays on record\n", e->year,
-		       e->by ? e->by : "", cst_time(e->at, at, sizeof(at)), e->generation);
+		printf(_("unfrozen: %u by %s at %s; published version %u stays on record\n"),
+		       e->year, e->by ? e->by : "", cst_time(e->at, at, sizeof(at)), e->generation);
 	else
-		printf("frozen: %u by %s at %s, published version %u of %llu scopes\n", e->year,
+		printf(_("frozen: %u by %s at %s, published version %u of %llu scopes\n"), e->year,
 		       e->by ? e->by : "", cst_time(e->at, at, sizeof(at)), e->generation,
 		       (unsigned long long)e->scopes);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
@@ -453,10 +480,10 @@ static int cmd_freezes(const struct options *o)
 	for (size_t i = 0; i < reply->freezes->n_events; i++) {
 		const Xxgk__V1__FreezeEvent *e = reply->freezes->events[i];
 		char at[40];
-		printf("%s %-8s %u version %u by %s", cst_time(e->at, at, sizeof(at)),
+		printf(_("%s %-8s %u version %u by %s"), cst_time(e->at, at, sizeof(at)),
 		       e->action ? e->action : "?", e->year, e->generation, e->by ? e->by : "?");
 		if (e->has_scopes)
-			printf(" (%llu scopes)", (unsigned long long)e->scopes);
+			printf(_(" (%llu scopes)"), (unsigned long long)e->scopes);
 		if (e->reason)
 			printf(": %s", e->reason);
 		putchar('\n');
@@ -494,10 +521,11 @@ static int submit_stale(const struct options *o)
 	Xxgk__V1__Reply *units = call_units(o, o->year);
 	int submitted = 0;
 	if (units == NULL) {
-		fprintf(stderr,
-			"xxgkctl: %s: a later revision of the submission of %d is stored, and the "
-			"admin socket cannot tell whether it is a withdrawal\n",
-			o->unit, o->year);
+		fprintf(
+		    stderr,
+		    _("xxgkctl: %s: a later revision of the submission of %d is stored, and the "
+		      "admin socket cannot tell whether it is a withdrawal\n"),
+		    o->unit, o->year);
 		return 1;
 	}
 	for (size_t i = 0; i < units->units->n_units; i++) {
@@ -507,16 +535,19 @@ static int submit_stale(const struct options *o)
 	}
 	xxgk__v1__reply__free_unpacked(units, NULL);
 	if (submitted == !o->withdraw) {
-		printf("%s: %s %d already: nothing changed\n", o->unit,
-		       o->withdraw ? "has not submitted" : "submitted", o->year);
+		printf(o->withdraw ? _("%s: has not submitted %d already: nothing changed\n")
+				   : _("%s: submitted %d already: nothing changed\n"),
+		       o->unit, o->year);
 		return 0;
 	}
 	fprintf(stderr,
-		"xxgkctl: %s: NOT %s: a later %s of %d is stored (its revision is higher than "
-		"this one's); the unit %s %d\n",
-		o->unit, o->withdraw ? "withdrawn" : "submitted",
-		o->withdraw ? "submission" : "withdrawal", o->year,
-		o->withdraw ? "stays submitted for" : "has not submitted", o->year);
+		o->withdraw ? _("xxgkctl: %s: NOT withdrawn: a later submission of %d is stored "
+				"(its revision is higher than this one's); the unit stays "
+				"submitted\n")
+			    : _("xxgkctl: %s: NOT submitted: a later withdrawal of %d is stored "
+				"(its revision is higher than this one's); the unit has not "
+				"submitted\n"),
+		o->unit, o->year);
 	return 1;
 }
 
@@ -550,26 +581,27 @@ static int cmd_submit(const struct options *o)
 	sub.year = (uint32_t)o->year;
 	int rc = xxgk_connect_keys(&c, o->ingest, o->has_keys ? &o->keys : NULL);
 	if (rc) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s: %s\n", o->ingest,
-			xxgk_strerror(rc));
+		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->ingest,
+			_(xxgk_strerror(rc)));
 		return 1;
 	}
 	rc = xxgk_push(c, records, 1, &status, &reason, &message, o->timeout_ms);
 	if (rc == XXGK_ETIMEDOUT)
-		fprintf(stderr, "xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n",
+		fprintf(stderr, _("xxgkctl: no answer from %s within %d ms (is xxgkd running?)\n"),
 			o->ingest, o->timeout_ms);
 	else if (rc == XXGK_EINVAL || rc == XXGK_E2BIG)
 		fprintf(stderr, "xxgkctl: %s\n", xxgk_last_error(c));
 	else if (rc)
-		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, xxgk_strerror(rc));
+		fprintf(stderr, "xxgkctl: %s: %s\n", o->ingest, _(xxgk_strerror(rc)));
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED)
-		printf("%s: %s %d\n", o->unit,
-		       o->withdraw ? "withdrew the submission of" : "submitted", o->year);
+		printf(o->withdraw ? _("%s: withdrew the submission of %d\n")
+				   : _("%s: submitted %d\n"),
+		       o->unit, o->year);
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__STALE)
 		stale = 1;
 	else
-		fprintf(stderr, "xxgkctl: submit refused: %s\n",
-			message && message[0] ? message : "rejected");
+		fprintf(stderr, _("xxgkctl: submit refused: %s\n"),
+			message && message[0] ? message : _("rejected"));
 	xxgk_close(c);
 	if (stale)
 		return submit_stale(o);
@@ -593,19 +625,22 @@ static int cmd_watch(const struct options *o)
 	    (zmq_setsockopt(sub, ZMQ_CURVE_SERVERKEY, o->keys.server_public, 40) ||
 	     zmq_setsockopt(sub, ZMQ_CURVE_PUBLICKEY, o->keys.public_key, 40) ||
 	     zmq_setsockopt(sub, ZMQ_CURVE_SECRETKEY, o->keys.secret_key, 40))) {
-		fprintf(stderr, "xxgkctl: cannot use the keys\n");
+		fputs(_("xxgkctl: cannot use the keys\n"), stderr);
 		return 1;
 	}
 	if (sub == NULL || zmq_connect(sub, o->publish) != 0) {
-		fprintf(stderr, "xxgkctl: cannot connect to %s\n", o->publish);
+		fprintf(stderr, _("xxgkctl: cannot connect to %s\n"), o->publish);
 		return 1;
 	}
 	zmq_setsockopt(sub, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_setsockopt(sub, ZMQ_SUBSCRIBE, topic, strlen(topic));
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
-	fprintf(stderr, "xxgkctl: watching %s%s%s (Ctrl-C stops)\n", o->publish,
-		o->unit ? " for " : "", o->unit ? o->unit : "");
+	if (o->unit)
+		fprintf(stderr, _("xxgkctl: watching %s for %s (Ctrl-C stops)\n"), o->publish,
+			o->unit);
+	else
+		fprintf(stderr, _("xxgkctl: watching %s (Ctrl-C stops)\n"), o->publish);
 	while (!stop && (!o->has_count || seen < o->count)) {
 		zmq_pollitem_t item = {sub, 0, ZMQ_POLLIN, 0};
 		if (zmq_poll(&item, 1, 200) <= 0)
@@ -659,6 +694,7 @@ int main(int argc, char **argv)
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};
 	int opt;
+	i18n_init();
 	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
@@ -675,13 +711,13 @@ int main(int argc, char **argv)
 			break;
 		case 't':
 			if (number(optarg, 1, 3600000, &o.timeout_ms))
-				return fail_usage("--timeout: want milliseconds, not \"%s\"",
+				return fail_usage(_("--timeout: want milliseconds, not \"%s\""),
 						  optarg);
 			break;
 		case 'y':
 			if (number(optarg, 2000, 2099, &o.year))
 				return fail_usage(
-				    "--year: want a year from 2000 to 2099, not \"%s\"", optarg);
+				    _("--year: want a year from 2000 to 2099, not \"%s\""), optarg);
 			o.has_year = 1;
 			break;
 		case 'u':
@@ -690,14 +726,14 @@ int main(int argc, char **argv)
 		case 'k':
 			if (!kind_of(optarg))
 				return fail_usage(
-				    "--kind: want government, department, township or "
-				    "functional_zone, not \"%s\"",
+				    _("--kind: want government, department, township or "
+				      "functional_zone, not \"%s\""),
 				    optarg);
 			o.kind = optarg;
 			break;
 		case 'T':
 			if (number(optarg, 2019, 2021, &o.template_year) || o.template_year == 2020)
-				return fail_usage("--template: want 2019 or 2021, not \"%s\"",
+				return fail_usage(_("--template: want 2019 or 2021, not \"%s\""),
 						  optarg);
 			o.has_template = 1;
 			break;
@@ -705,19 +741,20 @@ int main(int argc, char **argv)
 			o.xlsx = strcmp(optarg, "xlsx") == 0;
 			if (!o.xlsx && render_format_parse(optarg, &o.format))
 				return fail_usage(
-				    "--format: want text, markdown, csv, json, html, cells or "
-				    "xlsx, not \"%s\"",
+				    _("--format: want text, markdown, csv, json, html, cells or "
+				      "xlsx, not \"%s\""),
 				    optarg);
 			o.has_format = 1;
 			break;
 		case 'o':
 			if (optarg[0] == '\0' || strcmp(optarg, "-") == 0)
-				return fail_usage("--output: want a file name, not \"%s\"", optarg);
+				return fail_usage(_("--output: want a file name, not \"%s\""),
+						  optarg);
 			o.output = optarg;
 			break;
 		case 'n':
 			if (number(optarg, 1, 1 << 30, &o.count))
-				return fail_usage("--count: want a positive number, not \"%s\"",
+				return fail_usage(_("--count: want a positive number, not \"%s\""),
 						  optarg);
 			o.has_count = 1;
 			break;
@@ -732,7 +769,7 @@ int main(int argc, char **argv)
 			    strlen(optarg) > 500 /* STORE_FREEZE_REASON_MAX */ ||
 			    !utf8_valid(optarg, strlen(optarg)))
 				return fail_usage(
-				    "--reason: want 1 to 500 bytes of UTF-8 saying why%s", "");
+				    "%s", _("--reason: want 1 to 500 bytes of UTF-8 saying why"));
 			o.reason = optarg;
 			break;
 		case 'P':
@@ -747,30 +784,30 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return fail_usage("%s", "a command is required");
+		return fail_usage("%s", _("a command is required"));
 	o.command = argv[optind];
 	if (strcmp(o.command, "keygen") == 0) {
 		char err[600];
 		if (optind + 2 != argc)
-			return fail_usage("%s", "keygen: one NAME is required");
+			return fail_usage("%s", _("keygen: one NAME is required"));
 		if (keyfile_generate(argv[optind + 1], err, sizeof(err))) {
 			fprintf(stderr, "xxgkctl: keygen: %s\n", err);
 			return 1;
 		}
-		printf("wrote %s.key (public) and %s.secret (secret, mode 0600)\n",
+		printf(_("wrote %s.key (public) and %s.secret (secret, mode 0600)\n"),
 		       argv[optind + 1], argv[optind + 1]);
 		return 0;
 	}
 	const char *backup_dir = NULL;
 	if (strcmp(o.command, "backup") == 0) {
 		if (optind + 2 != argc)
-			return fail_usage("%s", "backup: one DIR is required");
+			return fail_usage("%s", _("backup: one DIR is required"));
 		backup_dir = argv[++optind];
 	}
 	if (optind + 1 < argc)
-		return fail_usage("unexpected argument \"%s\"", argv[optind + 1]);
+		return fail_usage(_("unexpected argument \"%s\""), argv[optind + 1]);
 	if (!o.server_key != !o.key)
-		return fail_usage("%s", "--server-key and --key go together");
+		return fail_usage("%s", _("--server-key and --key go together"));
 	if (o.key) {
 		char err[600];
 		if (xxgk_keys_from_files(&o.keys, o.key_storage, o.server_key, o.key, err,
@@ -791,36 +828,37 @@ int main(int argc, char **argv)
 	    is_report || is_freeze || is_unfreeze || is_restatements || is_submit || is_units;
 	if (!takes_year && o.has_year)
 		return fail_usage(
-		    "--year goes with report, units, submit, freeze, unfreeze and restatements, "
-		    "not %s",
+		    _("--year goes with report, units, submit, freeze, unfreeze and restatements, "
+		      "not %s"),
 		    o.command);
 	if (!is_report && (o.kind || o.has_template || o.has_format || o.published || o.output))
-		return fail_usage(
-		    "--kind, --template, --format, --output and --published go with report, not %s",
-		    o.command);
+		return fail_usage(_("--kind, --template, --format, --output and --published go "
+				    "with report, not %s"),
+				  o.command);
 	if (!is_unfreeze && o.reason)
-		return fail_usage("--reason goes with unfreeze, not %s", o.command);
+		return fail_usage(_("--reason goes with unfreeze, not %s"), o.command);
 	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
-		return fail_usage("%s: --year is required", o.command);
+		return fail_usage(_("%s: --year is required"), o.command);
 	if (is_unfreeze && !o.reason)
 		return fail_usage("%s",
-				  "unfreeze: --reason is required (why the year is restated)");
+				  _("unfreeze: --reason is required (why the year is restated)"));
 	/* a workbook is binary: never onto a terminal or into a pipe by accident */
 	if (o.xlsx && !o.output)
-		return fail_usage("%s", "report: --format xlsx needs --output FILE (a workbook is "
-					"binary, not for stdout)");
+		return fail_usage("%s",
+				  _("report: --format xlsx needs --output FILE (a workbook is "
+				    "binary, not for stdout)"));
 	if (!is_report && !is_watch && !is_submit && o.unit)
-		return fail_usage("--unit goes with report, watch or submit, not %s", o.command);
+		return fail_usage(_("--unit goes with report, watch or submit, not %s"), o.command);
 	if (!is_submit && o.withdraw)
-		return fail_usage("--withdraw goes with submit, not %s", o.command);
+		return fail_usage(_("--withdraw goes with submit, not %s"), o.command);
 	if (is_submit && (!o.unit || !o.has_year))
-		return fail_usage("%s", "submit: --unit and --year are required");
+		return fail_usage("%s", _("submit: --unit and --year are required"));
 	if (!is_watch && o.has_count)
-		return fail_usage("--count goes with watch, not %s", o.command);
+		return fail_usage(_("--count goes with watch, not %s"), o.command);
 	if (is_report && !o.has_year)
-		return fail_usage("%s", "report: --year is required");
+		return fail_usage("%s", _("report: --year is required"));
 	if (o.unit && o.kind)
-		return fail_usage("%s", "report: --unit and --kind exclude each other");
+		return fail_usage("%s", _("report: --unit and --kind exclude each other"));
 	if (strcmp(o.command, "status") == 0)
 		return cmd_status(&o);
 	if (is_units)
@@ -841,5 +879,5 @@ int main(int argc, char **argv)
 		return cmd_freezes(&o);
 	if (is_restatements)
 		return cmd_restatements(&o);
-	return fail_usage("unknown command \"%s\"", o.command);
+	return fail_usage(_("unknown command \"%s\""), o.command);
 }

@@ -1,4 +1,5 @@
 #include "error.h"
+#include "i18n.h" /* N_: the tools translate these with _() */
 
 #include <errno.h>
 #include <lmdb.h>
@@ -86,44 +87,44 @@ const char *xxgk_strerror(int code)
 {
 	switch (code) {
 	case XXGK_OK:
-		return "success";
+		return N_("success");
 	case XXGK_ENOMEM:
-		return "out of memory";
+		return N_("out of memory");
 	case XXGK_EIO:
-		return "input/output error";
+		return N_("input/output error");
 	case XXGK_EINVAL:
-		return "invalid argument";
+		return N_("invalid argument");
 	case XXGK_ESCHEMA:
-		return "the store has another schema version";
+		return N_("the store has another schema version");
 	case XXGK_ECORRUPT:
-		return "stored data is corrupt";
+		return N_("stored data is corrupt");
 	case XXGK_ENOTFOUND:
-		return "not found";
+		return N_("not found");
 	case XXGK_EFULL:
-		return "the LMDB map or a transaction is full";
+		return N_("the LMDB map or a transaction is full");
 	case XXGK_EBUSY:
-		return "busy";
+		return N_("busy");
 	case XXGK_ESTORE:
-		return "LMDB failure";
+		return N_("LMDB failure");
 	case XXGK_ETIMEDOUT:
-		return "no answer in time";
+		return N_("no answer in time");
 	case XXGK_EPROTO:
-		return "unexpected answer";
+		return N_("unexpected answer");
 	case XXGK_ENET:
-		return "network failure";
+		return N_("network failure");
 	case XXGK_E2BIG:
-		return "more records than the daemon takes in one push";
+		return N_("more records than the daemon takes in one push");
 	case XXGK_EACCES:
-		return "permission denied";
+		return N_("permission denied");
 	case XXGK_EROFS:
-		return "read-only file system";
+		return N_("read-only file system");
 	case XXGK_ENOSPC:
-		return "no space left on the device (or over the disk quota)";
+		return N_("no space left on the device (or over the disk quota)");
 	case XXGK_EEXIST:
-		return "already exists";
+		return N_("already exists");
 	case XXGK_ERANGE:
-		return "a counter or a sum of counters would pass its limit";
+		return N_("a counter or a sum of counters would pass its limit");
 	default:
-		return "unknown error";
+		return N_("unknown error");
 	}
 }

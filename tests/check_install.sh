@@ -9,8 +9,19 @@ missing=0
 for f in bin/xxgkd bin/xxgkctl bin/xxgk-push lib/systemd/system/xxgkd.service \
 	lib/sysusers.d/xxgk.conf lib/tmpfiles.d/xxgk.conf share/man/man8/xxgkd.8 \
 	share/man/man5/xxgkd.conf.5 share/man/man1/xxgkctl.1 share/man/man1/xxgk-push.1 \
-	share/doc/xxgk/examples/xxgkd.conf share/doc/xxgk/examples/units.conf; do
+	share/doc/xxgk/examples/xxgkd.conf share/doc/xxgk/examples/units.conf \
+	share/locale/zh_CN/LC_MESSAGES/xxgk.mo share/man/zh_CN/man1/xxgkctl.1 \
+	share/man/zh_CN/man1/xxgk-push.1; do
 	[ -e "$prefix/$f" ] || { echo "not installed: $f"; missing=1; }
 done
 [ -x "$prefix/bin/xxgkd" ] && "$prefix/bin/xxgkd" --version
+# an installed tool finds its translations beside it (../share/locale), wherever the prefix is;
+# C.UTF-8 with LANGUAGE is a Chinese user's setting that needs no generated zh_CN locale
+if [ -x "$prefix/bin/xxgkctl" ]; then
+	said=$(env -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 LANGUAGE=zh_CN "$prefix/bin/xxgkctl" --help)
+	case $said in
+	用法：xxgkctl*) echo "installed xxgkctl speaks Chinese: ${said%%$'\n'*}" ;;
+	*) echo "installed xxgkctl does not speak Chinese: ${said%%$'\n'*}"; missing=1 ;;
+	esac
+fi
 exit $missing

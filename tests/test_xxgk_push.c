@@ -2,7 +2,8 @@
  * xxgk-push against a real xxgkd: the example records (JSON Lines) reproduce the sample's report,
  * CSV files of every layout are read, resending changes nothing, and every bad input (bad JSON,
  * unknown enum name, bad date, wrong column count, unknown header, missing file, unreachable
- * daemon) is reported as FILE:LINE or one clear line, with nothing sent for a bad line; a daemon
+ * daemon) is reported as FILE:LINE or one clear line, with nothing sent when a line is bad
+ * (unless --skip-bad: then the good lines); a daemon
  * that takes fewer records a push than --batch gets batches it takes.
  */
 #include <stdarg.h>
@@ -112,7 +113,8 @@ static void test_csv_layouts(void **state)
 	free(out);
 	free(err);
 	/* submissions (报送): the year's, and a withdrawal, whose year its id says; one with
-	 * another year's id is a bad line */
+	 * another year's id is a bad line, and then nothing of the file is sent, unless
+	 * --skip-bad */
 	const char *subs = write_file("subs.csv", "unit,id,revision,deleted,year\n"
 						  "dept-market,报送-2021,1,,2021\n"
 						  "dept-justice,报送-2021,1,,2021\n"
@@ -121,8 +123,16 @@ static void test_csv_layouts(void **state)
 	int rc = push(&out, &err, subs, NULL);
 	if (rc != 1 ||
 	    !strstr(out,
-		    "3 records sent: 3 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines") ||
-	    !strstr(err, "id: the submission of 2021 has the id 报送-2021"))
+		    "0 records sent: 0 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines") ||
+	    !strstr(err, "subs.csv:5: column id: \"报送-2022\": the submission of 2021 has the id "
+			 "报送-2021"))
+		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
+	free(out);
+	free(err);
+	rc = push(&out, &err, "--skip-bad", subs);
+	if (rc != 1 ||
+	    !strstr(out,
+		    "3 records sent: 3 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines"))
 		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
 	free(out);
 	free(err);
@@ -150,7 +160,7 @@ static void test_bad_inputs(void **state)
 	char text[2048];
 	snprintf(text, sizeof(text), "%s{\"unit\": \"dept-justice\", \"id\":\n", good);
 	expect_bad("bad.jsonl", text, "bad.jsonl:2: not JSON",
-		   "1 records sent: 1 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines");
+		   "0 records sent: 0 applied, 0 duplicate, 0 stale, 0 rejected; 1 bad lines");
 	expect_bad("enum.jsonl",
 		   "{\"unit\":\"dept-justice\",\"id\":\"E\",\"revision\":1,\"application\":{"
 		   "\"applicant\":\"APPLICANT_ROBOT\",\"received\":\"2022-01-01\"}}\n",
@@ -163,8 +173,8 @@ static void test_bad_inputs(void **state)
 	expect_bad("columns.csv",
 		   "unit,id,revision,deleted,measure,date,value\ndept-justice,X,1,,TALLY_FEES_"
 		   "AMOUNT,2022-01-01\n",
-		   "columns.csv:2: 6 columns, the tally layout has 7", "0 records sent");
-	expect_bad("header.csv", "unit,id,when\n", "header.csv:1: the header names no layout",
+		   "columns.csv:2: 6 cells, the header has 7 columns", "0 records sent");
+	expect_bad("header.csv", "unit,id,when\n", "header.csv:1: the header names no ledger",
 		   "0 records sent");
 	expect_bad("unit.jsonl",
 		   "{\"unit\":\"nobody\",\"id\":\"U\",\"revision\":1,\"tally\":{\"measure\":"
