@@ -303,17 +303,26 @@ static const char *carry_column(const char *key)
 	return key;
 }
 
+const char *render_frozen_by(const struct render_meta *m)
+{
+	/* the local admin socket's name is stored as "local"; the office reads Chinese */
+	if (m->frozen_by == NULL)
+		return "";
+	return strcmp(m->frozen_by, "local") == 0 ? "本机管理端" : m->frozen_by;
+}
+
 void render_notes(FILE *out, const struct report *r, const struct render_meta *m,
 		  void (*html_text)(FILE *out, const char *s))
 {
 	int html = html_text != NULL;
 	if (m->published_at) {
+		const char *by = render_frozen_by(m);
 		fprintf(out, "%s已公开版本（第%u版），%s 由 ", html ? "<p>" : "", m->generation,
 			m->published_at);
 		if (html)
-			html_text(out, m->frozen_by ? m->frozen_by : "");
+			html_text(out, by);
 		else
-			fputs(m->frozen_by ? m->frozen_by : "", out);
+			fputs(by, out);
 		fprintf(out, " 冻结%s\n", html ? "</p>" : "");
 	}
 	if (m->n_carry == 0)
@@ -326,6 +335,21 @@ void render_notes(FILE *out, const struct report *r, const struct render_meta *m
 			carry_column(m->carry[i].key), (long long)m->carry[i].published,
 			(long long)m->carry[i].live);
 	fprintf(out, "。%s\n", html ? "</p>" : "");
+}
+
+char *render_notes_text(const struct report *r, const struct render_meta *m)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+	if (f == NULL)
+		return NULL;
+	render_notes(f, r, m, NULL);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
 }
 
 static void render_text(FILE *out, const struct report *r, const struct render_meta *m)

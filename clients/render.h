@@ -78,6 +78,10 @@ struct render_meta {
 	size_t n_carry;
 };
 
+/* render_notes' plain lines in one malloc'd string ("" when none), for the layouts that write
+ * them as rows (csv, xlsx); NULL without memory. */
+char *render_notes_text(const struct report *r, const struct render_meta *m);
+
 /* The government m speaks for: its own, or the example city's when it names none; never NULL
  * strings, and a level of enum render_level. */
 struct render_government render_government_of(const struct render_meta *m);

@@ -7,6 +7,7 @@
  * its text in the first cell and empty cells after it. Text is quoted, numbers are not, so
  * that Excel reads every value as a number; amounts are in 万元 as printed.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "render_layout.h"
@@ -153,4 +154,15 @@ void render_csv_table(FILE *out, const struct report *r, const struct render_met
 		}
 	}
 	fputs("\"" CSV_EOL, out);
+	/* the published mark and the carry note, a row each under it as the other layouts print
+	 * them under the silent units */
+	char *notes = render_notes_text(r, m);
+	for (char *p = notes, *nl; p && *p; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		else
+			*nl = '\0';
+		line(out, p);
+	}
+	free(notes);
 }

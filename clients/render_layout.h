@@ -48,6 +48,9 @@ void render_csv_table(FILE *out, const struct report *r, const struct render_met
 void render_notes(FILE *out, const struct report *r, const struct render_meta *m,
 		  void (*html_text)(FILE *out, const char *s));
 
+/* Who froze a published report as the office reads it: "local" is 本机管理端. */
+const char *render_frozen_by(const struct render_meta *m);
+
 /* A page ready to print on A4 (render_html.c). */
 void render_html(FILE *out, const struct report *r, const struct render_meta *m);
 

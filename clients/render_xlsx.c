@@ -332,7 +332,20 @@ static void sheet_reviews(struct xl *x, const struct report *r, const struct ren
 	}
 	text(&s, h + 5, 0, h + 5, N - 1, silent, x->note);
 	free(silent);
-	sheet_end(&s, h + 6);
+	/* the published mark and the carry note, a row each under the silent units */
+	int row = h + 6;
+	char *notes = render_notes_text(r, m);
+	if (notes == NULL)
+		check(x, LXW_ERROR_MEMORY_MALLOC_FAILED);
+	for (char *p = notes, *nl; p && *p; p = nl + 1, row++) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p) - 1;
+		else
+			*nl = '\0';
+		text(&s, row, 0, row, N - 1, p, x->note);
+	}
+	free(notes);
+	sheet_end(&s, row);
 }
 
 static lxw_format *format(struct xl *x, int border, int bold, double size, int align,

@@ -228,6 +228,18 @@ static void column(const char *s, int width, int right)
 	printf("%*s ", right || pad < 0 ? 0 : pad, "");
 }
 
+/* The daemon's ISO 8601 UTC time as the office reads it, in China Standard Time as units --year
+ * prints; what does not parse stays as it came. */
+static const char *cst_time(const char *iso, char *buf, size_t size)
+{
+	struct tm tm = {0};
+	const char *end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm) : NULL;
+	if (end == NULL || *end)
+		return iso ? iso : "?";
+	format_time(buf, size, (uint64_t)timegm(&tm));
+	return buf;
+}
+
 /* units --year: a unit a line, then how many submitted. */
 static void print_unit_years(const Xxgk__V1__UnitsReply *units, int year)
 {
@@ -419,8 +431,11 @@ static int cmd_report(const struct options *o)
 			keys[i] = r->cells[i]->key ? r->cells[i]->key : "";
 			values[i] = r->cells[i]->value;
 		}
+		/* published: the names as the freeze stored them; else as configured now */
 		for (size_t i = 0; i < r->n_silent_units && names; i++)
-			names[i] = unit_name(units->units, r->silent_units[i]);
+			names[i] = r->n_silent_unit_names == r->n_silent_units
+				       ? r->silent_unit_names[i]
+				       : unit_name(units->units, r->silent_units[i]);
 		for (size_t i = 0; i < r->n_carry_differences && carry; i++)
 			carry[i] = (struct render_carry){
 			    r->carry_differences[i]->key ? r->carry_differences[i]->key : "",
@@ -438,21 +453,24 @@ static int cmd_report(const struct options *o)
 			struct render_government gov = {
 			    r->government ? r->government : "", r->region ? r->region : "",
 			    r->has_level ? (int)r->level : RENDER_LEVEL_CITY};
-			char scope_name[RENDER_WORDS_MAX];
+			char scope_name[RENDER_WORDS_MAX], at[40];
 			render_scope_name(&gov, kind,
-					  o->unit ? unit_name(units->units, o->unit) : NULL,
+					  o->unit ? r->unit_name ? r->unit_name
+								 : unit_name(units->units, o->unit)
+						  : NULL,
 					  scope_name, sizeof(scope_name));
-			struct render_meta m = {scope,
-						scope_name,
-						names,
-						(const char *const *)r->silent_units,
-						r->n_silent_units,
-						gov,
-						r->published_at,
-						r->frozen_by,
-						r->generation,
-						carry,
-						r->n_carry_differences};
+			struct render_meta m = {
+			    scope,
+			    scope_name,
+			    names,
+			    (const char *const *)r->silent_units,
+			    r->n_silent_units,
+			    gov,
+			    r->published_at ? cst_time(r->published_at, at, sizeof(at)) : NULL,
+			    r->frozen_by,
+			    r->generation,
+			    carry,
+			    r->n_carry_differences};
 			rc = write_report(o, &report, &m);
 		}
 		free(keys);
@@ -487,12 +505,13 @@ static int cmd_freeze(const struct options *o, int unfreeze)
 	if (reply == NULL)
 		return 1;
 	const Xxgk__V1__FreezeEvent *e = reply->freeze;
+	char at[40];
 	if (unfreeze)
 		printf(_("unfrozen: %u by %s at %s; published version %u stays on record\n"),
-		       e->year, e->by ? e->by : "", e->at ? e->at : "", e->generation);
+		       e->year, e->by ? e->by : "", cst_time(e->at, at, sizeof(at)), e->generation);
 	else
 		printf(_("frozen: %u by %s at %s, published version %u of %llu scopes\n"), e->year,
-		       e->by ? e->by : "", e->at ? e->at : "", e->generation,
+		       e->by ? e->by : "", cst_time(e->at, at, sizeof(at)), e->generation,
 		       (unsigned long long)e->scopes);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return 0;
@@ -509,7 +528,8 @@ static int cmd_freezes(const struct options *o)
 		return 1;
 	for (size_t i = 0; i < reply->freezes->n_events; i++) {
 		const Xxgk__V1__FreezeEvent *e = reply->freezes->events[i];
-		printf(_("%s %-8s %u version %u by %s"), e->at ? e->at : "?",
+		char at[40];
+		printf(_("%s %-8s %u version %u by %s"), cst_time(e->at, at, sizeof(at)),
 		       e->action ? e->action : "?", e->year, e->generation, e->by ? e->by : "?");
 		if (e->has_scopes)
 			printf(_(" (%llu scopes)"), (unsigned long long)e->scopes);
@@ -542,9 +562,49 @@ static int cmd_restatements(const struct options *o)
 }
 
 /*
+ * A STALE submit: a later revision is stored, which may say the opposite. 0 when the unit's
+ * year is as asked (nothing to change), 1 with why when it is not or cannot be told.
+ */
+static int submit_stale(const struct options *o)
+{
+	Xxgk__V1__Reply *units = call_units(o, o->year);
+	int submitted = 0;
+	if (units == NULL) {
+		fprintf(
+		    stderr,
+		    _("xxgkctl: %s: a later revision of the submission of %d is stored, and the "
+		      "admin socket cannot tell whether it is a withdrawal\n"),
+		    o->unit, o->year);
+		return 1;
+	}
+	for (size_t i = 0; i < units->units->n_units; i++) {
+		const Xxgk__V1__Unit *u = units->units->units[i];
+		if (u->id && strcmp(u->id, o->unit) == 0)
+			submitted = u->submitted;
+	}
+	xxgk__v1__reply__free_unpacked(units, NULL);
+	if (submitted == !o->withdraw) {
+		printf(o->withdraw ? _("%s: has not submitted %d already: nothing changed\n")
+				   : _("%s: submitted %d already: nothing changed\n"),
+		       o->unit, o->year);
+		return 0;
+	}
+	fprintf(stderr,
+		o->withdraw ? _("xxgkctl: %s: NOT withdrawn: a later submission of %d is stored "
+				"(its revision is higher than this one's); the unit stays "
+				"submitted\n")
+			    : _("xxgkctl: %s: NOT submitted: a later withdrawal of %d is stored "
+				"(its revision is higher than this one's); the unit has not "
+				"submitted\n"),
+		o->unit, o->year);
+	return 1;
+}
+
+/*
  * The office submits a unit's year (报送) for it, or withdraws the submission: the unit's one
  * submission record of the year, pushed on the ingest socket like any record. Its revision is
- * the time in microseconds, so that the later of the unit's and the office's wins.
+ * the time in microseconds, far above a unit's own counter: the office's word outranks the
+ * unit's records, so a unit that wants to withdraw afterwards asks the office.
  */
 static int cmd_submit(const struct options *o)
 {
@@ -554,7 +614,7 @@ static int cmd_submit(const struct options *o)
 	Xxgk__V1__Submission sub = XXGK__V1__SUBMISSION__INIT;
 	Xxgk__V1__Record r = XXGK__V1__RECORD__INIT;
 	Xxgk__V1__Record *records[1] = {&r};
-	int status = 0, reason = 0;
+	int status = 0, reason = 0, stale = 0;
 	const char *message = NULL;
 	gettimeofday(&tv, NULL);
 	submission_id(o->year, id, sizeof(id));
@@ -587,17 +647,14 @@ static int cmd_submit(const struct options *o)
 				   : _("%s: submitted %d\n"),
 		       o->unit, o->year);
 	else if (status == XXGK__V1__RECORD_STATUS__CODE__STALE)
-		printf(_("%s: a later submission or withdrawal of %d is stored already: nothing "
-			 "changed\n"),
-		       o->unit, o->year);
+		stale = 1;
 	else
 		fprintf(stderr, _("xxgkctl: submit refused: %s\n"),
 			message && message[0] ? message : _("rejected"));
 	xxgk_close(c);
-	return rc == 0 && (status == XXGK__V1__RECORD_STATUS__CODE__APPLIED ||
-			   status == XXGK__V1__RECORD_STATUS__CODE__STALE)
-		   ? 0
-		   : 1;
+	if (stale)
+		return submit_stale(o);
+	return rc == 0 && status == XXGK__V1__RECORD_STATUS__CODE__APPLIED ? 0 : 1;
 }
 
 static volatile sig_atomic_t stop;

@@ -154,10 +154,36 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 		wire_error(a->socket, env, id, "report: no unit \"%s\"", q->unit ? q->unit : "");
 		return;
 	}
-	if (rc == 0)
+	/* published: the government and the silent units as the freeze stored them, since the
+	 * configuration and the submissions may have moved since (a freeze from before they were
+	 * kept has none: the live ones, as it printed then) */
+	Xxgk__V1__Published *meta = NULL;
+	struct strings silent_names = {.max = SIZE_MAX, .arena = &a->arena};
+	const char *unit_name = NULL;
+	if (rc == 0 && published)
+		rc = store_published_meta(a->st, (int)q->year, info.generation, &meta);
+	if (rc == 0 && meta) {
+		for (size_t i = 0; i < meta->n_units; i++) {
+			const Xxgk__V1__PublishedUnit *u = meta->units[i];
+			if (u->id == NULL)
+				continue;
+			if (scope.type == SCOPE_UNIT && strcmp(u->id, scope.unit) == 0)
+				unit_name = u->name;
+			if (u->silent &&
+			    (scope.type == SCOPE_CITY ||
+			     (scope.type == SCOPE_KIND && (int)u->kind == scope.kind) ||
+			     (scope.type == SCOPE_UNIT && strcmp(u->id, scope.unit) == 0))) {
+				add_string(&silent, u->id);
+				add_string(&silent_names, u->name ? u->name : u->id);
+			}
+		}
+	} else if (rc == 0) {
 		rc = store_silent_units(a->st, (int)q->year, &scope, add_string, &silent);
+	}
 	if (rc || (cells = calloc(1, sizeof(*cells))) == NULL) {
 		wire_error(a->socket, env, id, "report: %s", xxgk_strerror(rc ? rc : XXGK_ENOMEM));
+		if (meta)
+			xxgk__v1__published__free_unpacked(meta, NULL);
 		return;
 	}
 	report_foreach_cell(&r, add_cell, cells);
@@ -180,6 +206,14 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	body.government = government;
 	body.region = region;
 	body.has_level = 1;
+	if (meta) {
+		body.government = meta->government ? meta->government : "";
+		body.region = meta->region ? meta->region : "";
+		body.level = meta->level;
+		body.n_silent_unit_names = silent_names.n;
+		body.silent_unit_names = silent_names.v;
+		body.unit_name = (char *)unit_name;
+	}
 	body.n_carry_differences = carry.n;
 	body.carry_differences = carry.ptrs;
 	if (published) {
@@ -193,6 +227,8 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	reply.report = &body;
 	wire_reply(a->socket, env, id, &reply);
 	free(cells);
+	if (meta)
+		xxgk__v1__published__free_unpacked(meta, NULL);
 }
 
 static char *arena_strdup(struct arena *arena, const char *s);

@@ -75,7 +75,30 @@ static void freeze(struct admin_write *w, const char *who, const Xxgk__V1__Freez
 			    DATE_YEAR_MAX);
 		return;
 	}
-	int rc = store_freeze(w->st, (int)q->year, who, now, &generation, &scopes);
+	/* what the published report prints besides the cells, as configured now: a copy, since a
+	 * reload may replace them meanwhile */
+	struct admin *ad = w->admin;
+	pthread_mutex_lock(&ad->units_lock);
+	size_t n = ad->n_units;
+	char gov_name[CONFIG_GOVERNMENT_NAME_MAX], region[CONFIG_GOVERNMENT_NAME_MAX];
+	const char **ids = calloc(n + 1, sizeof(*ids)), **names = calloc(n + 1, sizeof(*names));
+	struct unit_config *units = calloc(n + 1, sizeof(*units));
+	if (ids && names && units)
+		memcpy(units, ad->units, n * sizeof(*units));
+	memcpy(gov_name, ad->government_name, sizeof(gov_name));
+	memcpy(region, ad->government_region, sizeof(region));
+	struct store_government gov = {gov_name, region, ad->government_level, ids, names, n};
+	pthread_mutex_unlock(&ad->units_lock);
+	for (size_t i = 0; i < n && ids && names && units; i++) {
+		ids[i] = units[i].id;
+		names[i] = units[i].name;
+	}
+	int rc = ids && names && units
+		     ? store_freeze(w->st, (int)q->year, who, now, &gov, &generation, &scopes)
+		     : XXGK_ENOMEM;
+	free(ids);
+	free(names);
+	free(units);
 	if (rc == XXGK_EEXIST) {
 		error_reply(&a->reply, &a->error, a->message, sizeof(a->message),
 			    "freeze: %u is frozen already (xxgkctl freezes lists when and by whom)",
@@ -208,10 +231,11 @@ static void on_write(void *arg)
 }
 
 int admin_write_watch(struct admin_write *w, struct event_base *base, void *socket,
-		      struct store *st)
+		      struct store *st, struct admin *admin)
 {
 	w->socket = socket;
 	w->st = st;
+	w->admin = admin;
 	return zsock_watch(&w->watch, base, socket, on_write, w);
 }
 

@@ -10,6 +10,7 @@
 
 #include <event2/event.h>
 
+#include "admin.h"
 #include "store.h"
 #include "xxgk.pb-c.h"
 #include "zsock.h"
@@ -18,6 +19,7 @@ struct admin_write {
 	struct zsock watch;
 	void *socket; /* the loop's end of the PAIR */
 	struct store *st;
+	struct admin *admin; /* the government and units' names a freeze stores */
 };
 
 /* Whether a request is one the main loop carries out. */
@@ -25,7 +27,7 @@ int admin_write_is_write(const Xxgk__V1__Request *req);
 
 /* Watches the loop's end of the PAIR on base; 0 or -1. */
 int admin_write_watch(struct admin_write *w, struct event_base *base, void *socket,
-		      struct store *st);
+		      struct store *st, struct admin *admin);
 
 void admin_write_unwatch(struct admin_write *w);
 

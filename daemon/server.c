@@ -883,7 +883,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 		goto fail;
 	}
 	/* freeze and the other admin writes: run here, by the store's one writer */
-	if (admin_write_watch(&s->admin_writes, s->base, s->admin.writes_loop, s->st)) {
+	if (admin_write_watch(&s->admin_writes, s->base, s->admin.writes_loop, s->st, &s->admin)) {
 		log_error("cannot watch the admin channel's writes");
 		goto fail;
 	}

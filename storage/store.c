@@ -30,7 +30,7 @@
  *   units:    unit id -> [number u32 BE][kind u8][listed u8]
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
- *   freezes, snapshots, audit: frozen years, see store_freeze.h
+ *   freezes, snapshots, audit, published: frozen years, see store_freeze.h
  *   deadlines: open applications by due date, see store_deadline.h; meta "calendar" holds the
  *             working-day calendar (calendar_pack) they were computed on
  *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
@@ -511,7 +511,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	}
 	unsigned flags =
 	    MDB_NOTLS | (opt->no_sync ? MDB_NOSYNC : 0) | (opt->read_only ? MDB_RDONLY : 0);
-	if ((rc = mdb_env_set_maxdbs(st->env, 10)) ||
+	if ((rc = mdb_env_set_maxdbs(st->env, 16)) ||
 	    (rc = mdb_env_set_mapsize(st->env,
 				      opt->map_size ? opt->map_size : STORE_DEFAULT_MAP_SIZE)) ||
 	    (rc = mdb_env_open(st->env, dir, flags, 0640)) ||
@@ -780,7 +780,8 @@ static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8
 static int frozen(const struct store *st, const Xxgk__V1__Record *r, const struct record_facts *old,
 		  const struct record_facts *f, struct store_status *s)
 {
-	static const char *const fields[] = {"application", "document", "legal_case", "tally"};
+	static const char *const fields[] = {"application", "document", "legal_case", "tally",
+					     "submission"};
 	struct flow was[RULES_FLOWS_MAX], now[RULES_FLOWS_MAX];
 	int n_was = old ? rules_flows(old, was) : 0, n_now = rules_flows(f, now);
 	int year = freeze_check(&st->freeze, was, n_was, now, n_now);
@@ -1561,6 +1562,17 @@ uint32_t store_known_unit(struct store *st, const char *id)
 {
 	const struct unit_entry *u = unit_find(st, id);
 	return u ? u->number : 0;
+}
+
+int store_unit_state(struct store *st, MDB_txn *txn, uint32_t number, int year, int *listed,
+		     int *submitted)
+{
+	const struct unit_entry *u = number < st->n_numbers ? st->unit_by_number[number] : NULL;
+	int64_t n = 0;
+	*listed = u && u->listed;
+	int rc = u ? unit_counter(st, txn, number, year, COUNTER_SUBMITTED, &n) : 0;
+	*submitted = n > 0;
+	return rc;
 }
 
 /* ---- answer periods: the calendar of the deadlines index (store_deadline.c) ---- */

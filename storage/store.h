@@ -171,8 +171,18 @@ struct store_freeze_info {
  * would change a cell of year. Sets *generation and *scopes. Returns 0, XXGK_EINVAL for a year
  * out of range, XXGK_EEXIST when it is frozen already, or a storage error (nothing stored).
  */
-int store_freeze(struct store *st, int year, const char *by, int64_t at, uint32_t *generation,
-		 uint64_t *scopes);
+/* What the published report prints besides the cells, as configured at the freeze. */
+struct store_government {
+	const char *name, *region;
+	int level;
+	const char *const *unit_ids, *const *unit_names; /* the configured units' names */
+	size_t n_units;
+};
+
+/* ... and, with gov, the government and the silent units of every scope (the published
+ * database) in the same transaction. */
+int store_freeze(struct store *st, int year, const char *by, int64_t at,
+		 const struct store_government *gov, uint32_t *generation, uint64_t *scopes);
 
 /*
  * Opens a frozen year for a restatement; its snapshots stay (see store_restatements), the audit
@@ -193,12 +203,20 @@ int store_freeze_info(struct store *st, int year, struct store_freeze_info *info
 int store_published_report(struct store *st, int year, const struct report_scope *scope,
 			   struct report *out, struct store_freeze_info *info);
 
+/*
+ * The government and units as published by the freeze in force of year (free it with
+ * xxgk__v1__published__free_unpacked); *out NULL for a freeze stored before they were kept.
+ */
+int store_published_meta(struct store *st, int year, uint32_t generation,
+			 Xxgk__V1__Published **out);
+
 /* Calls fn for every entry of the audit log, oldest first; fn returning non-zero stops. */
 typedef int (*store_freeze_event_fn)(void *ctx, const Xxgk__V1__FreezeEvent *e);
 int store_freeze_events(struct store *st, store_freeze_event_fn fn, void *ctx);
 
 /*
- * Every cell of year whose live value differs from the value published before: while frozen,
+ * Every cell of year whose live value differs from the value published before, and per scope
+ * key "silent_units" (published and live: how many) when the silent units differ: while frozen,
  * the snapshot before the current one (what the last restatement changed; none after the first
  * freeze); while open again, the last snapshot (what the next freeze will restate). Sets
  * *generation to the snapshot compared with (0: none, and fn is not called).

@@ -300,8 +300,9 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta",	 "units", "records",  "counters", "freezes",
-					    "snapshots", "audit", "activity", "deadlines"};
+	static const char *const names[] = {"meta",	 "units",     "records", "counters",
+					    "freezes",	 "snapshots", "audit",	 "activity",
+					    "deadlines", "published"};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -421,6 +422,18 @@ static int audit_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+static int published_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size != 6)
+		return damaged(w->why, w->len, "a key of the published database has a bad size");
+	Xxgk__V1__Published *p = xxgk__v1__published__unpack(NULL, v->mv_size, v->mv_data);
+	if (p == NULL)
+		return damaged(w->why, w->len,
+			       "an entry of the published database cannot be decoded");
+	xxgk__v1__published__free_unpacked(p, NULL);
+	return 0;
+}
+
 static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	if ((k->mv_size != 4 && k->mv_size != 6) || v->mv_size != 8)
@@ -478,11 +491,11 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		entry_fn fn;
 		int optional; /* 1: a database that stores written before it was added do not have
 			       */
-	} dbs[] = {{"meta", meta_entry, 0},	    {"units", unit_entry, 0},
-		   {"records", record_entry, 0},    {"counters", counter_entry, 0},
-		   {"freezes", freeze_entry, 1},    {"snapshots", snapshot_entry, 1},
-		   {"audit", audit_entry, 1},	    {"activity", activity_entry, 1},
-		   {"deadlines", deadline_entry, 1}};
+	} dbs[] = {{"meta", meta_entry, 0},	     {"units", unit_entry, 0},
+		   {"records", record_entry, 0},     {"counters", counter_entry, 0},
+		   {"freezes", freeze_entry, 1},     {"snapshots", snapshot_entry, 1},
+		   {"audit", audit_entry, 1},	     {"activity", activity_entry, 1},
+		   {"deadlines", deadline_entry, 1}, {"published", published_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;
@@ -543,7 +556,7 @@ int store_check_walk(const char *dir, int live, uint64_t *entries, char *why, si
 	if (rc)
 		return xxgk_error_from_mdb(rc);
 	/* read-only: this process never writes, whatever it finds */
-	if ((rc = mdb_env_set_maxdbs(env, 10)) == 0 &&
+	if ((rc = mdb_env_set_maxdbs(env, 16)) == 0 &&
 	    (rc = mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0640)) == 0)
 		rc = walk_env(&w, env, (uint64_t)sb.st_size, live);
 	else if (rc == MDB_INVALID || rc == MDB_VERSION_MISMATCH || rc == MDB_CORRUPTED)

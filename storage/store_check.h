@@ -32,7 +32,8 @@ int store_mark_committed(const char *dir);
 
 /*
  * Opens the environment in dir read-only and walks every B-tree (LMDB's free list and main
- * database, meta, units, records, counters, and freezes, snapshots and audit when there),
+ * database, meta, units, records, counters, and activity, freezes, snapshots, audit and
+ * published when there),
  * checking key order, sizes and every record's decoding, and, unless live, that every page past
  * the end of the file is a free one. live: a daemon may be committing meanwhile, so the file's
  * size and the newest meta do not belong to the walk's snapshot and that check would call a

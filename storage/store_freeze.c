@@ -80,6 +80,9 @@ int freeze_changes_year(const struct flow *old, int n_old, const struct flow *ne
 	add_flows(year_flows, before, new_flows, n_new, year, +1, &any);
 	if (!any)
 		return 0;
+	/* the published 未报送 list: a late submission or withdrawal would move it */
+	if (year_flows[COUNTER_SUBMITTED])
+		return 1;
 	/* the report is linear in the flows: the report of the difference is the difference of
 	 * the cells, so that the rule and the published layout cannot disagree */
 	if (report_assemble(&r, year, template_year, year_flows, before))
@@ -168,6 +171,11 @@ int freeze_open(MDB_txn *txn, struct freeze_state *fs, int create)
 	    (rc = mdb_dbi_open(txn, "audit", flags, &fs->db_audit)))
 		return rc == MDB_NOTFOUND && !create ? 0 : rc;
 	fs->present = 1;
+	/* a read-only store frozen before the published database was kept reads as without */
+	rc = mdb_dbi_open(txn, "published", flags, &fs->db_published);
+	if (rc && !(rc == MDB_NOTFOUND && !create))
+		return rc;
+	fs->has_published = rc == 0;
 	for (int y = DATE_YEAR_MIN; y <= DATE_YEAR_MAX; y++) {
 		struct freeze_entry e;
 		if ((rc = freeze_get(txn, fs, y, &e)))
@@ -294,12 +302,119 @@ static int audit_append(MDB_txn *txn, const struct freeze_state *fs, const Xxgk_
 	return rc;
 }
 
+/* ---- what the published report prints besides the cells ---- */
+
+static void published_key(uint8_t kb[6], int year, uint32_t generation)
+{
+	put_be(kb, (uint64_t)year, 2);
+	put_be(kb + 2, generation, 4);
+}
+
+struct published_build {
+	struct store *st;
+	MDB_txn *txn;
+	int year;
+	const struct store_government *gov;
+	Xxgk__V1__PublishedUnit *units;
+	Xxgk__V1__PublishedUnit **ptrs;
+	size_t n, cap;
+};
+
+static int published_unit(void *ctx, const char *id, uint32_t number, int kind)
+{
+	struct published_build *b = ctx;
+	int listed, submitted;
+	int rc = store_unit_state(b->st, b->txn, number, b->year, &listed, &submitted);
+	if (rc || !listed || b->n == b->cap)
+		return rc;
+	Xxgk__V1__PublishedUnit *u = &b->units[b->n];
+	*u = (Xxgk__V1__PublishedUnit)XXGK__V1__PUBLISHED_UNIT__INIT;
+	u->id = (char *)id;
+	u->name = (char *)id;
+	for (size_t i = 0; i < b->gov->n_units; i++)
+		if (strcmp(b->gov->unit_ids[i], id) == 0)
+			u->name = (char *)b->gov->unit_names[i];
+	u->has_kind = u->has_silent = 1;
+	u->kind = (Xxgk__V1__UnitKind)kind;
+	u->silent = !submitted;
+	b->ptrs[b->n++] = u;
+	return 0;
+}
+
+static int count_unit(void *ctx, const char *id, uint32_t number, int kind)
+{
+	(void)id;
+	(void)number;
+	(void)kind;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* The government and the listed units' silence, as the published report prints them. */
+static int published_write(struct store *st, MDB_txn *txn, const struct freeze_state *fs, int year,
+			   uint32_t generation, const struct store_government *gov)
+{
+	struct published_build b = {st, txn, year, gov, NULL, NULL, 0, 0};
+	Xxgk__V1__Published p = XXGK__V1__PUBLISHED__INIT;
+	uint8_t kb[6];
+	int rc = store_foreach_known_unit(st, count_unit, &b.cap);
+	if (rc)
+		return rc;
+	b.units = calloc(b.cap + 1, sizeof(*b.units));
+	b.ptrs = calloc(b.cap + 1, sizeof(*b.ptrs));
+	if (b.units == NULL || b.ptrs == NULL)
+		rc = ENOMEM;
+	if (rc == 0)
+		rc = store_foreach_known_unit(st, published_unit, &b);
+	uint8_t *buf = NULL;
+	if (rc == 0) {
+		p.government = (char *)(gov->name ? gov->name : "");
+		p.region = (char *)(gov->region ? gov->region : "");
+		p.has_level = 1;
+		p.level = (Xxgk__V1__GovernmentLevel)gov->level;
+		p.n_units = b.n;
+		p.units = b.ptrs;
+		size_t len = xxgk__v1__published__get_packed_size(&p);
+		if ((buf = malloc(len ? len : 1)) == NULL) {
+			rc = ENOMEM;
+		} else {
+			xxgk__v1__published__pack(&p, buf);
+			published_key(kb, year, generation);
+			MDB_val k = {sizeof(kb), kb}, v = {len, buf};
+			rc = mdb_put(txn, fs->db_published, &k, &v, 0);
+		}
+	}
+	free(buf);
+	free(b.units);
+	free(b.ptrs);
+	return rc;
+}
+
+static int published_read(MDB_txn *txn, const struct freeze_state *fs, int year,
+			  uint32_t generation, Xxgk__V1__Published **out)
+{
+	uint8_t kb[6];
+	MDB_val k = {sizeof(kb), kb}, v;
+	*out = NULL;
+	if (!fs->has_published)
+		return 0;
+	published_key(kb, year, generation);
+	int rc = mdb_get(txn, fs->db_published, &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return rc;
+	*out = xxgk__v1__published__unpack(NULL, v.mv_size, v.mv_data);
+	return *out ? 0 : MDB_CORRUPTED;
+}
+
 /* ---- freeze and unfreeze ---- */
 
 struct freeze_job {
 	int year;
 	const char *by, *reason;
 	int64_t at;
+	const struct store_government *gov;
 	struct freeze_entry entry; /* as written */
 	uint64_t scopes;
 	int err; /* an XXGK_ code decided inside the transaction */
@@ -354,6 +469,7 @@ static int freeze_attempt(struct store *st, MDB_txn *txn, void *arg)
 		if ((rc = snapshot_scope(&u, SCOPE_KIND, k)))
 			return rc;
 	if ((rc = store_foreach_known_unit(st, snapshot_unit, &u)) ||
+	    (j->gov && (rc = published_write(st, txn, fs, j->year, j->entry.generation, j->gov))) ||
 	    (rc = freeze_put(txn, fs, j->year, &j->entry)))
 		return rc;
 	Xxgk__V1__FreezeEvent e = XXGK__V1__FREEZE_EVENT__INIT;
@@ -400,10 +516,10 @@ static int by_ok(const char *by)
 	return by && by[0] && strlen(by) <= STORE_FREEZE_BY_MAX && utf8_valid(by, strlen(by));
 }
 
-int store_freeze(struct store *st, int year, const char *by, int64_t at, uint32_t *generation,
-		 uint64_t *scopes)
+int store_freeze(struct store *st, int year, const char *by, int64_t at,
+		 const struct store_government *gov, uint32_t *generation, uint64_t *scopes)
 {
-	struct freeze_job j = {.year = year, .by = by, .at = at};
+	struct freeze_job j = {.year = year, .by = by, .at = at, .gov = gov};
 	if (!year_ok(year) || !by_ok(by))
 		return XXGK_EINVAL;
 	int rc = store_write(st, freeze_attempt, &j);
@@ -509,6 +625,20 @@ int store_published_report(struct store *st, int year, const struct report_scope
 	return rc;
 }
 
+int store_published_meta(struct store *st, int year, uint32_t generation, Xxgk__V1__Published **out)
+{
+	MDB_txn *txn;
+	*out = NULL;
+	if (!year_ok(year))
+		return XXGK_EINVAL;
+	int rc = store_read_begin(st, &txn);
+	if (rc)
+		return rc;
+	rc = published_read(txn, store_freeze_state(st), year, generation, out);
+	store_read_end(st, txn);
+	return to_xxgk(rc);
+}
+
 int store_freeze_events(struct store *st, store_freeze_event_fn fn, void *ctx)
 {
 	MDB_txn *txn;
@@ -549,7 +679,51 @@ struct restating {
 	void *ctx;
 	struct report published, live;
 	struct cell_values a, b;
+	Xxgk__V1__Published *meta; /* of the snapshot compared with; NULL if not kept */
+	struct silence {
+		const char *id;
+		int kind, live, published;
+	} * known;
+	size_t n_known;
 };
+
+static int in_scope(const struct report_scope *scope, const char *id, int kind)
+{
+	return scope->type == SCOPE_CITY || (scope->type == SCOPE_KIND && kind == scope->kind) ||
+	       (scope->type == SCOPE_UNIT && strcmp(id, scope->unit) == 0);
+}
+
+/* Each known unit's silence, published and live, read once for every scope. */
+static int silence_of(void *ctx, const char *id, uint32_t number, int kind)
+{
+	struct restating *r = ctx;
+	struct silence *u = &r->known[r->n_known++];
+	int listed, submitted;
+	int rc = store_unit_state(r->st, r->txn, number, r->year, &listed, &submitted);
+	*u = (struct silence){id, kind, listed && !submitted, 0};
+	for (size_t i = 0; i < r->meta->n_units; i++)
+		if (r->meta->units[i]->id && strcmp(r->meta->units[i]->id, id) == 0)
+			u->published = r->meta->units[i]->silent;
+	return rc;
+}
+
+/* The silent units of scope, published and live: a line "silent_units" when they differ, with
+ * how many each. While the year is frozen no record moves them (FROZEN), so only a restatement
+ * or a change of the units listed does. */
+static int restate_silent(struct restating *r, const struct report_scope *scope)
+{
+	int64_t was = 0, now = 0;
+	int differ = 0;
+	for (size_t i = 0; r->meta && i < r->n_known; i++) {
+		const struct silence *u = &r->known[i];
+		if (!in_scope(scope, u->id, u->kind))
+			continue;
+		was += u->published;
+		now += u->live;
+		differ |= u->published != u->live;
+	}
+	return differ ? r->fn(r->ctx, scope, "silent_units", was, now) : 0;
+}
 
 static int restate_scope(struct restating *r, const struct report_scope *scope, uint8_t type,
 			 uint32_t id)
@@ -567,7 +741,7 @@ static int restate_scope(struct restating *r, const struct report_scope *scope, 
 	for (size_t i = 0; i < r->a.n && i < r->b.n && rc == 0; i++)
 		if (r->a.v[i] != r->b.v[i])
 			rc = r->fn(r->ctx, scope, r->a.keys[i], r->a.v[i], r->b.v[i]);
-	return rc;
+	return rc ? rc : restate_silent(r, scope);
 }
 
 static int restate_unit(void *ctx, const char *id, uint32_t number, int kind)
@@ -597,9 +771,18 @@ int store_restatements(struct store *st, int year, store_restatement_fn fn, void
 	/* frozen: what the last restatement changed; open again: what the next one will */
 	uint32_t g = rc ? 0 : e.frozen ? e.generation - 1 : e.generation;
 	if (g) {
+		size_t n = 0;
 		*r = (struct restating){st, txn, year, e.template_year, g, fn, ctx};
+		rc = published_read(txn, store_freeze_state(st), year, g, &r->meta);
+		if (rc == 0 && r->meta &&
+		    (rc = store_foreach_known_unit(st, count_unit, &n)) == 0 &&
+		    (r->known = calloc(n + 1, sizeof(*r->known))) == NULL)
+			rc = ENOMEM;
+		if (rc == 0 && r->meta)
+			rc = store_foreach_known_unit(st, silence_of, r);
 		struct report_scope city = {SCOPE_CITY, 0, NULL};
-		rc = restate_scope(r, &city, SCOPE_CITY, 0);
+		if (rc == 0)
+			rc = restate_scope(r, &city, SCOPE_CITY, 0);
 		for (int k = 1; k <= KIND_MAX && rc == 0; k++) {
 			struct report_scope kind = {SCOPE_KIND, k, NULL};
 			rc = restate_scope(r, &kind, SCOPE_KIND, (uint32_t)k);
@@ -608,6 +791,9 @@ int store_restatements(struct store *st, int year, store_restatement_fn fn, void
 			rc = store_foreach_known_unit(st, restate_unit, r);
 	}
 	store_read_end(st, txn);
+	if (r->meta)
+		xxgk__v1__published__free_unpacked(r->meta, NULL);
+	free(r->known);
 	free(r);
 	*generation = g;
 	return to_xxgk(rc);

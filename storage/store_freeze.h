@@ -11,6 +11,9 @@
  *   snapshots: [year u16 BE][generation u32 BE][scope u8][scope id u32 BE] -> int64 cells
  *              (native order) in report_foreach_cell order of the template
  *   audit:     sequence u64 BE -> packed FreezeEvent
+ *   published: [year u16 BE][generation u32 BE] -> packed Published: the government and the
+ *              listed units (name, kind, silent) at the freeze, which the published report
+ *              prints besides the cells (a freeze stored before it was kept has none)
  *
  * This header is the store's inside: the part of store.c that store_freeze.c uses, and the
  * year arithmetic of the FROZEN rule (pure, unit-tested).
@@ -30,8 +33,9 @@
 
 /* The writer's copy of the freezes database, loaded at open, changed after each commit. */
 struct freeze_state {
-	MDB_dbi db_freezes, db_snapshots, db_audit;
+	MDB_dbi db_freezes, db_snapshots, db_audit, db_published;
 	int present; /* the databases exist (a read-only store from before may lack them) */
+	int has_published;
 	struct {
 		uint8_t frozen;
 		uint16_t template_year;
@@ -45,7 +49,8 @@ struct store;
  * Whether replacing a record's old flows by its new ones changes a cell of year as printed in
  * template_year: a flow of year y counts when y == year, or when y < year and its counter feeds
  * a stock of year (上年结转, 现行有效件数, ...), as report_assemble derives them. Flows that
- * cancel (received and concluded in the same earlier year) change nothing.
+ * cancel (received and concluded in the same earlier year) change nothing. A net change of
+ * COUNTER_SUBMITTED in year changes the published silent units, so it counts too.
  */
 int freeze_changes_year(const struct flow *old, int n_old, const struct flow *new_flows, int n_new,
 			int year, int template_year);
@@ -84,5 +89,9 @@ int store_foreach_known_unit(struct store *st, store_known_unit_fn fn, void *ctx
 
 /* The number of a known unit by its id, 0 if none; within a transaction. */
 uint32_t store_known_unit(struct store *st, const char *id);
+
+/* Whether the unit numbered number is listed now and has submitted year (报送), in txn. */
+int store_unit_state(struct store *st, MDB_txn *txn, uint32_t number, int year, int *listed,
+		     int *submitted);
 
 #endif

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -512,6 +513,256 @@ static void test_unit_key_cannot_freeze(void **state)
 	daemon_teardown(&d);
 }
 
+/* ---- the published report is what was frozen, whatever moves later ---- */
+
+/* The configuration of c with the government given, unit skip (if any) removed and unit renamed
+ * (if any) renamed; then, if the daemon runs, a SIGHUP and the wait for its reload. */
+static void configure(struct daemon *d, const struct city *c, const char *government,
+		      const char *skip, const char *renamed)
+{
+	FILE *f = fopen(d->config, "w");
+	assert_non_null(f);
+	fprintf(f, "[xxgkd]\nstate_dir = %s\ningest = %s\nadmin = %s\npublish = %s\n%s\n", d->state,
+		d->ingest, d->admin, d->publish, government);
+	for (size_t i = 0; i < c->n; i++) {
+		static const char *const kinds[] = {"", "government", "department", "township",
+						    "functional_zone"};
+		if (skip && strcmp(c->ids[i], skip) == 0)
+			continue;
+		fprintf(f, "[unit %s]\nname = %s%zu\nkind = %s\n", c->ids[i],
+			renamed && strcmp(c->ids[i], renamed) == 0 ? "改名单位" : "单位", i,
+			kinds[c->units[i].kind]);
+	}
+	fclose(f);
+	if (d->pid == 0)
+		return;
+	assert_int_equal(kill(d->pid, SIGHUP), 0);
+	for (int i = 0; i < 400 && !daemon_log_says(d, "reloaded:"); i++)
+		usleep(50 * 1000);
+	assert_true(daemon_log_says(d, "reloaded:"));
+}
+
+/* xxgkctl report --year 2024 in scope s (0: the city, 1..4: a kind, then the units) as format. */
+static char *report_as(struct daemon *d, const struct scopes *s, size_t i, const char *format,
+		       int published)
+{
+	static const char *const kinds[] = {"", "government", "department", "township",
+					    "functional_zone"};
+	char *out, *err;
+	const char *flag = NULL, *value = NULL;
+	if (s->q[i].scope_case == XXGK__V1__REPORT_QUERY__SCOPE_KIND)
+		flag = "--kind", value = kinds[s->q[i].kind];
+	else if (s->q[i].scope_case == XXGK__V1__REPORT_QUERY__SCOPE_UNIT)
+		flag = "--unit", value = s->q[i].unit;
+	int rc = published ? ctl(d, &out, &err, "report", "--year", "2024", "--format", format,
+				 "--published", flag, value, NULL)
+			   : ctl(d, &out, &err, "report", "--year", "2024", "--format", format,
+				 flag, value, NULL);
+	if (rc != 0)
+		fail_msg("report %s %s: exit %d: %s", s->name[i], format, rc, err);
+	free(err);
+	return out;
+}
+
+/* The text without the published mark, which only a published report has. */
+static void drop_published_mark(char *text, const char *mark)
+{
+	char *p = strstr(text, mark), *end;
+	if (p == NULL)
+		return;
+	if (strncmp(mark, "\n\"published\"", 12) == 0 || strncmp(mark, ",\n", 2) == 0) {
+		end = strchr(p + 2, '}');
+		assert_non_null(end);
+		memmove(p, end + 1, strlen(end + 1) + 1);
+		return;
+	}
+	end = strchr(p, '\n');
+	memmove(p, end ? end + 1 : p + strlen(p), strlen(end ? end + 1 : p + strlen(p)) + 1);
+}
+
+static void push_office(struct daemon *d, const char *unit, const char *year, int withdraw,
+			int want_rc, const char *want)
+{
+	char *out, *err;
+	const char *argv[] = {XXGKCTL_PATH,
+			      "--admin",
+			      d->admin,
+			      "--ingest",
+			      d->ingest,
+			      "submit",
+			      "--unit",
+			      unit,
+			      "--year",
+			      year,
+			      withdraw ? "--withdraw" : NULL,
+			      NULL};
+	int rc = run_program(argv, &out, &err);
+	printf("# xxgkctl submit --unit %s --year %s%s: exit %d: %s%s", unit, year,
+	       withdraw ? " --withdraw" : "", rc, out, err);
+	if (rc != want_rc || (want && strstr(out, want) == NULL && strstr(err, want) == NULL))
+		fail_msg("submit %s %s%s: exit %d, want %d and \"%s\"", unit, year,
+			 withdraw ? " --withdraw" : "", rc, want_rc, want ? want : "");
+	free(out);
+	free(err);
+}
+
+static void test_published_is_what_was_frozen(void **state)
+{
+	(void)state;
+	static struct city c;
+	static struct daemon d;
+	static struct scopes s;
+	static char *text[64], *json[64];
+	char *out, *err;
+	struct trec t;
+	city_make(&c, 8);
+	daemon_setup(&d, "published", &c, NULL);
+	configure(&d, &c, "name = 甲市人民政府\nregion = 甲市\nlevel = city", NULL, NULL);
+	daemon_start(&d);
+	scopes_make(&s, &c);
+	push_years(&d, &c);
+	/* u000..u003 submit 2024 through the office; u004 submits and withdraws; u005..u007 not */
+	for (int i = 0; i < 5; i++)
+		push_office(&d, c.ids[i], "2024", 0, 0, "submitted 2024");
+	push_office(&d, c.ids[4], "2024", 1, 0, "withdrew");
+	for (size_t i = 0; i < s.n; i++) {
+		text[i] = report_as(&d, &s, i, "text", 0);
+		json[i] = report_as(&d, &s, i, "json", 0);
+	}
+	assert_non_null(strstr(text[0], "（4）：单位4、单位5、单位6、单位7"));
+
+	assert_int_equal(ctl(&d, &out, &err, "freeze", "--year", "2024", NULL), 0);
+	printf("# %s", out);
+	assert_non_null(strstr(out, "+08:00"));
+	free(out);
+	free(err);
+
+	/* a late submission or withdrawal of 2024 would move the published 未报送 list */
+	push_office(&d, c.ids[5], "2024", 0, 1, "frozen");
+	push_office(&d, c.ids[0], "2024", 1, 1, "frozen");
+	trec_submission(&t, c.ids[6], 2024, 1);
+	push_frozen(&d, &t, "2024");
+	/* a submission of 2025 is another year's */
+	push_office(&d, c.ids[6], "2025", 0, 0, "submitted 2025");
+
+	/* the configuration moves: another government, a silent unit renamed, one removed */
+	configure(&d, &c, "name = 乙县人民政府\nregion = 乙县\nlevel = county", c.ids[6], c.ids[5]);
+	for (size_t i = 0; i < s.n; i++) {
+		char *p = report_as(&d, &s, i, "text", 1), *j = report_as(&d, &s, i, "json", 1);
+		assert_non_null(strstr(p, "已公开版本（第1版）"));
+		drop_published_mark(p, "已公开版本");
+		drop_published_mark(j, ",\n  \"published\"");
+		if (strcmp(p, text[i]) != 0)
+			fail_msg("published text of %s:\n%s\nnot as before the freeze:\n%s",
+				 s.name[i], p, text[i]);
+		if (strcmp(j, json[i]) != 0)
+			fail_msg("published json of %s:\n%s\nnot as before the freeze:\n%s",
+				 s.name[i], j, json[i]);
+		free(p);
+		free(j);
+	}
+	/* the live report speaks for the government now */
+	assert_int_equal(ctl(&d, &out, &err, "report", "--year", "2024", NULL), 0);
+	assert_non_null(strstr(out, "乙县2024年"));
+	free(out);
+	free(err);
+
+	/* the published mark in China Standard Time, by 本机管理端, in every layout */
+	assert_int_equal(ctl(&d, &out, &err, "report", "--year", "2024", "--published", NULL), 0);
+	printf("# %s", strstr(out, "已公开版本"));
+	assert_non_null(strstr(out, "+08:00 由 本机管理端 冻结"));
+	free(out);
+	free(err);
+	assert_int_equal(
+	    ctl(&d, &out, &err, "report", "--year", "2024", "--published", "--format", "csv", NULL),
+	    0);
+	char *row = strstr(out, "\r\n\"本年度未报送数据的单位（4）");
+	assert_non_null(row);
+	row = strstr(row + 2, "\r\n");
+	assert_non_null(row);
+	printf("# csv: %.*s\n", (int)(strchr(row + 2, '\r') - row - 2), row + 2);
+	assert_true(strncmp(row + 2, "已公开版本（第1版）", strlen("已公开版本（第1版）")) == 0 ||
+		    strncmp(row + 2, "\"已公开版本（第1版）", strlen("\"已公开版本（第1版）")) ==
+			0);
+	free(out);
+	free(err);
+	char xlsx[600];
+	snprintf(xlsx, sizeof(xlsx), "%s/published.xlsx", d.dir);
+	assert_int_equal(ctl(&d, &out, &err, "report", "--year", "2024", "--published", "--format",
+			     "xlsx", "--output", xlsx, NULL),
+			 0);
+	free(out);
+	free(err);
+	/* the last sheet: the silent units' row, then the published mark's */
+	const char *py[] = {
+	    "/usr/bin/python3", "-c",
+	    "import sys, openpyxl\n"
+	    "ws = openpyxl.load_workbook(sys.argv[1]).worksheets[-1]\n"
+	    "rows = [r[0] for r in ws.iter_rows(values_only=True) if r[0]]\n"
+	    "i = [k for k, v in enumerate(rows) if str(v).startswith('本年度未报送')]\n"
+	    "print(rows[i[0] + 1])\n",
+	    xlsx, NULL};
+	int rc = run_program(py, &out, &err);
+	if (rc != 0)
+		fail_msg("openpyxl: %s", err);
+	printf("# xlsx: %s", out);
+	assert_true(strncmp(out, "已公开版本（第1版）", strlen("已公开版本（第1版）")) == 0);
+	assert_non_null(strstr(out, "+08:00 由 本机管理端 冻结"));
+	free(out);
+	free(err);
+	assert_int_equal(ctl(&d, &out, &err, "freezes", NULL), 0);
+	assert_non_null(strstr(out, "+08:00 freeze"));
+	free(out);
+	free(err);
+
+	/* a restatement of the silent units: u005 submits late, listed as a change */
+	assert_int_equal(
+	    ctl(&d, &out, &err, "unfreeze", "--year", "2024", "--reason", "补报送", NULL), 0);
+	assert_non_null(strstr(out, "+08:00"));
+	free(out);
+	free(err);
+	push_office(&d, c.ids[5], "2024", 0, 0, "submitted 2024");
+	assert_int_equal(ctl(&d, &out, &err, "freeze", "--year", "2024", NULL), 0);
+	free(out);
+	free(err);
+	assert_int_equal(ctl(&d, &out, &err, "restatements", "--year", "2024", NULL), 0);
+	printf("# restatements:\n%s", out);
+	assert_non_null(strstr(out, "city\tsilent_units\t4\t2\n"));
+	assert_non_null(strstr(out, "unit:u005\tsilent_units\t1\t0\n"));
+	free(out);
+	free(err);
+	daemon_check_verify(&d);
+	daemon_stop(&d);
+	for (size_t i = 0; i < s.n; i++) {
+		free(text[i]);
+		free(json[i]);
+	}
+	daemon_teardown(&d);
+	city_free(&c);
+}
+
+/* A STALE xxgkctl submit says whether the year is as asked: a stored later withdrawal (a unit's
+ * huge revision counter) is not "nothing changed". */
+static void test_submit_stale(void **state)
+{
+	(void)state;
+	static struct city c;
+	static struct daemon d;
+	struct trec t;
+	the_city(&c, &d, "submit-stale");
+	const uint64_t huge = (uint64_t)1 << 62;
+	trec_submission(&t, c.ids[1], 2024, huge);
+	push_applied(&d, &t);
+	push_office(&d, c.ids[1], "2024", 0, 0, "submitted 2024 already");
+	trec_tombstone(&t, c.ids[1], "报送-2024", huge + 1, RECORD_SUBMISSION);
+	push_applied(&d, &t);
+	push_office(&d, c.ids[1], "2024", 0, 1, "NOT submitted: a later withdrawal of 2024");
+	push_office(&d, c.ids[1], "2024", 1, 0, "has not submitted 2024 already");
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&c);
+}
+
 static void test_bad_command_lines(void **state)
 {
 	(void)state;
@@ -556,6 +807,8 @@ int main(void)
 	    cmocka_unit_test(test_bad_command_lines),
 	    cmocka_unit_test(test_freeze_and_restate),
 	    cmocka_unit_test(test_unit_key_cannot_freeze),
+	    cmocka_unit_test(test_published_is_what_was_frozen),
+	    cmocka_unit_test(test_submit_stale),
 	    cmocka_unit_test(test_freeze_killed),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

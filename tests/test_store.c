@@ -848,11 +848,13 @@ static void test_freeze_in_store(void **state)
 	trec_application(&t, "u001", "a", 1, 1, "2024-05-01", NULL, 0);
 	assert_int_equal(apply_one(fx->st, &t), APPLIED);
 	before = city_report(fx->st, 2024);
-	assert_int_equal(store_freeze(fx->st, 2024, "local", 1735689600, &generation, &scopes), 0);
+	assert_int_equal(
+	    store_freeze(fx->st, 2024, "local", 1735689600, NULL, &generation, &scopes), 0);
 	assert_int_equal(generation, 1);
 	assert_int_equal(scopes, 1 + 4 + fx->city.n);
-	assert_int_equal(store_freeze(fx->st, 2024, "local", 1735689600, &generation, &scopes),
-			 XXGK_EEXIST);
+	assert_int_equal(
+	    store_freeze(fx->st, 2024, "local", 1735689600, NULL, &generation, &scopes),
+	    XXGK_EEXIST);
 	store_close(fx->st);
 	fx->st = test_store_open(fx->dir, &fx->city);
 	uint64_t digest = store_digest(fx->st);
@@ -878,7 +880,8 @@ static void test_freeze_in_store(void **state)
 	assert_int_equal(apply_one(fx->st, &t), APPLIED);
 	assert_int_equal(store_published_report(fx->st, 2024, &city, &published, &info),
 			 XXGK_ENOTFOUND);
-	assert_int_equal(store_freeze(fx->st, 2024, "boss", 1735689800, &generation, &scopes), 0);
+	assert_int_equal(store_freeze(fx->st, 2024, "boss", 1735689800, NULL, &generation, &scopes),
+			 0);
 	assert_int_equal(generation, 2);
 	struct restated restated = {0};
 	assert_int_equal(
