@@ -200,6 +200,16 @@ int deadlines_reload(struct deadlines *d, struct calendar *cal)
 	return 0;
 }
 
+int deadlines_covers(struct deadlines *d, int year)
+{
+	if (!d->ready)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	int covers = d->cal && calendar_notice(d->cal, year) != NULL;
+	pthread_mutex_unlock(&d->lock);
+	return covers;
+}
+
 void deadlines_stop(struct deadlines *d)
 {
 	if (!d->ready)

@@ -48,6 +48,12 @@ int deadlines_reload(struct deadlines *d, struct calendar *cal);
 
 void deadlines_stop(struct deadlines *d);
 
+/*
+ * Whether the calendar in force has year (its notice cited): the report's late answers of a year
+ * it lacks are not known, so not sent. Any thread.
+ */
+int deadlines_covers(struct deadlines *d, int year);
+
 /* A unit's counts today (China Standard Time). */
 struct deadlines_count {
 	const char *unit;
