@@ -26,6 +26,8 @@ struct deadlines {
 	void *publish;		/* the live feed (PUB), main loop only */
 	struct event *midnight; /* one-shot, armed for the next midnight in China */
 	int published_from;	/* the first due date not yet published as overdue */
+	long tick_ms;		/* XXGK_TEST_DEADLINE_TICK_MS (tests only), else 0 */
+	int ticks;		/* with tick_ms: the days the timer has passed */
 	int ready;
 };
 
