@@ -64,6 +64,7 @@ struct store {
 	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
 	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
 	int no_deadlines;     /* benchmarks: the index is not kept */
+	int late_counted;     /* meta "late_answers": the late answers were counted on st->cal */
 };
 
 /*
@@ -426,7 +427,8 @@ static int open_databases(struct store *st)
 /* The calendar stored with the deadlines index, if any. 0 or an error. */
 static int load_calendar(struct store *st, MDB_txn *txn)
 {
-	MDB_val k = str_val("calendar"), v;
+	MDB_val k = str_val("calendar"), v, lk = str_val("late_answers");
+	st->late_counted = mdb_get(txn, st->db_meta, &lk, &v) == 0;
 	int rc = mdb_get(txn, st->db_meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -1654,6 +1656,8 @@ static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
 	if (!t->err)
 		recount_late(st, t, sc->cal);
 	wtxn_put(t, st->db_meta, &k, &v);
+	MDB_val lk = str_val("late_answers"), lv = str_val("1");
+	wtxn_put(t, st->db_meta, &lk, &lv);
 	return t->err;
 }
 
@@ -1669,8 +1673,10 @@ int store_set_calendar(struct store *st, const struct calendar *cal)
 	calendar_pack(cal, packed);
 	if (st->cal) {
 		calendar_pack(st->cal, stored);
-		if (memcmp(stored, packed, size) == 0)
-			goto out; /* the index was computed on these very days */
+		/* the index was computed on these very days; a store from before the late
+		 * answers were counted counts them once */
+		if (memcmp(stored, packed, size) == 0 && st->late_counted)
+			goto out;
 	}
 	struct set_calendar sc = {cal, packed};
 	struct calendar *copy = NULL;
@@ -1683,6 +1689,7 @@ int store_set_calendar(struct store *st, const struct calendar *cal)
 	pthread_rwlock_wrlock(&st->lock);
 	calendar_free(st->cal);
 	st->cal = copy;
+	st->late_counted = 1;
 	pthread_rwlock_unlock(&st->lock);
 out:
 	free(packed);

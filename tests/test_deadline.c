@@ -12,7 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
+
 #include "calendar.h"
+#include "cells.h"
+#include "deltas.h"
 #include "date.h"
 #include "deadline.h"
 #include "error.h"
@@ -465,6 +469,41 @@ static void apply_app(struct store *st, const char *unit, const char *id, uint64
 }
 
 /*
+ * A store as the code before the late answers left it: no late counters and no meta
+ * "late_answers" (the calendar stored as it was).
+ */
+static void forget_late_answers(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi counters, meta;
+	MDB_cursor *cur;
+	MDB_val k, v, lk = {strlen("late_answers"), "late_answers"};
+	int rc, removed = 0;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "counters", 0, &counters), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_del(txn, meta, &lk, NULL), 0);
+	assert_int_equal(mdb_cursor_open(txn, counters, &cur), 0);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct counter_key key;
+		counter_key_decode(k.mv_data, &key);
+		if (key.counter == COUNTER_LATE_ANSWERS) {
+			assert_int_equal(mdb_cursor_del(cur, 0), 0);
+			removed++;
+		}
+	}
+	mdb_cursor_close(cur);
+	assert_true(removed > 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
  * The year's late answers (a figure of the report's narrative): counted in the record's
  * transaction in the year of the answer, moved by a revision, recounted when the calendar moves
  * the due dates, and recomputed by verify.
@@ -520,6 +559,19 @@ static void test_store_late_answers(void **state)
 	assert_int_equal(store_set_calendar(st, cal), 0);
 	assert_int_equal(late_of(st, 2024, NULL), 1);
 	assert_int_equal(late_of(st, 2024, "u001"), 1);
+	verify_clean(st);
+
+	/* a store written before the late answers were counted counts them once, on the same
+	 * calendar as before */
+	store_close(st);
+	forget_late_answers(dir);
+	st = test_store_open(dir, &city);
+	assert_int_equal(late_of(st, 2024, NULL), 0);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	printf("a store from before, counted: 2024 city %lld; 2025 city %lld\n",
+	       (long long)late_of(st, 2024, NULL), (long long)late_of(st, 2025, NULL));
+	assert_int_equal(late_of(st, 2024, NULL), 1);
+	assert_int_equal(late_of(st, 2025, NULL), 1);
 	verify_clean(st);
 
 	store_close(st);
