@@ -315,6 +315,9 @@ void render_notes(FILE *out, const struct report *r, const struct render_meta *m
 		  void (*html_text)(FILE *out, const char *s))
 {
 	int html = html_text != NULL;
+	if (m->has_late)
+		fprintf(out, "%s本年度逾期答复的申请：%llu件%s\n", html ? "<p>" : "",
+			(unsigned long long)m->late_answers, html ? "</p>" : "");
 	if (m->published_at) {
 		const char *by = render_frozen_by(m);
 		fprintf(out, "%s已公开版本（第%u版），%s 由 ", html ? "<p>" : "", m->generation,
@@ -526,6 +529,9 @@ static int render_json(FILE *out, const struct report *r, const struct render_me
 		json_array_append_new(silent, json_pack("{s:s,s:s}", "id", m->silent_ids[i], "name",
 							m->silent_names[i]));
 	json_object_set_new(root, "silent_units", silent);
+	if (m->has_late)
+		json_object_set_new(root, "late_answers",
+				    json_integer((json_int_t)m->late_answers));
 	if (m->published_at)
 		json_object_set_new(root, "published",
 				    json_pack("{s:s,s:s,s:i}", "at", m->published_at, "by",

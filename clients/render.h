@@ -76,6 +76,10 @@ struct render_meta {
 	/* a live report whose 上年结转 differs from the published 结转下年度 of the year before */
 	const struct render_carry *carry;
 	size_t n_carry;
+	/* applications concluded in the year after their due date; has_late 0: not sent (an older
+	 * daemon) and not printed */
+	int has_late;
+	uint64_t late_answers;
 };
 
 /* render_notes' plain lines in one malloc'd string ("" when none), for the layouts that write

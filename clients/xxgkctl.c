@@ -470,7 +470,9 @@ static int cmd_report(const struct options *o)
 			    r->frozen_by,
 			    r->generation,
 			    carry,
-			    r->n_carry_differences};
+			    r->n_carry_differences,
+			    r->has_late_answers,
+			    r->late_answers};
 			rc = write_report(o, &report, &m);
 		}
 		free(keys);

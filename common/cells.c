@@ -112,6 +112,8 @@ void counter_name(int counter, char *buf, size_t size)
 		snprintf(buf, size, "records.%s", record_kind_names[counter - COUNTER_RECORDS]);
 	} else if (counter == COUNTER_SUBMITTED) {
 		snprintf(buf, size, "submitted");
+	} else if (counter == COUNTER_LATE_ANSWERS) {
+		snprintf(buf, size, "late_answers");
 	} else {
 		snprintf(buf, size, "counter.%d", counter);
 	}

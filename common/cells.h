@@ -89,7 +89,10 @@ enum counter_base {
 	COUNTER_PRO = COUNTER_CASE + CASE_GROUP_COUNT * (CASE_COLUMN_COUNT - 1),
 	COUNTER_RECORDS = COUNTER_PRO + PRO_FLOW_COUNT,
 	COUNTER_SUBMITTED = COUNTER_RECORDS + RECORD_KIND_COUNT,
-	COUNTER_COUNT = COUNTER_SUBMITTED + 1
+	/* applications concluded in the year after their due date (common/deadline.h), on the
+	 * store's calendar: a figure for the report's narrative, no cell of its tables */
+	COUNTER_LATE_ANSWERS = COUNTER_SUBMITTED + 1,
+	COUNTER_COUNT = COUNTER_LATE_ANSWERS + 1
 };
 
 static inline int counter_app_received(int col)

@@ -209,6 +209,7 @@ static int check_application(const Xxgk__V1__Application *a, struct record_facts
 	f->app.received_year = received.year;
 	f->app.concluded_year = 0;
 	f->app.outcome = 0;
+	f->app.late = 0;
 	if (!a->has_outcome) {
 		memset(&concluded, 0, sizeof(concluded));
 		return check_application_events(a, &received, &concluded, msg, size);

@@ -38,6 +38,9 @@ struct record_facts {
 			int received_year;
 			int concluded_year; /* 0 while open */
 			int outcome;	    /* Outcome value, 0 while open */
+			/* answered after the due date: set by the store on its calendar
+			 * (deadline_late), 0 from record_check */
+			int late;
 		} app;
 		struct {
 			int kind; /* DocumentKind value */

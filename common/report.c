@@ -135,6 +135,7 @@ int report_assemble(struct report *out, int year, int template_year,
 	assemble_applications(out, &overflow, flows_year, flows_before);
 	assemble_cases(out, &overflow, flows_year);
 	assemble_proactive(out, &overflow, flows_year, flows_before);
+	out->late_answers = flows_year[COUNTER_LATE_ANSWERS];
 	return overflow ? XXGK_ERANGE : 0;
 }
 

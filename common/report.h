@@ -13,6 +13,7 @@ struct report {
 	int64_t app[APP_ROW_COUNT][APP_COLUMNS_WITH_TOTAL];
 	int64_t cases[CASE_GROUP_COUNT][CASE_COLUMN_COUNT];
 	int64_t pro[PRO_CELL_COUNT];
+	int64_t late_answers; /* concluded in the year after their due date; no cell */
 };
 
 /*

@@ -216,6 +216,10 @@ static void report(struct admin *a, struct envelope *env, uint64_t id,
 	}
 	body.n_carry_differences = carry.n;
 	body.carry_differences = carry.ptrs;
+	/* a published report keeps its cells only: the figure is live, and known only on a
+	 * calendar that has the year */
+	body.has_late_answers = !published && deadlines_covers(a->deadlines, r.year);
+	body.late_answers = r.late_answers > 0 ? (uint64_t)r.late_answers : 0;
 	if (published) {
 		iso_time(info.at, at);
 		body.published_at = at;

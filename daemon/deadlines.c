@@ -137,8 +137,36 @@ static void publish_overdue(struct deadlines *d, struct overdue_list *l)
 	}
 }
 
+/*
+ * XXGK_TEST_DEADLINE_TICK_MS, for tests only: the midnight timer fires every that many
+ * milliseconds, each time as the midnight that begins one more day, so that a test sees
+ * applications become overdue without waiting for midnight. 0 when unset; -1 when bad (logged).
+ */
+static long test_tick_ms(void)
+{
+	const char *v = getenv("XXGK_TEST_DEADLINE_TICK_MS");
+	char *end;
+	if (v == NULL)
+		return 0;
+	long ms = strtol(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || ms < 1 || ms > 86400000) {
+		log_error("XXGK_TEST_DEADLINE_TICK_MS=%s: want milliseconds from 1 to 86400000", v);
+		return -1;
+	}
+	log_warn("XXGK_TEST_DEADLINE_TICK_MS=%ld: a day passes every %ld ms for the overdue feed "
+		 "(for tests only)",
+		 ms, ms);
+	return ms;
+}
+
 static void arm_midnight(struct deadlines *d)
 {
+	if (d->tick_ms) {
+		struct timeval tick = {(time_t)(d->tick_ms / 1000),
+				       (suseconds_t)(d->tick_ms % 1000) * 1000};
+		evtimer_add(d->midnight, &tick);
+		return;
+	}
 	long long now = (long long)time(NULL);
 	long long into = (now + 8 * 3600) % 86400;
 	struct timeval tv = {(time_t)(86400 - into + 1), 0};
@@ -149,7 +177,7 @@ static void on_midnight(evutil_socket_t fd, short what, void *arg)
 {
 	struct deadlines *d = arg;
 	(void)fd, (void)what;
-	int today = deadline_today((long long)time(NULL));
+	int today = deadline_today((long long)time(NULL)) + (d->tick_ms ? ++d->ticks : 0);
 	if (today > d->published_from) {
 		struct overdue_list l = {0};
 		int rc =
@@ -180,6 +208,8 @@ int deadlines_start(struct deadlines *d, struct event_base *base, struct store *
 	if (set_store_calendar(d, cal))
 		return -1;
 	d->published_from = deadline_today((long long)time(NULL));
+	if ((d->tick_ms = test_tick_ms()) < 0)
+		return -1;
 	if ((d->midnight = evtimer_new(base, on_midnight, d)) == NULL)
 		return -1;
 	arm_midnight(d);
@@ -198,6 +228,16 @@ int deadlines_reload(struct deadlines *d, struct calendar *cal)
 	pthread_mutex_unlock(&d->lock);
 	calendar_free(old);
 	return 0;
+}
+
+int deadlines_covers(struct deadlines *d, int year)
+{
+	if (!d->ready)
+		return 0;
+	pthread_mutex_lock(&d->lock);
+	int covers = d->cal && calendar_notice(d->cal, year) != NULL;
+	pthread_mutex_unlock(&d->lock);
+	return covers;
 }
 
 void deadlines_stop(struct deadlines *d)

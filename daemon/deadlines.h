@@ -26,6 +26,8 @@ struct deadlines {
 	void *publish;		/* the live feed (PUB), main loop only */
 	struct event *midnight; /* one-shot, armed for the next midnight in China */
 	int published_from;	/* the first due date not yet published as overdue */
+	long tick_ms;		/* XXGK_TEST_DEADLINE_TICK_MS (tests only), else 0 */
+	int ticks;		/* with tick_ms: the days the timer has passed */
 	int ready;
 };
 
@@ -47,6 +49,12 @@ int deadlines_start(struct deadlines *d, struct event_base *base, struct store *
 int deadlines_reload(struct deadlines *d, struct calendar *cal);
 
 void deadlines_stop(struct deadlines *d);
+
+/*
+ * Whether the calendar in force has year (its notice cited): the report's late answers of a year
+ * it lacks are not known, so not sent. Any thread.
+ */
+int deadlines_covers(struct deadlines *d, int year);
 
 /* A unit's counts today (China Standard Time). */
 struct deadlines_count {

@@ -818,6 +818,15 @@ int server_start(struct server **out, const struct server_sources *sources)
 		    "made by this version",
 		    s->cfg.state_dir, STORE_SCHEMA_VERSION);
 		goto fail;
+	} else if (rc == XXGK_ECORRUPT) {
+		/* what the walk could not tell (e.g. a stored value of the right size but not its
+		 * form) is still damage, and the operator needs the same way out */
+		log_error(
+		    "the store %s/data.mdb is damaged: %s. Move the state directory %s aside "
+		    "and restore the last backup made with `xxgkctl backup` (see \"Restoring a "
+		    "damaged store\" in the README and xxgkd(8))",
+		    s->cfg.state_dir, xxgk_strerror(rc), s->cfg.state_dir);
+		goto fail;
 	} else if (rc) {
 		log_error("cannot open the store in %s: %s", s->cfg.state_dir, xxgk_strerror(rc));
 		goto fail;

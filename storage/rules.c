@@ -80,6 +80,8 @@ int rules_flows(const struct record_facts *f, struct flow out[RULES_FLOWS_MAX])
 		if (f->app.outcome)
 			n = add(out, n, f->app.concluded_year,
 				counter_app_outcome(f->app.outcome, f->app.column), 1);
+		if (f->app.outcome && f->app.late)
+			n = add(out, n, f->app.concluded_year, COUNTER_LATE_ANSWERS, 1);
 		return n;
 	case RECORD_DOCUMENT:
 		n = add(out, n, f->doc.made_year, counter_records(f->kind), 1);

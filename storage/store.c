@@ -64,6 +64,7 @@ struct store {
 	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
 	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
 	int no_deadlines;     /* benchmarks: the index is not kept */
+	int late_counted;     /* meta "late_answers": the late answers were counted on st->cal */
 };
 
 /*
@@ -426,7 +427,8 @@ static int open_databases(struct store *st)
 /* The calendar stored with the deadlines index, if any. 0 or an error. */
 static int load_calendar(struct store *st, MDB_txn *txn)
 {
-	MDB_val k = str_val("calendar"), v;
+	MDB_val k = str_val("calendar"), v, lk = str_val("late_answers");
+	st->late_counted = mdb_get(txn, st->db_meta, &lk, &v) == 0;
 	int rc = mdb_get(txn, st->db_meta, &k, &v);
 	if (rc == MDB_NOTFOUND)
 		return 0;
@@ -739,7 +741,7 @@ static void set_status(struct store_status *s, Xxgk__V1__RecordStatus__Code code
  * copy's facts in of. */
 static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8_t *packed,
 			  size_t len, const MDB_val *stored, struct store_status *s,
-			  struct record_facts *of)
+			  struct record_facts *of, const struct calendar *cal)
 {
 	Xxgk__V1__Record *old = xxgk__v1__record__unpack(NULL, stored->mv_size, stored->mv_data);
 	char msg[RECORD_MESSAGE_MAX];
@@ -767,6 +769,7 @@ static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8
 	} else if (record_check(old, of, msg, sizeof(msg)) != 0) {
 		wtxn_fail(t, XXGK_ECORRUPT);
 	} else {
+		deadline_facts_late(cal, old, of);
 		replace = 1;
 	}
 	xxgk__v1__record__free_unpacked(old, NULL);
@@ -851,7 +854,8 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
 	struct record_facts of;
 	int has_old = wtxn_get(t, st->db_records, &k, &v);
-	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of))
+	deadline_facts_late(st->cal, r, &f);
+	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of, st->cal))
 		return;
 	if (t->err || frozen(st, r, has_old ? &of : NULL, &f, s))
 		return;
@@ -1270,6 +1274,7 @@ struct recomputation {
 	struct store *st;
 	struct delta_list *want;
 	struct verify_state *vs;
+	const struct calendar *cal;
 };
 
 static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
@@ -1286,7 +1291,7 @@ static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 			   u ? u->id : "an unknown unit");
 	else if (record_check(r, &f, msg, sizeof(msg)))
 		difference(rc->vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
-	else if (add_flows(rc->want, u, &f, +1))
+	else if ((deadline_facts_late(rc->cal, r, &f), add_flows(rc->want, u, &f, +1)))
 		err = ENOMEM;
 	if (r)
 		xxgk__v1__record__free_unpacked(r, NULL);
@@ -1297,8 +1302,13 @@ static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 static int recompute(struct store *st, MDB_txn *txn, struct delta_list *want,
 		     struct verify_state *vs)
 {
-	struct recomputation rc = {st, want, vs};
-	return scan(txn, st->db_records, NULL, recompute_record, &rc);
+	struct calendar *none = st->cal ? NULL : calendar_empty();
+	if (st->cal == NULL && none == NULL)
+		return ENOMEM;
+	struct recomputation rc = {st, want, vs, st->cal ? st->cal : none};
+	int err = scan(txn, st->db_records, NULL, recompute_record, &rc);
+	calendar_free(none);
+	return err;
 }
 
 struct comparison {
@@ -1582,6 +1592,70 @@ struct set_calendar {
 	unsigned char *packed;
 };
 
+struct late_recount {
+	struct store *st;
+	const struct calendar *cal;
+	struct delta_list *deltas;
+};
+
+static int unlate_counter(void *ctx, const struct counter_key *key, int64_t value)
+{
+	struct late_recount *lr = ctx;
+	if (key->counter == COUNTER_LATE_ANSWERS && delta_add(lr->deltas, key, -value))
+		return ENOMEM;
+	return 0;
+}
+
+static int late_record(void *ctx, const MDB_val *k, const MDB_val *v)
+{
+	struct late_recount *lr = ctx;
+	struct record_facts f;
+	char msg[RECORD_MESSAGE_MAX];
+	int err = 0;
+	if (k->mv_size < 5 || ((const uint8_t *)k->mv_data)[4] != RECORD_APPLICATION)
+		return 0;
+	const struct unit_entry *u = unit_by_number(lr->st, get_be32(k->mv_data));
+	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
+	if (u && r && record_check(r, &f, msg, sizeof(msg)) == 0) {
+		deadline_facts_late(lr->cal, r, &f);
+		if (f.app.late) {
+			struct counter_key keys[3] = {
+			    {SCOPE_UNIT, u->number, (uint16_t)f.app.concluded_year,
+			     COUNTER_LATE_ANSWERS},
+			    {SCOPE_KIND, (uint32_t)u->kind, (uint16_t)f.app.concluded_year,
+			     COUNTER_LATE_ANSWERS},
+			    {SCOPE_CITY, 0, (uint16_t)f.app.concluded_year, COUNTER_LATE_ANSWERS},
+			};
+			for (int s = 0; s < 3 && !err; s++)
+				if (delta_add(lr->deltas, &keys[s], 1))
+					err = ENOMEM;
+		}
+	}
+	if (r)
+		xxgk__v1__record__free_unpacked(r, NULL);
+	return err;
+}
+
+/*
+ * The late answers' counters are the one flow that depends on the calendar: a calendar that
+ * moves due dates recounts them, the stored ones taken away and the recount added.
+ */
+static void recount_late(struct store *st, struct wtxn *t, const struct calendar *cal)
+{
+	struct delta_list deltas = {0};
+	struct late_recount lr = {st, cal, &deltas};
+	int rc = scan_counters(st, t->txn, NULL, unlate_counter, &lr);
+	if (rc == 0)
+		rc = scan(t->txn, st->db_records, NULL, late_record, &lr);
+	if (rc == ENOMEM)
+		wtxn_fail(t, XXGK_ENOMEM);
+	else if (rc)
+		wtxn_fail_mdb(t, rc);
+	else
+		write_deltas(st, t, &deltas, NULL);
+	delta_free(&deltas);
+}
+
 static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
 {
 	struct set_calendar *sc = arg;
@@ -1591,7 +1665,13 @@ static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
 		wtxn_fail_mdb(t, rc);
 	else if (rc < 0)
 		wtxn_fail(t, rc);
+	if (!t->err)
+		recount_late(st, t, sc->cal);
 	wtxn_put(t, st->db_meta, &k, &v);
+	/* a meta value is 4 bytes (store_check.c): the version of the count, 1 */
+	static const uint8_t counted[4] = {0, 0, 0, 1};
+	MDB_val lk = str_val("late_answers"), lv = {sizeof(counted), (void *)counted};
+	wtxn_put(t, st->db_meta, &lk, &lv);
 	return t->err;
 }
 
@@ -1607,8 +1687,10 @@ int store_set_calendar(struct store *st, const struct calendar *cal)
 	calendar_pack(cal, packed);
 	if (st->cal) {
 		calendar_pack(st->cal, stored);
-		if (memcmp(stored, packed, size) == 0)
-			goto out; /* the index was computed on these very days */
+		/* the index was computed on these very days; a store from before the late
+		 * answers were counted counts them once */
+		if (memcmp(stored, packed, size) == 0 && st->late_counted)
+			goto out;
 	}
 	struct set_calendar sc = {cal, packed};
 	struct calendar *copy = NULL;
@@ -1621,6 +1703,7 @@ int store_set_calendar(struct store *st, const struct calendar *cal)
 	pthread_rwlock_wrlock(&st->lock);
 	calendar_free(st->cal);
 	st->cal = copy;
+	st->late_counted = 1;
 	pthread_rwlock_unlock(&st->lock);
 out:
 	free(packed);

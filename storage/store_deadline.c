@@ -101,6 +101,16 @@ int deadline_index_record(MDB_txn *txn, MDB_dbi dbi, const struct calendar *cal,
 	return 0;
 }
 
+void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,
+			 struct record_facts *f)
+{
+	struct deadline_events ev;
+	if (f->kind != RECORD_APPLICATION || f->deleted)
+		return;
+	f->app.late = cal && f->app.outcome && r->application &&
+		      deadline_events_of(r->application, &ev) == 0 && deadline_late(cal, &ev) == 1;
+}
+
 /* Calls fn with the index entry of every open application of the records database. */
 typedef int (*entry_fn)(void *ctx, const MDB_val *k, const MDB_val *v, const char *id);
 static int foreach_expected(MDB_txn *txn, MDB_dbi records, const struct calendar *cal, entry_fn fn,

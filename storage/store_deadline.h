@@ -38,6 +38,13 @@ int deadline_index_record(MDB_txn *txn, MDB_dbi dbi, const struct calendar *cal,
 			  const MDB_val *old, const Xxgk__V1__Record *r,
 			  const struct record_facts *f);
 
+/*
+ * Sets f->app.late of a checked record r: 1 when it is an application answered after its due date
+ * on cal (NULL: none), else 0. The late answers' counter follows from it (rules.c).
+ */
+void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,
+			 struct record_facts *f);
+
 /* Drops every entry and indexes every stored record again on cal. 0 or an error. */
 int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal);
 

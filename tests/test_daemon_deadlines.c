@@ -531,11 +531,82 @@ static void test_bad_calendar(void **state)
 	}
 }
 
+/*
+ * The year's late answers in the report (a figure of its narrative): answered after the due date
+ * on the shipped calendar, sent with the report and printed in every layout that has notes.
+ */
+static void test_report_late_answers(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *unit, *id, *received, *concluded;
+	} recs[] = {
+	    {"u000", "on-time", "2024-09-27", "2024-10-30"}, /* due 2024-10-30 */
+	    {"u000", "late", "2024-09-27", "2024-10-31"},
+	    {"u001", "late-too", "2024-02-05", "2024-03-20"}, /* due 2024-03-08 */
+	    {"u001", "late-2025", "2024-12-10", "2025-03-03"},
+	    {"u001", "open", "2024-09-27", NULL},
+	};
+	static const struct {
+		const char *format, *want;
+	} layouts[] = {
+	    {"json", "\"late_answers\": 2"},
+	    {"text", "本年度逾期答复的申请：2件\n"},
+	    {"markdown", "本年度逾期答复的申请：2件\n"},
+	    {"html", "<p>本年度逾期答复的申请：2件</p>"},
+	};
+	struct city city;
+	struct daemon d;
+	struct trec t;
+	char extra[1024];
+	city_make(&city, 2);
+	snprintf(extra, sizeof(extra), "holidays = %s/data/holidays.conf\n", XXGK_SOURCE_DIR);
+	daemon_setup(&d, "deadlines-late", &city, extra);
+	daemon_start(&d);
+	struct xxgk_client *c;
+	assert_int_equal(xxgk_connect(&c, d.ingest), 0);
+	for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
+		Xxgk__V1__Record *r = &t.r;
+		int status;
+		trec_application(&t, recs[i].unit, recs[i].id, 1, 1, recs[i].received,
+				 recs[i].concluded, recs[i].concluded ? 1 : 0);
+		assert_int_equal(xxgk_push(c, &r, 1, &status, NULL, NULL, 10000), 0);
+		assert_int_equal(status, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	}
+	xxgk_close(c);
+	for (size_t i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++) {
+		const char *argv[] = {XXGKCTL_PATH, "--admin",	       d.admin,
+				      "report",	    "--year",	       "2024",
+				      "--format",   layouts[i].format, NULL};
+		char *out = NULL, *err = NULL;
+		assert_int_equal(run_program(argv, &out, &err), 0);
+		const char *line = strstr(out, layouts[i].want);
+		if (line == NULL)
+			fail_msg("report --format %s says no \"%s\":\n%s", layouts[i].format,
+				 layouts[i].want, out);
+		printf("# %s: %.*s\n", layouts[i].format, (int)strcspn(line, "\n"), line);
+		free(out);
+		free(err);
+	}
+	/* a unit's report counts its own */
+	const char *argv[] = {XXGKCTL_PATH, "--admin", d.admin,	   "report", "--year", "2025",
+			      "--unit",	    "u001",    "--format", "json",   NULL};
+	char *out = NULL, *err = NULL;
+	assert_int_equal(run_program(argv, &out, &err), 0);
+	assert_non_null(strstr(out, "\"late_answers\": 1"));
+	free(out);
+	free(err);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_bad_calendar),
 	    cmocka_unit_test(test_deadlines),
+	    cmocka_unit_test(test_report_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

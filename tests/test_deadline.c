@@ -12,11 +12,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lmdb.h>
+
 #include "calendar.h"
+#include "cells.h"
+#include "deltas.h"
 #include "date.h"
 #include "deadline.h"
 #include "error.h"
 #include "record.h"
+#include "report.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -444,6 +449,139 @@ static void test_store_index(void **state)
 	tmpdir_remove(dir);
 }
 
+static int64_t late_of(struct store *st, int year, const char *unit)
+{
+	struct report_scope scope = {unit ? SCOPE_UNIT : SCOPE_CITY, 0, unit};
+	struct report rep;
+	assert_int_equal(store_report(st, year, &scope, 0, &rep), 0);
+	return rep.late_answers;
+}
+
+static void apply_app(struct store *st, const char *unit, const char *id, uint64_t revision,
+		      const char *received, const char *concluded)
+{
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	trec_application(&t, unit, id, revision, 1, received, concluded, concluded ? 1 : 0);
+	test_apply(st, &r, 1, &status);
+	assert_int_equal(status.code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+}
+
+/*
+ * A store as the code before the late answers left it: no late counters and no meta
+ * "late_answers" (the calendar stored as it was).
+ */
+static void forget_late_answers(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi counters, meta;
+	MDB_cursor *cur;
+	MDB_val k, v, lk = {strlen("late_answers"), "late_answers"};
+	int rc, removed = 0;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "counters", 0, &counters), 0);
+	assert_int_equal(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+	assert_int_equal(mdb_del(txn, meta, &lk, NULL), 0);
+	assert_int_equal(mdb_cursor_open(txn, counters, &cur), 0);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct counter_key key;
+		counter_key_decode(k.mv_data, &key);
+		if (key.counter == COUNTER_LATE_ANSWERS) {
+			assert_int_equal(mdb_cursor_del(cur, 0), 0);
+			removed++;
+		}
+	}
+	mdb_cursor_close(cur);
+	assert_true(removed > 0);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * The year's late answers (a figure of the report's narrative): counted in the record's
+ * transaction in the year of the answer, moved by a revision, recounted when the calendar moves
+ * the due dates, and recomputed by verify.
+ */
+static void test_store_late_answers(void **state)
+{
+	(void)state;
+	struct city city;
+	char *dir = tmpdir_make("deadline-late");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+
+	/* due 2024-10-30 (received the Friday before National Day) */
+	apply_app(st, "u001", "on-time", 1, "2024-09-27", "2024-10-30");
+	apply_app(st, "u001", "late", 1, "2024-09-27", "2024-10-31");
+	apply_app(st, "u002", "late-2025", 1, "2024-12-10", "2025-03-03");
+	apply_app(st, "u002", "open", 1, "2024-09-27", NULL);
+	printf("late answers: 2024 city %lld u001 %lld u002 %lld; 2025 city %lld\n",
+	       (long long)late_of(st, 2024, NULL), (long long)late_of(st, 2024, "u001"),
+	       (long long)late_of(st, 2024, "u002"), (long long)late_of(st, 2025, NULL));
+	assert_int_equal(late_of(st, 2024, NULL), 1);
+	assert_int_equal(late_of(st, 2024, "u001"), 1);
+	assert_int_equal(late_of(st, 2024, "u002"), 0);
+	assert_int_equal(late_of(st, 2025, NULL), 1);
+	verify_clean(st);
+
+	/* a revision that answers in time takes it back; one late again adds it */
+	apply_app(st, "u001", "late", 2, "2024-09-27", "2024-10-29");
+	assert_int_equal(late_of(st, 2024, NULL), 0);
+	apply_app(st, "u001", "late", 3, "2024-09-27", "2024-10-31");
+	assert_int_equal(late_of(st, 2024, NULL), 1);
+	verify_clean(st);
+
+	/* a calendar with four more days off at the end of October moves the due date past the
+	 * answer of 31 October: it is in time now */
+	char *extra =
+	    write_file(dir, "extra.conf",
+		       "[2024]\nnotice = test\noff = 2024-10-01..2024-10-07\n"
+		       "work = 2024-09-29\nwork = 2024-10-12\noff = 2024-10-28..2024-10-31\n");
+	const char *paths[] = {shipped[0], extra};
+	struct calendar *moved = NULL;
+	char err[256] = "";
+	assert_int_equal(calendar_load(&moved, paths, 2, err, sizeof(err)), 0);
+	assert_int_equal(store_set_calendar(st, moved), 0);
+	printf("after the calendar change: 2024 city %lld; 2025 city %lld\n",
+	       (long long)late_of(st, 2024, NULL), (long long)late_of(st, 2025, NULL));
+	assert_int_equal(late_of(st, 2024, NULL), 0);
+	assert_int_equal(late_of(st, 2025, NULL), 1);
+	verify_clean(st);
+	/* and back */
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	assert_int_equal(late_of(st, 2024, NULL), 1);
+	assert_int_equal(late_of(st, 2024, "u001"), 1);
+	verify_clean(st);
+
+	/* a store written before the late answers were counted counts them once, on the same
+	 * calendar as before */
+	store_close(st);
+	forget_late_answers(dir);
+	st = test_store_open(dir, &city);
+	assert_int_equal(late_of(st, 2024, NULL), 0);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	printf("a store from before, counted: 2024 city %lld; 2025 city %lld\n",
+	       (long long)late_of(st, 2024, NULL), (long long)late_of(st, 2025, NULL));
+	assert_int_equal(late_of(st, 2024, NULL), 1);
+	assert_int_equal(late_of(st, 2025, NULL), 1);
+	verify_clean(st);
+
+	store_close(st);
+	calendar_free(moved);
+	calendar_free(cal);
+	free(extra);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +592,7 @@ int main(void)
 	    cmocka_unit_test(test_calendar_files),
 	    cmocka_unit_test(test_validation_of_events),
 	    cmocka_unit_test(test_store_index),
+	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
