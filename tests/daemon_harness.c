@@ -19,6 +19,8 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "keyfile.h"
+#include "sample_fixture.h"
 
 int free_port(void)
 {
@@ -461,4 +463,65 @@ int run_program(const char *const *argv, char **out, char **err)
 	*out = slurp(o);
 	*err = slurp(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+uint64_t daemon_stored_records(struct daemon *d)
+{
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
+	uint64_t n = reply->status->records;
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return n;
+}
+
+void daemon_use_tcp(struct daemon *d)
+{
+	snprintf(d->ingest, sizeof(d->ingest), "tcp://127.0.0.1:%d", free_port());
+	snprintf(d->admin, sizeof(d->admin), "tcp://127.0.0.1:%d", free_port());
+	snprintf(d->publish, sizeof(d->publish), "tcp://127.0.0.1:%d", free_port());
+}
+
+void daemon_make_key(struct daemon *d, const char *name, struct keypair *out)
+{
+	char path[600], err[600];
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
+	strcat(path, ".secret");
+	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
+}
+
+void daemon_push_sample(struct daemon *d)
+{
+	struct trec *recs;
+	struct xxgk_client *c;
+	size_t n = sample_records(&recs);
+	assert_int_equal(xxgk_connect(&c, d->ingest), 0);
+	for (size_t i = 0; i < n; i += 500) {
+		Xxgk__V1__Record *batch[500];
+		int statuses[500];
+		size_t k = n - i < 500 ? n - i : 500;
+		for (size_t j = 0; j < k; j++)
+			batch[j] = &recs[i + j].r;
+		assert_int_equal(xxgk_push(c, batch, k, statuses, NULL, NULL, 10000), 0);
+		for (size_t j = 0; j < k; j++)
+			assert_int_equal(statuses[j], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	}
+	xxgk_close(c);
+	free(recs);
+}
+
+const char *daemon_write_file(struct daemon *d, const char *name, const char *text)
+{
+	static char path[4][600];
+	static int which;
+	char *p = path[which++ % 4];
+	snprintf(p, 600, "%s/%s", d->dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
 }

@@ -56,6 +56,18 @@ void daemon_print_log(struct daemon *d);
 /* Whether a line of the daemon's log contains text. */
 int daemon_log_says(struct daemon *d, const char *text);
 
+/* How many records the daemon holds, by an unauthenticated status request on its admin socket. */
+uint64_t daemon_stored_records(struct daemon *d);
+/* Moves the three endpoints to TCP on 127.0.0.1 (CURVE works only there, not on ipc://). */
+void daemon_use_tcp(struct daemon *d);
+struct keypair;
+/* Generates the key pair d->dir/name.key and name.secret and reads it into out. */
+void daemon_make_key(struct daemon *d, const char *name, struct keypair *out);
+/* Pushes the sample city's records (sample_fixture.h); fails the test unless all are applied. */
+void daemon_push_sample(struct daemon *d);
+/* Writes text to the file name in d->dir; returns its path (one of four static buffers). */
+const char *daemon_write_file(struct daemon *d, const char *name, const char *text);
+
 #endif
 
 /* Publishers: threads, each with its own connection, pushing batches of the entries. */

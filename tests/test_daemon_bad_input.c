@@ -25,18 +25,6 @@ struct fixture {
 	uint64_t records_before;
 };
 
-static uint64_t stored_records(struct daemon *d)
-{
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
-	uint64_t n = reply->status->records;
-	xxgk__v1__reply__free_unpacked(reply, NULL);
-	return n;
-}
-
 static void city_2019(struct daemon *d, struct cell_values *out)
 {
 	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
@@ -55,7 +43,7 @@ static void assert_unchanged(struct fixture *fx)
 		if (now.values[i] != fx->before.values[i])
 			fail_msg("%s changed from %lld to %lld", now.keys[i],
 				 (long long)fx->before.values[i], (long long)now.values[i]);
-	assert_int_equal(stored_records(&fx->d), fx->records_before);
+	assert_int_equal(daemon_stored_records(&fx->d), fx->records_before);
 	daemon_check_verify(&fx->d);
 }
 
@@ -80,7 +68,7 @@ static int setup(void **state)
 		assert_int_equal(statuses[i], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
 	xxgk_close(c);
 	city_2019(&fx->d, &fx->before);
-	fx->records_before = stored_records(&fx->d);
+	fx->records_before = daemon_stored_records(&fx->d);
 	assert_int_equal(fx->records_before, 3);
 	*state = fx;
 	return 0;

@@ -25,15 +25,6 @@ static struct daemon d;
 static struct keypair server, dept, county, boss, rogue;
 static char tcp_ingest[64], tcp_admin[64], tcp_publish[64];
 
-static void make_key(const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d.dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 static void write_config(int with_county)
 {
 	FILE *f = fopen(d.config, "w");
@@ -64,11 +55,11 @@ static int setup(void **state)
 	snprintf(d.ingest, sizeof(d.ingest), "%s", tcp_ingest);
 	snprintf(d.admin, sizeof(d.admin), "%s", tcp_admin);
 	snprintf(d.publish, sizeof(d.publish), "%s", tcp_publish);
-	make_key("server", &server);
-	make_key("dept", &dept);
-	make_key("county", &county);
-	make_key("boss", &boss);
-	make_key("rogue", &rogue);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
+	daemon_make_key(&d, "county", &county);
+	daemon_make_key(&d, "boss", &boss);
+	daemon_make_key(&d, "rogue", &rogue);
 	write_config(1);
 	d.ready_by_log = 1;
 	daemon_start(&d);

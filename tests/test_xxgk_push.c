@@ -37,15 +37,7 @@ static int teardown(void **state)
 
 static const char *write_file(const char *name, const char *text)
 {
-	static char path[4][600];
-	static int which;
-	char *p = path[which++ % 4];
-	snprintf(p, 600, "%s/%s", d.dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
+	return daemon_write_file(&d, name, text);
 }
 
 static int push(char **out, char **err, const char *a1, const char *a2)
