@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -81,7 +82,7 @@ int daemon_log_says(struct daemon *d, const char *text)
 	return found;
 }
 
-void daemon_start(struct daemon *d)
+void daemon_spawn(struct daemon *d)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -101,6 +102,12 @@ void daemon_start(struct daemon *d)
 		_exit(127);
 	}
 	d->pid = pid;
+}
+
+void daemon_start(struct daemon *d)
+{
+	daemon_spawn(d);
+	pid_t pid = d->pid;
 	if (d->ready_by_log) {
 		for (int i = 0; i < 200; i++) {
 			char line[1024];
@@ -524,4 +531,38 @@ const char *daemon_write_file(struct daemon *d, const char *name, const char *te
 	fputs(text, f);
 	fclose(f);
 	return p;
+}
+
+int64_t daemon_city_cell(struct daemon *d, int year, const char *key)
+{
+	struct cell_values cells;
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	daemon_report(d, year, &q, &cells);
+	for (size_t i = 0; i < cells.n; i++)
+		if (strcmp(cells.keys[i], key) == 0)
+			return cells.values[i];
+	return -1;
+}
+
+char *http_get(int port, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char request[256];
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(request, sizeof(request),
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+	assert_true(write(fd, request, strlen(request)) == (ssize_t)strlen(request));
+	size_t n = 0, cap = 1 << 20;
+	char *out = malloc(cap);
+	ssize_t r;
+	while ((r = read(fd, out + n, cap - n - 1)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fd);
+	return out;
 }

@@ -25,6 +25,8 @@ int free_port(void);
 /* Writes the configuration: the city's units, and extra lines for [xxgkd] (may be NULL). */
 void daemon_setup(struct daemon *d, const char *tag, const struct city *c, const char *extra);
 
+/* Forks xxgkd -f -c config, its stderr appended to the log; sets d->pid and returns at once. */
+void daemon_spawn(struct daemon *d);
 /* Starts xxgkd and waits until it answers a status request (fails the test after 10 s). */
 void daemon_start(struct daemon *d);
 
@@ -65,6 +67,10 @@ struct keypair;
 void daemon_make_key(struct daemon *d, const char *name, struct keypair *out);
 /* Pushes the sample city's records (sample_fixture.h); fails the test unless all are applied. */
 void daemon_push_sample(struct daemon *d);
+/* The city's cell key of year as the daemon reports it; -1 when there is no such cell. */
+int64_t daemon_city_cell(struct daemon *d, int year, const char *key);
+/* GET path from 127.0.0.1:port; the whole response (status line, headers, body), malloc'd. */
+char *http_get(int port, const char *path);
 /* Writes text to the file name in d->dir; returns its path (one of four static buffers). */
 const char *daemon_write_file(struct daemon *d, const char *name, const char *text);
 
