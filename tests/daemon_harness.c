@@ -566,3 +566,13 @@ char *http_get(int port, const char *path)
 	close(fd);
 	return out;
 }
+
+int daemon_fixture_teardown(void **state)
+{
+	struct daemon *d = *state;
+	if (d == NULL) /* the setup failed before it started one */
+		return 0;
+	daemon_stop(d);
+	daemon_teardown(d);
+	return 0;
+}

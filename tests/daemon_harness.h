@@ -38,6 +38,8 @@ void daemon_kill(struct daemon *d);
 
 /* Removes the directory (the daemon must be stopped). */
 void daemon_teardown(struct daemon *d);
+/* A cmocka teardown for a setup that left its started daemon in *state: stop, then remove. */
+int daemon_fixture_teardown(void **state);
 
 /* An admin request: fails the test unless a reply of the wanted body comes within 10 s. */
 Xxgk__V1__Reply *daemon_admin_call(struct daemon *d, Xxgk__V1__Request *req, int body_case);

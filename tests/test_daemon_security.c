@@ -46,7 +46,6 @@ static void write_config(int with_county)
 
 static int setup(void **state)
 {
-	(void)state;
 	struct city none = {0};
 	daemon_setup(&d, "security", &none, NULL);
 	snprintf(tcp_ingest, sizeof(tcp_ingest), "tcp://127.0.0.1:%d", free_port());
@@ -63,14 +62,7 @@ static int setup(void **state)
 	write_config(1);
 	d.ready_by_log = 1;
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -272,5 +264,6 @@ int main(void)
 	    cmocka_unit_test(test_local_admin_socket),
 	    cmocka_unit_test(test_no_exposure_without_keys),
 	};
-	return cmocka_run_group_tests_name("daemon_security", tests, setup, teardown);
+	return cmocka_run_group_tests_name("daemon_security", tests, setup,
+					   daemon_fixture_teardown);
 }

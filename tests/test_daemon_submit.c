@@ -31,7 +31,6 @@ static char server_key[600], dept_secret[600], boss_secret[600];
 
 static int setup(void **state)
 {
-	(void)state;
 	struct city none = {0};
 	daemon_setup(&d, "submit", &none, NULL);
 	daemon_use_tcp(&d);
@@ -58,14 +57,7 @@ static int setup(void **state)
 	fclose(f);
 	d.ready_by_log = 1;
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -292,5 +284,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_submit_and_silent_units),
 	};
-	return cmocka_run_group_tests_name("daemon_submit", tests, setup, teardown);
+	return cmocka_run_group_tests_name("daemon_submit", tests, setup, daemon_fixture_teardown);
 }

@@ -21,18 +21,10 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
 	daemon_setup_units_file(&d, "xlsx", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
 	daemon_push_sample(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -136,5 +128,5 @@ int main(void)
 	    cmocka_unit_test(test_xlsx_2021),
 	    cmocka_unit_test(test_xlsx_command_line),
 	};
-	return cmocka_run_group_tests_name("xlsx", tests, setup, teardown);
+	return cmocka_run_group_tests_name("xlsx", tests, setup, daemon_fixture_teardown);
 }

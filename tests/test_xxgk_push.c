@@ -21,17 +21,9 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
 	daemon_setup_units_file(&d, "xxgk-push", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -239,5 +231,5 @@ int main(void)
 	    cmocka_unit_test(test_bad_inputs),	       cmocka_unit_test(test_unreachable_daemon),
 	    cmocka_unit_test(test_daemon_takes_fewer),
 	};
-	return cmocka_run_group_tests_name("xxgk_push", tests, setup, teardown);
+	return cmocka_run_group_tests_name("xxgk_push", tests, setup, daemon_fixture_teardown);
 }
