@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "error.h"
 #include "keyfile.h"
@@ -575,4 +576,44 @@ int daemon_fixture_teardown(void **state)
 	daemon_stop(d);
 	daemon_teardown(d);
 	return 0;
+}
+
+void *dealer_connect(void *zmq, const char *endpoint, int timeout_ms)
+{
+	void *s = zmq_socket(zmq, ZMQ_DEALER);
+	int linger = 0;
+	assert_non_null(s);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (timeout_ms > 0)
+		zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+	assert_int_equal(zmq_connect(s, endpoint), 0);
+	return s;
+}
+
+Xxgk__V1__Reply *raw_request(const char *endpoint, const void *buf, size_t len, int timeout_ms)
+{
+	void *zmq = zmq_ctx_new();
+	void *s = dealer_connect(zmq, endpoint, timeout_ms);
+	zmq_msg_t m;
+	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
+	zmq_msg_init(&m);
+	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
+	Xxgk__V1__Reply *reply = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	zmq_close(s);
+	zmq_ctx_term(zmq);
+	assert_non_null(reply);
+	return reply;
+}
+
+int daemon_log_count(struct daemon *d, const char *text)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(d->log, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }

@@ -73,6 +73,12 @@ void daemon_push_sample(struct daemon *d);
 int64_t daemon_city_cell(struct daemon *d, int year, const char *key);
 /* GET path from 127.0.0.1:port; the whole response (status line, headers, body), malloc'd. */
 char *http_get(int port, const char *path);
+/* A DEALER socket of zmq connected to endpoint: linger 0, a receive timeout when timeout_ms > 0. */
+void *dealer_connect(void *zmq, const char *endpoint, int timeout_ms);
+/* Sends len bytes as one message on a DEALER of its own; the decoded reply, or the test fails. */
+Xxgk__V1__Reply *raw_request(const char *endpoint, const void *buf, size_t len, int timeout_ms);
+/* How many lines of the daemon's log contain text (0 when there is no log). */
+int daemon_log_count(struct daemon *d, const char *text);
 /* Writes text to the file name in d->dir; returns its path (one of four static buffers). */
 const char *daemon_write_file(struct daemon *d, const char *name, const char *text);
 

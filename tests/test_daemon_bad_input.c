@@ -92,11 +92,8 @@ static int teardown(void **state)
 static Xxgk__V1__Reply *raw_call(struct fixture *fx, const char *endpoint, const void **frames,
 				 const size_t *sizes, int n, int timeout_ms)
 {
-	void *s = zmq_socket(fx->zmq, ZMQ_DEALER);
-	int linger = 0;
+	void *s = dealer_connect(fx->zmq, endpoint, 0);
 	Xxgk__V1__Reply *reply = NULL;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
 	for (int i = 0; i < n; i++)
 		assert_true(zmq_send(s, frames[i], sizes[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
 	zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};

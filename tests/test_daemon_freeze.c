@@ -353,16 +353,12 @@ static void send_freeze(void *zmq, const char *endpoint, int year)
 	Xxgk__V1__FreezeRequest f = XXGK__V1__FREEZE_REQUEST__INIT;
 	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
 	uint8_t buf[64];
-	int linger = 0;
 	f.has_year = 1;
 	f.year = (uint32_t)year;
 	req.body_case = XXGK__V1__REQUEST__BODY_FREEZE;
 	req.freeze = &f;
 	size_t len = xxgk__v1__request__pack(&req, buf);
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	assert_non_null(s);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
+	void *s = dealer_connect(zmq, endpoint, 0);
 	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
 	/* until it is surely sent: the answer, or the daemon's death, ends the wait */
 	zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};

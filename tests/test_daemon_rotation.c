@@ -33,18 +33,6 @@ static struct {
 	const struct keypair *clerk_admin; /* the key of [client clerk], an admin */
 } conf;
 
-static int count_log_lines(const char *text)
-{
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen(d.log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static void write_config(void)
 {
 	char path[600], tmp[700];
@@ -79,12 +67,12 @@ static void write_config(void)
 /* Rewrites the configuration, SIGHUPs the daemon and waits until it has reloaded. */
 static void reconfigure(void)
 {
-	int before = count_log_lines("reloaded:");
+	int before = daemon_log_count(&d, "reloaded:");
 	write_config();
 	assert_int_equal(kill(d.pid, SIGHUP), 0);
-	for (int i = 0; i < 200 && count_log_lines("reloaded:") == before; i++)
+	for (int i = 0; i < 200 && daemon_log_count(&d, "reloaded:") == before; i++)
 		usleep(50 * 1000);
-	assert_int_equal(count_log_lines("reloaded:"), before + 1);
+	assert_int_equal(daemon_log_count(&d, "reloaded:"), before + 1);
 }
 
 static int setup(void **state)

@@ -42,22 +42,7 @@ static int teardown(void **state)
 /* Sends len bytes as one request on the ingest socket and returns the decoded reply. */
 static Xxgk__V1__Reply *raw_call(const char *endpoint, const uint8_t *buf, size_t len)
 {
-	void *zmq = zmq_ctx_new();
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	int linger = 0, timeout = 10000;
-	zmq_msg_t m;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
-	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
-	zmq_msg_init(&m);
-	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
-	Xxgk__V1__Reply *reply = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-	zmq_msg_close(&m);
-	zmq_close(s);
-	zmq_ctx_term(zmq);
-	assert_non_null(reply);
-	return reply;
+	return raw_request(endpoint, buf, len, 10000);
 }
 
 static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)

@@ -24,19 +24,6 @@
 
 #define AFTER 20000
 
-/* Lines of the daemon's (debug) log that contain text. */
-static int log_count(struct daemon *d, const char *text)
-{
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen(d->log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* The city's applications received in 2020, as the daemon reports them (-1: no such cell). */
 static int64_t city_received_2020(struct daemon *d)
 {
@@ -120,11 +107,11 @@ static int pushes_after_restart(const char *tag, const char *extra, size_t first
 	submit(o, "waiting", waiting);
 	restart_mid_flush(&d, o, stall_only);
 
-	int before = log_count(&d, "committed ");
+	int before = daemon_log_count(&d, "committed ");
 	submit(o, "after", AFTER);
 	assert_int_equal(xxgk_flush(o, 60000, NULL, NULL), 0);
-	int pushes = log_count(&d, "committed ") - before;
-	int of_100 = log_count(&d, "committed 100 records from 1 pushes");
+	int pushes = daemon_log_count(&d, "committed ") - before;
+	int of_100 = daemon_log_count(&d, "committed 100 records from 1 pushes");
 	xxgk_outbox_close(o);
 	printf("# %s: %zu waited through a %s; %d pushes for %d records after "
 	       "(%d commits of 100 in all)\n",
