@@ -213,18 +213,11 @@ static void test_forbidden_message_is_utf8(void **state)
 	struct daemon sd;
 	struct city none = {0};
 	struct keypair server, dept;
-	char path[600], err[600];
 	(void)state;
 	daemon_setup(&sd, "strings-keys", &none, NULL);
 	daemon_use_tcp(&sd);
-	const char *names[2] = {"server", "dept"};
-	struct keypair *pairs[2] = {&server, &dept};
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", sd.dir, names[i]);
-		assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-		strcat(path, ".secret");
-		assert_int_equal(keyfile_read(path, 1, pairs[i], err, sizeof(err)), 0);
-	}
+	daemon_make_key(&sd, "server", &server);
+	daemon_make_key(&sd, "dept", &dept);
 	FILE *f = fopen(sd.config, "w");
 	assert_non_null(f);
 	fprintf(f,
