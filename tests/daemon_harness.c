@@ -473,13 +473,18 @@ int run_program(const char *const *argv, char **out, char **err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-uint64_t daemon_stored_records(struct daemon *d)
+Xxgk__V1__Reply *daemon_status(struct daemon *d)
 {
 	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
 	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
 	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
 	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
+	return daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
+}
+
+uint64_t daemon_stored_records(struct daemon *d)
+{
+	Xxgk__V1__Reply *reply = daemon_status(d);
 	uint64_t n = reply->status->records;
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return n;

@@ -60,7 +60,9 @@ void daemon_print_log(struct daemon *d);
 /* Whether a line of the daemon's log contains text. */
 int daemon_log_says(struct daemon *d, const char *text);
 
-/* How many records the daemon holds, by an unauthenticated status request on its admin socket. */
+/* The reply to an unauthenticated status request on the admin socket (the caller frees it). */
+Xxgk__V1__Reply *daemon_status(struct daemon *d);
+/* How many records the daemon holds, by daemon_status. */
 uint64_t daemon_stored_records(struct daemon *d);
 /* Moves the three endpoints to TCP on 127.0.0.1 (CURVE works only there, not on ipc://). */
 void daemon_use_tcp(struct daemon *d);
