@@ -52,16 +52,10 @@ static void add_string(void *ctx, const char *s)
 	struct strings *l = ctx;
 	if (l->n == l->max)
 		return;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		char **v = arena_alloc(l->arena, cap * sizeof(*v));
-		if (v == NULL)
-			return;
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
-		l->cap = cap;
-	}
+	char **v = arena_grow(l->arena, l->v, l->n, &l->cap, sizeof(*v), 64);
+	if (v == NULL)
+		return;
+	l->v = v;
 	char *copy = arena_alloc(l->arena, strlen(s) + 1);
 	if (copy) {
 		memcpy(copy, s, strlen(s) + 1);
@@ -473,16 +467,10 @@ static char *arena_strdup(struct arena *arena, const char *s)
 static int add_event(void *ctx, const Xxgk__V1__FreezeEvent *e)
 {
 	struct event_list *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 32;
-		Xxgk__V1__FreezeEvent **v = arena_alloc(&l->a->arena, cap * sizeof(*v));
-		if (v == NULL)
-			return XXGK_ENOMEM;
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
-		l->cap = cap;
-	}
+	Xxgk__V1__FreezeEvent **v = arena_grow(&l->a->arena, l->v, l->n, &l->cap, sizeof(*v), 32);
+	if (v == NULL)
+		return XXGK_ENOMEM;
+	l->v = v;
 	Xxgk__V1__FreezeEvent *c = arena_alloc(&l->a->arena, sizeof(*c));
 	if (c == NULL)
 		return XXGK_ENOMEM;
@@ -529,16 +517,10 @@ static int add_restatement(void *ctx, const struct report_scope *scope, const ch
 {
 	struct restatement_list *l = ctx;
 	char name[128];
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		Xxgk__V1__Restatement **v = arena_alloc(&l->a->arena, cap * sizeof(*v));
-		if (v == NULL)
-			return XXGK_ENOMEM;
-		if (l->n)
-			memcpy(v, l->v, l->n * sizeof(*v));
-		l->v = v;
-		l->cap = cap;
-	}
+	Xxgk__V1__Restatement **v = arena_grow(&l->a->arena, l->v, l->n, &l->cap, sizeof(*v), 64);
+	if (v == NULL)
+		return XXGK_ENOMEM;
+	l->v = v;
 	Xxgk__V1__Restatement *r = arena_alloc(&l->a->arena, sizeof(*r));
 	if (r == NULL)
 		return XXGK_ENOMEM;

@@ -2,6 +2,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define CHUNK_SIZE ((size_t)256 << 10)
 
@@ -67,6 +68,20 @@ void arena_reset(struct arena *a)
 	}
 	a->chunks = keep;
 	a->used = 0;
+}
+
+void *arena_grow(struct arena *a, void *array, size_t n, size_t *cap, size_t size, size_t first)
+{
+	if (n < *cap)
+		return array;
+	size_t grown = *cap ? *cap * 2 : first;
+	void *v = arena_alloc(a, grown * size);
+	if (v == NULL)
+		return NULL;
+	if (n)
+		memcpy(v, array, n * size);
+	*cap = grown;
+	return v;
 }
 
 void arena_free(struct arena *a)

@@ -20,6 +20,12 @@ struct arena {
 void arena_init(struct arena *a, size_t cap);
 /* NULL when out of memory or past the cap */
 void *arena_alloc(struct arena *a, size_t size);
+/*
+ * Room for one more element in a growing array of n elements of size (holding *cap): the
+ * array itself when it has room, else a copy of it in first or twice *cap elements, *cap
+ * updated. The old copy stays in the arena until the reset. NULL when out of memory.
+ */
+void *arena_grow(struct arena *a, void *array, size_t n, size_t *cap, size_t size, size_t first);
 /* Keeps the first chunk for reuse, frees the rest. */
 void arena_reset(struct arena *a);
 void arena_free(struct arena *a);

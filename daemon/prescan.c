@@ -39,21 +39,29 @@ static int read_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	return -1;
 }
 
+/* One field as read: a varint's value, or a length-delimited one's bytes (else 0 and NULL). */
+struct field {
+	uint64_t number, varint;
+	int type;
+	const uint8_t *value;
+	size_t len;
+};
+
 /*
  * Reads one field: its number and wire type, and for a length-delimited one its bytes. Returns
  * -1 for bytes protobuf-c would refuse: truncation, or wire types it does not take (groups).
  */
-static int read_field(const uint8_t **p, const uint8_t *end, uint64_t *number, int *type,
-		      const uint8_t **value, size_t *len, uint64_t *varint)
+static int read_field(const uint8_t **p, const uint8_t *end, struct field *f)
 {
 	uint64_t tag, n;
+	*f = (struct field){0};
 	if (read_varint(p, end, &tag))
 		return -1;
-	*number = tag >> 3;
-	*type = (int)(tag & 7);
-	switch (*type) {
+	f->number = tag >> 3;
+	f->type = (int)(tag & 7);
+	switch (f->type) {
 	case PROTOBUF_C_WIRE_TYPE_VARINT:
-		return read_varint(p, end, varint);
+		return read_varint(p, end, &f->varint);
 	case PROTOBUF_C_WIRE_TYPE_64BIT:
 		n = 8;
 		break;
@@ -69,8 +77,8 @@ static int read_field(const uint8_t **p, const uint8_t *end, uint64_t *number, i
 	}
 	if (n > (uint64_t)(end - *p))
 		return -1;
-	*value = *p;
-	*len = (size_t)n;
+	f->value = *p;
+	f->len = (size_t)n;
 	*p += n;
 	return 0;
 }
@@ -110,24 +118,22 @@ static int walk_strings(struct walk *w, const ProtobufCMessageDescriptor *desc, 
 {
 	const uint8_t *p = data, *end = data + len;
 	while (p < end) {
-		uint64_t number, varint;
-		int type;
-		const uint8_t *value = NULL;
-		size_t n = 0;
-		if (read_field(&p, end, &number, &type, &value, &n, &varint))
+		struct field fl;
+		if (read_field(&p, end, &fl))
 			return -1;
-		if (type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || number > UINT32_MAX)
+		if (fl.type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED || fl.number > UINT32_MAX)
 			continue;
 		const ProtobufCFieldDescriptor *f =
-		    protobuf_c_message_descriptor_get_field(desc, (unsigned)number);
+		    protobuf_c_message_descriptor_get_field(desc, (unsigned)fl.number);
 		if (f == NULL)
 			continue;
 		struct path here = {f->name, up};
-		if (f->type == PROTOBUF_C_TYPE_STRING && w->nul == NULL && memchr(value, 0, n)) {
+		if (f->type == PROTOBUF_C_TYPE_STRING && w->nul == NULL &&
+		    memchr(fl.value, 0, fl.len)) {
 			w->nul = path_string(w->a, &here);
 			w->out_of_memory |= w->nul == NULL;
 		} else if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth < NESTING_MAX &&
-			   walk_strings(w, f->descriptor, value, n, &here, depth + 1)) {
+			   walk_strings(w, f->descriptor, fl.value, fl.len, &here, depth + 1)) {
 			return -1;
 		}
 	}
@@ -150,13 +156,10 @@ static int walk_push(struct walk *w, const uint8_t *data, size_t len, size_t rec
 	const unsigned records = field_number(batch, "records");
 	const uint8_t *p = data, *end = data + len;
 	while (p < end) {
-		uint64_t number, varint;
-		int type;
-		const uint8_t *value = NULL;
-		size_t n = 0;
-		if (read_field(&p, end, &number, &type, &value, &n, &varint))
+		struct field fl;
+		if (read_field(&p, end, &fl))
 			return XXGK_EINVAL;
-		if (number != records || type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
+		if (fl.number != records || fl.type != PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED)
 			continue;
 		if (++out->records > records_max)
 			return XXGK_E2BIG;
@@ -164,8 +167,8 @@ static int walk_push(struct walk *w, const uint8_t *data, size_t len, size_t rec
 		w->nul = NULL;
 		/* no zero byte at all, no NUL in a string: most records are walked no further
 		 * (their structure is then decoding's to check) */
-		if (memchr(value, 0, n) &&
-		    walk_strings(w, &xxgk__v1__record__descriptor, value, n, NULL, 0))
+		if (memchr(fl.value, 0, fl.len) &&
+		    walk_strings(w, &xxgk__v1__record__descriptor, fl.value, fl.len, NULL, 0))
 			return XXGK_EINVAL;
 		if (w->nul) {
 			struct nul_note *note = arena_alloc(w->a, sizeof(*note));
@@ -190,29 +193,30 @@ int prescan_request(const uint8_t *data, size_t len, size_t records_max, struct 
 	int rc = 0;
 	memset(out, 0, sizeof(*out));
 	while (p < end) {
-		uint64_t number, varint = 0;
-		int type;
-		const uint8_t *value = NULL;
-		size_t n = 0;
-		if (read_field(&p, end, &number, &type, &value, &n, &varint))
+		struct field fl;
+		if (read_field(&p, end, &fl))
 			return XXGK_EINVAL;
-		if (number == request_id && type == PROTOBUF_C_WIRE_TYPE_VARINT)
-			out->request_id = varint;
+		if (fl.number == request_id && fl.type == PROTOBUF_C_WIRE_TYPE_VARINT)
+			out->request_id = fl.varint;
 		/* a push sent in pieces is merged by decoding: its records add up; past the
 		 * limit, the rest is only looked through for the request_id of the refusal */
-		if (number == push && type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED && rc == 0 &&
-		    (rc = walk_push(&w, value, n, records_max, out, &notes)) != XXGK_E2BIG && rc)
+		if (fl.number == push && fl.type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED &&
+		    rc == 0 &&
+		    (rc = walk_push(&w, fl.value, fl.len, records_max, out, &notes)) !=
+			XXGK_E2BIG &&
+		    rc)
 			return rc;
 		/* a query's strings (a report's unit, a backup's directory) would be cut at a NUL
 		 * too: the first such field is named */
-		if (number != push && type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED &&
-		    out->query_nul == NULL && number <= UINT32_MAX && memchr(value, 0, n)) {
+		if (fl.number != push && fl.type == PROTOBUF_C_WIRE_TYPE_LENGTH_PREFIXED &&
+		    out->query_nul == NULL && fl.number <= UINT32_MAX &&
+		    memchr(fl.value, 0, fl.len)) {
 			const ProtobufCFieldDescriptor *f =
-			    protobuf_c_message_descriptor_get_field(request, (unsigned)number);
+			    protobuf_c_message_descriptor_get_field(request, (unsigned)fl.number);
 			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
 				struct path here = {f->name, NULL};
 				w.nul = NULL;
-				if (walk_strings(&w, f->descriptor, value, n, &here, 1))
+				if (walk_strings(&w, f->descriptor, fl.value, fl.len, &here, 1))
 					return XXGK_EINVAL;
 				out->query_nul = w.nul;
 			}

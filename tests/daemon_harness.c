@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <signal.h>
@@ -17,8 +18,11 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "error.h"
+#include "keyfile.h"
+#include "sample_fixture.h"
 
 int free_port(void)
 {
@@ -79,7 +83,7 @@ int daemon_log_says(struct daemon *d, const char *text)
 	return found;
 }
 
-void daemon_start(struct daemon *d)
+void daemon_spawn(struct daemon *d)
 {
 	pid_t pid = fork();
 	assert_true(pid >= 0);
@@ -99,6 +103,12 @@ void daemon_start(struct daemon *d)
 		_exit(127);
 	}
 	d->pid = pid;
+}
+
+void daemon_start(struct daemon *d)
+{
+	daemon_spawn(d);
+	pid_t pid = d->pid;
 	if (d->ready_by_log) {
 		for (int i = 0; i < 200; i++) {
 			char line[1024];
@@ -461,4 +471,154 @@ int run_program(const char *const *argv, char **out, char **err)
 	*out = slurp(o);
 	*err = slurp(e);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Xxgk__V1__Reply *daemon_status(struct daemon *d)
+{
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	return daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
+}
+
+uint64_t daemon_stored_records(struct daemon *d)
+{
+	Xxgk__V1__Reply *reply = daemon_status(d);
+	uint64_t n = reply->status->records;
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return n;
+}
+
+void daemon_use_tcp(struct daemon *d)
+{
+	snprintf(d->ingest, sizeof(d->ingest), "tcp://127.0.0.1:%d", free_port());
+	snprintf(d->admin, sizeof(d->admin), "tcp://127.0.0.1:%d", free_port());
+	snprintf(d->publish, sizeof(d->publish), "tcp://127.0.0.1:%d", free_port());
+}
+
+void daemon_make_key(struct daemon *d, const char *name, struct keypair *out)
+{
+	char path[600], err[600];
+	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
+	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
+	strcat(path, ".secret");
+	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
+}
+
+void daemon_push_sample(struct daemon *d)
+{
+	struct trec *recs;
+	struct xxgk_client *c;
+	size_t n = sample_records(&recs);
+	assert_int_equal(xxgk_connect(&c, d->ingest), 0);
+	for (size_t i = 0; i < n; i += 500) {
+		Xxgk__V1__Record *batch[500];
+		int statuses[500];
+		size_t k = n - i < 500 ? n - i : 500;
+		for (size_t j = 0; j < k; j++)
+			batch[j] = &recs[i + j].r;
+		assert_int_equal(xxgk_push(c, batch, k, statuses, NULL, NULL, 10000), 0);
+		for (size_t j = 0; j < k; j++)
+			assert_int_equal(statuses[j], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	}
+	xxgk_close(c);
+	free(recs);
+}
+
+const char *daemon_write_file(struct daemon *d, const char *name, const char *text)
+{
+	static char path[4][600];
+	static int which;
+	char *p = path[which++ % 4];
+	snprintf(p, 600, "%s/%s", d->dir, name);
+	FILE *f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	return p;
+}
+
+int64_t daemon_city_cell(struct daemon *d, int year, const char *key)
+{
+	struct cell_values cells;
+	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
+	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
+	q.city = 1;
+	daemon_report(d, year, &q, &cells);
+	for (size_t i = 0; i < cells.n; i++)
+		if (strcmp(cells.keys[i], key) == 0)
+			return cells.values[i];
+	return -1;
+}
+
+char *http_get(int port, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	char request[256];
+	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	snprintf(request, sizeof(request),
+		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+	assert_true(write(fd, request, strlen(request)) == (ssize_t)strlen(request));
+	size_t n = 0, cap = 1 << 20;
+	char *out = malloc(cap);
+	ssize_t r;
+	while ((r = read(fd, out + n, cap - n - 1)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fd);
+	return out;
+}
+
+int daemon_fixture_teardown(void **state)
+{
+	struct daemon *d = *state;
+	if (d == NULL) /* the setup failed before it started one */
+		return 0;
+	daemon_stop(d);
+	daemon_teardown(d);
+	return 0;
+}
+
+void *dealer_connect(void *zmq, const char *endpoint, int timeout_ms)
+{
+	void *s = zmq_socket(zmq, ZMQ_DEALER);
+	int linger = 0;
+	assert_non_null(s);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	if (timeout_ms > 0)
+		zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+	assert_int_equal(zmq_connect(s, endpoint), 0);
+	return s;
+}
+
+Xxgk__V1__Reply *raw_request(const char *endpoint, const void *buf, size_t len, int timeout_ms)
+{
+	void *zmq = zmq_ctx_new();
+	void *s = dealer_connect(zmq, endpoint, timeout_ms);
+	zmq_msg_t m;
+	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
+	zmq_msg_init(&m);
+	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
+	Xxgk__V1__Reply *reply = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	zmq_close(s);
+	zmq_ctx_term(zmq);
+	assert_non_null(reply);
+	return reply;
+}
+
+int daemon_log_count(struct daemon *d, const char *text)
+{
+	char line[1024];
+	int n = 0;
+	FILE *f = fopen(d->log, "r");
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, text) != NULL;
+	if (f)
+		fclose(f);
+	return n;
 }

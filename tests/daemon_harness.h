@@ -25,6 +25,8 @@ int free_port(void);
 /* Writes the configuration: the city's units, and extra lines for [xxgkd] (may be NULL). */
 void daemon_setup(struct daemon *d, const char *tag, const struct city *c, const char *extra);
 
+/* Forks xxgkd -f -c config, its stderr appended to the log; sets d->pid and returns at once. */
+void daemon_spawn(struct daemon *d);
 /* Starts xxgkd and waits until it answers a status request (fails the test after 10 s). */
 void daemon_start(struct daemon *d);
 
@@ -36,6 +38,8 @@ void daemon_kill(struct daemon *d);
 
 /* Removes the directory (the daemon must be stopped). */
 void daemon_teardown(struct daemon *d);
+/* A cmocka teardown for a setup that left its started daemon in *state: stop, then remove. */
+int daemon_fixture_teardown(void **state);
 
 /* An admin request: fails the test unless a reply of the wanted body comes within 10 s. */
 Xxgk__V1__Reply *daemon_admin_call(struct daemon *d, Xxgk__V1__Request *req, int body_case);
@@ -55,6 +59,30 @@ void daemon_print_log(struct daemon *d);
 
 /* Whether a line of the daemon's log contains text. */
 int daemon_log_says(struct daemon *d, const char *text);
+
+/* The reply to an unauthenticated status request on the admin socket (the caller frees it). */
+Xxgk__V1__Reply *daemon_status(struct daemon *d);
+/* How many records the daemon holds, by daemon_status. */
+uint64_t daemon_stored_records(struct daemon *d);
+/* Moves the three endpoints to TCP on 127.0.0.1 (CURVE works only there, not on ipc://). */
+void daemon_use_tcp(struct daemon *d);
+struct keypair;
+/* Generates the key pair d->dir/name.key and name.secret and reads it into out. */
+void daemon_make_key(struct daemon *d, const char *name, struct keypair *out);
+/* Pushes the sample city's records (sample_fixture.h); fails the test unless all are applied. */
+void daemon_push_sample(struct daemon *d);
+/* The city's cell key of year as the daemon reports it; -1 when there is no such cell. */
+int64_t daemon_city_cell(struct daemon *d, int year, const char *key);
+/* GET path from 127.0.0.1:port; the whole response (status line, headers, body), malloc'd. */
+char *http_get(int port, const char *path);
+/* A DEALER socket of zmq connected to endpoint: linger 0, a receive timeout when timeout_ms > 0. */
+void *dealer_connect(void *zmq, const char *endpoint, int timeout_ms);
+/* Sends len bytes as one message on a DEALER of its own; the decoded reply, or the test fails. */
+Xxgk__V1__Reply *raw_request(const char *endpoint, const void *buf, size_t len, int timeout_ms);
+/* How many lines of the daemon's log contain text (0 when there is no log). */
+int daemon_log_count(struct daemon *d, const char *text);
+/* Writes text to the file name in d->dir; returns its path (one of four static buffers). */
+const char *daemon_write_file(struct daemon *d, const char *name, const char *text);
 
 #endif
 

@@ -25,18 +25,6 @@ struct fixture {
 	uint64_t records_before;
 };
 
-static uint64_t stored_records(struct daemon *d)
-{
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
-	uint64_t n = reply->status->records;
-	xxgk__v1__reply__free_unpacked(reply, NULL);
-	return n;
-}
-
 static void city_2019(struct daemon *d, struct cell_values *out)
 {
 	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
@@ -55,7 +43,7 @@ static void assert_unchanged(struct fixture *fx)
 		if (now.values[i] != fx->before.values[i])
 			fail_msg("%s changed from %lld to %lld", now.keys[i],
 				 (long long)fx->before.values[i], (long long)now.values[i]);
-	assert_int_equal(stored_records(&fx->d), fx->records_before);
+	assert_int_equal(daemon_stored_records(&fx->d), fx->records_before);
 	daemon_check_verify(&fx->d);
 }
 
@@ -80,7 +68,7 @@ static int setup(void **state)
 		assert_int_equal(statuses[i], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
 	xxgk_close(c);
 	city_2019(&fx->d, &fx->before);
-	fx->records_before = stored_records(&fx->d);
+	fx->records_before = daemon_stored_records(&fx->d);
 	assert_int_equal(fx->records_before, 3);
 	*state = fx;
 	return 0;
@@ -104,11 +92,8 @@ static int teardown(void **state)
 static Xxgk__V1__Reply *raw_call(struct fixture *fx, const char *endpoint, const void **frames,
 				 const size_t *sizes, int n, int timeout_ms)
 {
-	void *s = zmq_socket(fx->zmq, ZMQ_DEALER);
-	int linger = 0;
+	void *s = dealer_connect(fx->zmq, endpoint, 0);
 	Xxgk__V1__Reply *reply = NULL;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
 	for (int i = 0; i < n; i++)
 		assert_true(zmq_send(s, frames[i], sizes[i], i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
 	zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};

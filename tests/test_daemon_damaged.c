@@ -101,19 +101,8 @@ static struct outcome start_daemon(struct daemon *d)
 	struct outcome o = {0};
 	int answered = 0;
 	assert_int_equal(truncate(d->log, 0), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0) {
-			dup2(fd, 2);
-			close(fd);
-		}
-		execl(XXGKD_PATH, "xxgkd", "-f", "-c", d->config, (char *)NULL);
-		_exit(127);
-	}
-	d->pid = pid;
+	daemon_spawn(d);
+	pid_t pid = d->pid;
 	struct xxgk_client *c;
 	assert_int_equal(xxgk_connect(&c, d->admin), 0);
 	for (int i = 0; i < 300 && !o.exited && !answered; i++) {

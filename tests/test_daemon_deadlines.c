@@ -286,22 +286,7 @@ static void check_lists(struct daemon *d, const char *when)
 /* GET /metrics, whole response. */
 static char *get_metrics(void)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	const char *request =
-	    "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	assert_true(write(fd, request, strlen(request)) == (ssize_t)strlen(request));
-	size_t n = 0, cap = 1 << 20;
-	char *out = malloc(cap);
-	ssize_t r;
-	while ((r = read(fd, out + n, cap - n - 1)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	close(fd);
-	return out;
+	return http_get(port, "/metrics");
 }
 
 static long long metric(const char *page, const char *unit, const char *period)

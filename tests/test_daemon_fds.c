@@ -37,15 +37,6 @@ static int port;
 static int too_few; /* the hard descriptor limit is too low for the test */
 static int idle[IDLE], n_idle;
 
-static void make_key(const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d.dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 /* Fails the test, with how it ended, if xxgkd is no longer running. */
 static void assert_alive(const char *when)
 {
@@ -147,8 +138,8 @@ static int setup(void **state)
 	port = free_port();
 	snprintf(d.ingest, sizeof(d.ingest), "tcp://127.0.0.1:%d", port);
 	snprintf(d.publish, sizeof(d.publish), "tcp://127.0.0.1:%d", free_port());
-	make_key("server", &server);
-	make_key("dept", &dept);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
 	FILE *f = fopen(d.config, "w");
 	assert_non_null(f);
 	fprintf(f,

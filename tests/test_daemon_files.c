@@ -153,15 +153,6 @@ static void test_admin_abstract_allowed(void **state)
 	city_free(&city);
 }
 
-static void make_key(struct daemon *d, const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 /* A status request on d's admin socket with key k (NULL: none): 0 and the reply, or the
  * error of no answer. */
 static int status_as(struct daemon *d, const struct keypair *server, const struct keypair *k,
@@ -191,9 +182,9 @@ static void test_admin_abstract_with_keys(void **state)
 	Xxgk__V1__Reply *reply;
 	daemon_setup(&d, "admin-abstract-keys", &none, NULL);
 	snprintf(d.admin, sizeof(d.admin), "ipc://@xxgk-test-admin-keys-%d", (int)getpid());
-	make_key(&d, "server", &server);
-	make_key(&d, "dept", &dept);
-	make_key(&d, "boss", &boss);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
+	daemon_make_key(&d, "boss", &boss);
 	FILE *f = fopen(d.config, "w");
 	assert_non_null(f);
 	fprintf(f,

@@ -247,22 +247,8 @@ static void test_costly_push(void **state)
 	city_make(&city, 4);
 	daemon_setup(&d, "costly", &city, "max_message_size = 16777216\n");
 	daemon_start(&d);
-	void *zmq = zmq_ctx_new();
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	int linger = 0, timeout = 30000;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	assert_int_equal(zmq_connect(s, d.ingest), 0);
-	assert_int_equal(zmq_send(s, buf, at, 0), (int)at);
-	zmq_msg_t m;
-	zmq_msg_init(&m);
-	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
-	Xxgk__V1__Reply *r = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-	zmq_msg_close(&m);
-	zmq_close(s);
-	zmq_ctx_term(zmq);
+	Xxgk__V1__Reply *r = raw_request(d.ingest, buf, at, 30000);
 	long hwm = vm_hwm_kb(d.pid);
-	assert_non_null(r);
 	printf("one record with 4 million ids (%zu bytes): %s \"%s\"; xxgkd VmHWM %ld MB\n", at,
 	       r->body_case == XXGK__V1__REPLY__BODY_ERROR ? "error" : "not an error",
 	       r->body_case == XXGK__V1__REPLY__BODY_ERROR ? r->error->message : "", hwm / 1024);
@@ -298,11 +284,8 @@ static void test_garbage_logs_a_handful(void **state)
 	daemon_setup(&d, "garbage", &city, "bad_input_log_interval = 3\n");
 	daemon_start(&d);
 	void *zmq = zmq_ctx_new();
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	int linger = 0, timeout = 20000, replies = 0;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	assert_int_equal(zmq_connect(s, d.ingest), 0);
+	void *s = dealer_connect(zmq, d.ingest, 20000);
+	int replies = 0;
 	double start = now_ms();
 	/* a varint that never ends: not protobuf at all; sent 8 at a time (half of queue_max,
 	 * which xxgkd's replies to one peer may fill: more at once would lose replies), as fast

@@ -353,16 +353,12 @@ static void send_freeze(void *zmq, const char *endpoint, int year)
 	Xxgk__V1__FreezeRequest f = XXGK__V1__FREEZE_REQUEST__INIT;
 	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
 	uint8_t buf[64];
-	int linger = 0;
 	f.has_year = 1;
 	f.year = (uint32_t)year;
 	req.body_case = XXGK__V1__REQUEST__BODY_FREEZE;
 	req.freeze = &f;
 	size_t len = xxgk__v1__request__pack(&req, buf);
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	assert_non_null(s);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
+	void *s = dealer_connect(zmq, endpoint, 0);
 	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
 	/* until it is surely sent: the answer, or the daemon's death, ends the wait */
 	zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
@@ -440,15 +436,6 @@ static void test_freeze_killed(void **state)
 	zmq_ctx_term(zmq);
 }
 
-static void make_key(struct daemon *d, const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 static void test_unit_key_cannot_freeze(void **state)
 {
 	(void)state;
@@ -458,12 +445,10 @@ static void test_unit_key_cannot_freeze(void **state)
 	char server_key[600], dept_secret[600], boss_secret[600];
 	char *out, *err;
 	daemon_setup(&d, "freeze-keys", &none, NULL);
-	snprintf(d.ingest, sizeof(d.ingest), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.admin, sizeof(d.admin), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.publish, sizeof(d.publish), "tcp://127.0.0.1:%d", free_port());
-	make_key(&d, "server", &server);
-	make_key(&d, "dept", &dept);
-	make_key(&d, "boss", &boss);
+	daemon_use_tcp(&d);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
+	daemon_make_key(&d, "boss", &boss);
 	FILE *f = fopen(d.config, "w");
 	assert_non_null(f);
 	fprintf(f,

@@ -59,11 +59,7 @@ static double now(void)
 
 static uint64_t commits(struct daemon *d)
 {
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
+	Xxgk__V1__Reply *reply = daemon_status(d);
 	uint64_t n = reply->status->commits;
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return n;

@@ -20,28 +20,6 @@
 
 static int port;
 
-/* GET path; returns the whole response (status line, headers, body), malloc'd. */
-static char *get(const char *path)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET,
-				.sin_port = htons((uint16_t)port),
-				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	char request[256];
-	assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
-	snprintf(request, sizeof(request),
-		 "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
-	assert_true(write(fd, request, strlen(request)) == (ssize_t)strlen(request));
-	size_t n = 0, cap = 1 << 16;
-	char *out = malloc(cap);
-	ssize_t r;
-	while ((r = read(fd, out + n, cap - n - 1)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	close(fd);
-	return out;
-}
-
 static long long metric(const char *page, const char *name)
 {
 	char want[256];
@@ -80,12 +58,12 @@ static void test_metrics_move(void **state)
 	daemon_setup(&d, "metrics", &city, extra);
 	daemon_start(&d);
 
-	char *page = get("/healthz");
+	char *page = http_get(port, "/healthz");
 	assert_non_null(strstr(page, " 200 "));
 	assert_non_null(strstr(page, "\r\n\r\nok\n"));
 	free(page);
 
-	page = get("/metrics");
+	page = http_get(port, "/metrics");
 	assert_non_null(strstr(page, " 200 "));
 	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 0);
 	assert_int_equal(metric(page, "xxgk_stored_records"), 0);
@@ -95,7 +73,7 @@ static void test_metrics_move(void **state)
 	free(page);
 
 	push3(&d, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
-	page = get("/metrics");
+	page = http_get(port, "/metrics");
 	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 3);
 	assert_int_equal(metric(page, "xxgk_applied_records_total{kind=\"document\"}"), 1);
 	assert_int_equal(metric(page, "xxgk_stored_records"), 3);
@@ -109,12 +87,12 @@ static void test_metrics_move(void **state)
 	free(page);
 
 	push3(&d, XXGK__V1__RECORD_STATUS__CODE__DUPLICATE);
-	page = get("/metrics");
+	page = http_get(port, "/metrics");
 	assert_int_equal(metric(page, "xxgk_records_total{status=\"duplicate\"}"), 3);
 	assert_int_equal(metric(page, "xxgk_records_total{status=\"applied\"}"), 3);
 	free(page);
 
-	page = get("/nope");
+	page = http_get(port, "/nope");
 	assert_non_null(strstr(page, " 404 "));
 	free(page);
 	daemon_stop(&d);

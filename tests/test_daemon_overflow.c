@@ -103,18 +103,6 @@ static int64_t cell(const struct cell_values *v, const char *key)
 	return 0;
 }
 
-static uint64_t stored_records(struct daemon *d)
-{
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
-	uint64_t n = reply->status->records;
-	xxgk__v1__reply__free_unpacked(reply, NULL);
-	return n;
-}
-
 static void assert_same_cells(const struct cell_values *a, const struct cell_values *b)
 {
 	assert_int_equal(a->n, b->n);
@@ -140,7 +128,7 @@ static void test_limit(void **state)
 		assert_int_equal(o.status[i], APPLIED);
 	city_2019(&fx->d, &before);
 	assert_int_equal(cell(&before, "proactive.procurement.amount"), 900);
-	uint64_t records = stored_records(&fx->d);
+	uint64_t records = daemon_stored_records(&fx->d);
 
 	/* the tally that would pass the limit: rejected, naming the counter; nothing changes */
 	trec_tally(&t[0], "u001", "x", 1, PROCUREMENT, "2019-06-02", 300);
@@ -153,7 +141,7 @@ static void test_limit(void **state)
 			    "flows.procurement_amount past 1000, the limit of a counter");
 	city_2019(&fx->d, &after);
 	assert_same_cells(&before, &after);
-	assert_int_equal(stored_records(&fx->d), records);
+	assert_int_equal(daemon_stored_records(&fx->d), records);
 	daemon_check_verify(&fx->d);
 
 	/* in one push with others: they apply, up to the limit exactly */
@@ -167,7 +155,7 @@ static void test_limit(void **state)
 	city_2019(&fx->d, &after);
 	assert_int_equal(cell(&after, "proactive.procurement.amount"), 1000);
 	assert_int_equal(cell(&after, "applications.new_received.total"), 1);
-	assert_int_equal(stored_records(&fx->d), records + 2);
+	assert_int_equal(daemon_stored_records(&fx->d), records + 2);
 	daemon_check_verify(&fx->d);
 
 	/* a tombstone and a lower revision bring it down; then x fits */
@@ -252,7 +240,7 @@ static void test_real_limit(void **state)
 	assert_int_equal(o.reason[N - 1], OVERFLOW);
 	city_2019(&fx->d, &after);
 	assert_int_equal(cell(&after, "proactive.procurement.amount"), 140000000000000LL);
-	assert_int_equal(stored_records(&fx->d), N - 1);
+	assert_int_equal(daemon_stored_records(&fx->d), N - 1);
 	daemon_check_verify(&fx->d);
 }
 

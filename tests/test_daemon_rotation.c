@@ -33,27 +33,6 @@ static struct {
 	const struct keypair *clerk_admin; /* the key of [client clerk], an admin */
 } conf;
 
-static void make_key(const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d.dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
-static int count_log_lines(const char *text)
-{
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen(d.log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 static void write_config(void)
 {
 	char path[600], tmp[700];
@@ -88,12 +67,12 @@ static void write_config(void)
 /* Rewrites the configuration, SIGHUPs the daemon and waits until it has reloaded. */
 static void reconfigure(void)
 {
-	int before = count_log_lines("reloaded:");
+	int before = daemon_log_count(&d, "reloaded:");
 	write_config();
 	assert_int_equal(kill(d.pid, SIGHUP), 0);
-	for (int i = 0; i < 200 && count_log_lines("reloaded:") == before; i++)
+	for (int i = 0; i < 200 && daemon_log_count(&d, "reloaded:") == before; i++)
 		usleep(50 * 1000);
-	assert_int_equal(count_log_lines("reloaded:"), before + 1);
+	assert_int_equal(daemon_log_count(&d, "reloaded:"), before + 1);
 }
 
 static int setup(void **state)
@@ -101,16 +80,14 @@ static int setup(void **state)
 	(void)state;
 	struct city none = {0};
 	daemon_setup(&d, "rotation", &none, NULL);
-	snprintf(d.ingest, sizeof(d.ingest), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.admin, sizeof(d.admin), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.publish, sizeof(d.publish), "tcp://127.0.0.1:%d", free_port());
-	make_key("server", &server);
-	make_key("a", &key_a);
-	make_key("b", &key_b);
-	make_key("county", &county);
-	make_key("boss", &boss);
-	make_key("clerk", &clerk);
-	make_key("rotated", &rotated);
+	daemon_use_tcp(&d);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "a", &key_a);
+	daemon_make_key(&d, "b", &key_b);
+	daemon_make_key(&d, "county", &county);
+	daemon_make_key(&d, "boss", &boss);
+	daemon_make_key(&d, "clerk", &clerk);
+	daemon_make_key(&d, "rotated", &rotated);
 	conf.dept = &key_a;
 	conf.county = &county;
 	conf.county_units = "u002 u003";

@@ -25,15 +25,6 @@ static struct daemon d;
 static struct keypair server, dept, county, boss, rogue;
 static char tcp_ingest[64], tcp_admin[64], tcp_publish[64];
 
-static void make_key(const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d.dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 static void write_config(int with_county)
 {
 	FILE *f = fopen(d.config, "w");
@@ -55,7 +46,6 @@ static void write_config(int with_county)
 
 static int setup(void **state)
 {
-	(void)state;
 	struct city none = {0};
 	daemon_setup(&d, "security", &none, NULL);
 	snprintf(tcp_ingest, sizeof(tcp_ingest), "tcp://127.0.0.1:%d", free_port());
@@ -64,22 +54,15 @@ static int setup(void **state)
 	snprintf(d.ingest, sizeof(d.ingest), "%s", tcp_ingest);
 	snprintf(d.admin, sizeof(d.admin), "%s", tcp_admin);
 	snprintf(d.publish, sizeof(d.publish), "%s", tcp_publish);
-	make_key("server", &server);
-	make_key("dept", &dept);
-	make_key("county", &county);
-	make_key("boss", &boss);
-	make_key("rogue", &rogue);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
+	daemon_make_key(&d, "county", &county);
+	daemon_make_key(&d, "boss", &boss);
+	daemon_make_key(&d, "rogue", &rogue);
 	write_config(1);
 	d.ready_by_log = 1;
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -281,5 +264,6 @@ int main(void)
 	    cmocka_unit_test(test_local_admin_socket),
 	    cmocka_unit_test(test_no_exposure_without_keys),
 	};
-	return cmocka_run_group_tests_name("daemon_security", tests, setup, teardown);
+	return cmocka_run_group_tests_name("daemon_security", tests, setup,
+					   daemon_fixture_teardown);
 }

@@ -39,37 +39,10 @@ static int teardown(void **state)
 	return 0;
 }
 
-static uint64_t stored_records(void)
-{
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(&d, &req, XXGK__V1__REPLY__BODY_STATUS);
-	uint64_t n = reply->status->records;
-	xxgk__v1__reply__free_unpacked(reply, NULL);
-	return n;
-}
-
 /* Sends len bytes as one request on the ingest socket and returns the decoded reply. */
 static Xxgk__V1__Reply *raw_call(const char *endpoint, const uint8_t *buf, size_t len)
 {
-	void *zmq = zmq_ctx_new();
-	void *s = zmq_socket(zmq, ZMQ_DEALER);
-	int linger = 0, timeout = 10000;
-	zmq_msg_t m;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	assert_int_equal(zmq_connect(s, endpoint), 0);
-	assert_int_equal(zmq_send(s, buf, len, 0), (int)len);
-	zmq_msg_init(&m);
-	assert_true(zmq_msg_recv(&m, s, 0) >= 0);
-	Xxgk__V1__Reply *reply = xxgk__v1__reply__unpack(NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-	zmq_msg_close(&m);
-	zmq_close(s);
-	zmq_ctx_term(zmq);
-	assert_non_null(reply);
-	return reply;
+	return raw_request(endpoint, buf, len, 10000);
 }
 
 static Xxgk__V1__Reply *raw_push(const uint8_t *buf, size_t len)
@@ -92,7 +65,7 @@ static void test_nul_inside_strings(void **state)
 	struct trec t[6];
 	Xxgk__V1__Record *records[6];
 	(void)state;
-	uint64_t before = stored_records();
+	uint64_t before = daemon_stored_records(&d);
 	/* '#' marks where the NUL goes once packed: protobuf-c packs C strings up to their end */
 	trec_tally(&t[0], "u001", "A#B", 1, 3, "2022-06-30", 1);
 	trec_tally(&t[1], "u001#u002", "n-1", 1, 3, "2022-06-30", 1);
@@ -136,7 +109,7 @@ static void test_nul_inside_strings(void **state)
 	       st[0]->message, st[1]->message, st[2]->message, st[3]->message);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	/* only the clean record was stored: nothing as "A", nothing for u001 or u002 */
-	assert_int_equal(stored_records(), before + 1);
+	assert_int_equal(daemon_stored_records(&d), before + 1);
 	struct trec a;
 	Xxgk__V1__Record *r = &a.r;
 	int status;
@@ -179,7 +152,7 @@ static void test_invisible_controls(void **state)
 	const char *messages[6];
 	struct xxgk_client *c;
 	(void)state;
-	uint64_t before = stored_records();
+	uint64_t before = daemon_stored_records(&d);
 	for (int i = 0; i < 6; i++) {
 		trec_tally(&t[i], bad[i].unit, bad[i].id, 1, 3, "2022-06-30", 1);
 		records[i] = &t[i].r;
@@ -195,7 +168,7 @@ static void test_invisible_controls(void **state)
 	}
 	printf("C1 and bidi controls: \"%s\", \"%s\"\n", messages[0], messages[2]);
 	xxgk_close(c);
-	assert_int_equal(stored_records(), before);
+	assert_int_equal(daemon_stored_records(&d), before);
 }
 
 static void test_report_error_is_utf8(void **state)
@@ -240,20 +213,11 @@ static void test_forbidden_message_is_utf8(void **state)
 	struct daemon sd;
 	struct city none = {0};
 	struct keypair server, dept;
-	char path[600], err[600];
 	(void)state;
 	daemon_setup(&sd, "strings-keys", &none, NULL);
-	snprintf(sd.ingest, sizeof(sd.ingest), "tcp://127.0.0.1:%d", free_port());
-	snprintf(sd.admin, sizeof(sd.admin), "tcp://127.0.0.1:%d", free_port());
-	snprintf(sd.publish, sizeof(sd.publish), "tcp://127.0.0.1:%d", free_port());
-	const char *names[2] = {"server", "dept"};
-	struct keypair *pairs[2] = {&server, &dept};
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/%s", sd.dir, names[i]);
-		assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-		strcat(path, ".secret");
-		assert_int_equal(keyfile_read(path, 1, pairs[i], err, sizeof(err)), 0);
-	}
+	daemon_use_tcp(&sd);
+	daemon_make_key(&sd, "server", &server);
+	daemon_make_key(&sd, "dept", &dept);
 	FILE *f = fopen(sd.config, "w");
 	assert_non_null(f);
 	fprintf(f,

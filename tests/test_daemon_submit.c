@@ -29,27 +29,15 @@ static struct daemon d;
 static struct keypair server, dept, other, boss;
 static char server_key[600], dept_secret[600], boss_secret[600];
 
-static void make_key(const char *name, struct keypair *out)
-{
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d.dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
-}
-
 static int setup(void **state)
 {
-	(void)state;
 	struct city none = {0};
 	daemon_setup(&d, "submit", &none, NULL);
-	snprintf(d.ingest, sizeof(d.ingest), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.admin, sizeof(d.admin), "tcp://127.0.0.1:%d", free_port());
-	snprintf(d.publish, sizeof(d.publish), "tcp://127.0.0.1:%d", free_port());
-	make_key("server", &server);
-	make_key("dept", &dept);
-	make_key("other", &other);
-	make_key("boss", &boss);
+	daemon_use_tcp(&d);
+	daemon_make_key(&d, "server", &server);
+	daemon_make_key(&d, "dept", &dept);
+	daemon_make_key(&d, "other", &other);
+	daemon_make_key(&d, "boss", &boss);
 	snprintf(server_key, sizeof(server_key), "%s/server.key", d.dir);
 	snprintf(dept_secret, sizeof(dept_secret), "%s/dept.secret", d.dir);
 	snprintf(boss_secret, sizeof(boss_secret), "%s/boss.secret", d.dir);
@@ -69,14 +57,7 @@ static int setup(void **state)
 	fclose(f);
 	d.ready_by_log = 1;
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -303,5 +284,5 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_submit_and_silent_units),
 	};
-	return cmocka_run_group_tests_name("daemon_submit", tests, setup, teardown);
+	return cmocka_run_group_tests_name("daemon_submit", tests, setup, daemon_fixture_teardown);
 }

@@ -24,7 +24,6 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
 	/* without the locale, LANG=zh_CN.UTF-8 is the C locale and every check below would fail
 	 * for a reason that is not xxgk's */
 	if (setlocale(LC_ALL, "zh_CN.UTF-8") == NULL) {
@@ -34,14 +33,7 @@ static int setup(void **state)
 	setlocale(LC_ALL, "C");
 	daemon_setup_units_file(&d, "i18n", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -292,5 +284,5 @@ int main(void)
 	    cmocka_unit_test(test_push_summary),      cmocka_unit_test(test_units_columns),
 	    cmocka_unit_test(test_locale_variables),
 	};
-	return cmocka_run_group_tests_name("i18n", tests, setup, teardown);
+	return cmocka_run_group_tests_name("i18n", tests, setup, daemon_fixture_teardown);
 }

@@ -95,18 +95,6 @@ static int push(struct daemon *d, char **out, char **err, const char *a1, const 
 	return run_program(argv, out, err);
 }
 
-static uint64_t stored_records(struct daemon *d)
-{
-	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-	req.status = &q;
-	Xxgk__V1__Reply *reply = daemon_admin_call(d, &req, XXGK__V1__REPLY__BODY_STATUS);
-	uint64_t n = reply->status->records;
-	xxgk__v1__reply__free_unpacked(reply, NULL);
-	return n;
-}
-
 /* ---- 1. the example records as Excel ledgers ------------------------------------------- */
 
 /* A date as the i-th form: every form a clerk or Excel writes. */
@@ -635,14 +623,14 @@ static void test_bad_cells(void **state)
 	daemon_setup_units_file(&d, "ledger-bad", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
 	check_bad_cases(&d, 0);
-	assert_int_equal(stored_records(&d), 0);
+	assert_int_equal(daemon_stored_records(&d), 0);
 	/* the same under a Chinese locale: the clerk reads Chinese */
 	setenv("LANG", "zh_CN.UTF-8", 1);
 	setenv("LC_ALL", "zh_CN.UTF-8", 1);
 	check_bad_cases(&d, 1);
 	unsetenv("LC_ALL");
 	unsetenv("LANG");
-	assert_int_equal(stored_records(&d), 0);
+	assert_int_equal(daemon_stored_records(&d), 0);
 
 	/* many bad lines among good ones: nothing sent; --skip-bad sends the good ones */
 	struct text t = {0};
@@ -663,14 +651,14 @@ static void test_bad_cells(void **state)
 		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
 	free(out);
 	free(err);
-	assert_int_equal(stored_records(&d), 0);
+	assert_int_equal(daemon_stored_records(&d), 0);
 	rc = push(&d, &out, &err, "--skip-bad", file, NULL, NULL, NULL, NULL);
 	if (rc != 1 || !strstr(out, "xxgk-push: 36 records sent: 36 applied, 0 duplicate, 0 "
 				    "stale, 0 rejected; 4 bad lines"))
 		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
 	free(out);
 	free(err);
-	assert_int_equal(stored_records(&d), 36);
+	assert_int_equal(daemon_stored_records(&d), 36);
 	/* a UTF-8 ledger with a line of other bytes: that line is bad, with its line and column */
 	put(&t, "%s", apps_header);
 	put(&t, "gov-office,E1,1,,自然人,2021-03-01,,\r\n");
@@ -685,7 +673,7 @@ static void test_bad_cells(void **state)
 		fail_msg("exit %d, stdout \"%s\", stderr \"%s\"", rc, out, err);
 	free(out);
 	free(err);
-	assert_int_equal(stored_records(&d), 36);
+	assert_int_equal(daemon_stored_records(&d), 36);
 	daemon_stop(&d);
 	daemon_teardown(&d);
 }

@@ -121,15 +121,7 @@ static void count_rejection(void *ctx, const Xxgk__V1__Record *r, int reason, co
 /* The city's applications received in 2020, as the daemon reports them (-1: no such cell). */
 static int64_t city_received_2020(struct daemon *d)
 {
-	struct cell_values cells;
-	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
-	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
-	q.city = 1;
-	daemon_report(d, 2020, &q, &cells);
-	for (size_t i = 0; i < cells.n; i++)
-		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
-			return cells.values[i];
-	return -1;
+	return daemon_city_cell(d, 2020, "applications.new_received.total");
 }
 
 /* A daemon that is away: submissions wait in the outbox, then go once it is back. */

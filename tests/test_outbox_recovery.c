@@ -24,31 +24,10 @@
 
 #define AFTER 20000
 
-/* Lines of the daemon's (debug) log that contain text. */
-static int log_count(struct daemon *d, const char *text)
-{
-	char line[1024];
-	int n = 0;
-	FILE *f = fopen(d->log, "r");
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, text) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* The city's applications received in 2020, as the daemon reports them (-1: no such cell). */
 static int64_t city_received_2020(struct daemon *d)
 {
-	struct cell_values cells;
-	Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
-	q.scope_case = XXGK__V1__REPORT_QUERY__SCOPE_CITY;
-	q.city = 1;
-	daemon_report(d, 2020, &q, &cells);
-	for (size_t i = 0; i < cells.n; i++)
-		if (strcmp(cells.keys[i], "applications.new_received.total") == 0)
-			return cells.values[i];
-	return -1;
+	return daemon_city_cell(d, 2020, "applications.new_received.total");
 }
 
 /* Submits n new applications of 2020 named tag-<i>: they wait. */
@@ -128,11 +107,11 @@ static int pushes_after_restart(const char *tag, const char *extra, size_t first
 	submit(o, "waiting", waiting);
 	restart_mid_flush(&d, o, stall_only);
 
-	int before = log_count(&d, "committed ");
+	int before = daemon_log_count(&d, "committed ");
 	submit(o, "after", AFTER);
 	assert_int_equal(xxgk_flush(o, 60000, NULL, NULL), 0);
-	int pushes = log_count(&d, "committed ") - before;
-	int of_100 = log_count(&d, "committed 100 records from 1 pushes");
+	int pushes = daemon_log_count(&d, "committed ") - before;
+	int of_100 = daemon_log_count(&d, "committed 100 records from 1 pushes");
 	xxgk_outbox_close(o);
 	printf("# %s: %zu waited through a %s; %d pushes for %d records after "
 	       "(%d commits of 100 in all)\n",

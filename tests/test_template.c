@@ -29,17 +29,9 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
 	daemon_setup_units_file(&d, "template", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -402,9 +394,10 @@ int main(void)
 {
 	/* each import test has a daemon of its own, so that each example is APPLIED */
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_template_csv, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_template_xlsx, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_template_command_line, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_template_csv, setup, daemon_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_template_xlsx, setup, daemon_fixture_teardown),
+	    cmocka_unit_test_setup_teardown(test_template_command_line, setup,
+					    daemon_fixture_teardown),
 	    cmocka_unit_test(test_template_chinese),
 	};
 	return cmocka_run_group_tests_name("template", tests, NULL, NULL);

@@ -21,33 +21,10 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
-	struct trec *recs;
-	struct xxgk_client *c;
-	size_t n = sample_records(&recs);
 	daemon_setup_units_file(&d, "xlsx", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	assert_int_equal(xxgk_connect(&c, d.ingest), 0);
-	for (size_t i = 0; i < n; i += 500) {
-		Xxgk__V1__Record *batch[500];
-		int statuses[500];
-		size_t k = n - i < 500 ? n - i : 500;
-		for (size_t j = 0; j < k; j++)
-			batch[j] = &recs[i + j].r;
-		assert_int_equal(xxgk_push(c, batch, k, statuses, NULL, NULL, 10000), 0);
-		for (size_t j = 0; j < k; j++)
-			assert_int_equal(statuses[j], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
-	}
-	xxgk_close(c);
-	free(recs);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	daemon_push_sample(&d);
+	*state = &d;
 	return 0;
 }
 
@@ -151,5 +128,5 @@ int main(void)
 	    cmocka_unit_test(test_xlsx_2021),
 	    cmocka_unit_test(test_xlsx_command_line),
 	};
-	return cmocka_run_group_tests_name("xlsx", tests, setup, teardown);
+	return cmocka_run_group_tests_name("xlsx", tests, setup, daemon_fixture_teardown);
 }

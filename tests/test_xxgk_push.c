@@ -21,31 +21,15 @@ static struct daemon d;
 
 static int setup(void **state)
 {
-	(void)state;
 	daemon_setup_units_file(&d, "xxgk-push", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	(void)state;
-	daemon_stop(&d);
-	daemon_teardown(&d);
+	*state = &d;
 	return 0;
 }
 
 static const char *write_file(const char *name, const char *text)
 {
-	static char path[4][600];
-	static int which;
-	char *p = path[which++ % 4];
-	snprintf(p, 600, "%s/%s", d.dir, name);
-	FILE *f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-	return p;
+	return daemon_write_file(&d, name, text);
 }
 
 static int push(char **out, char **err, const char *a1, const char *a2)
@@ -247,5 +231,5 @@ int main(void)
 	    cmocka_unit_test(test_bad_inputs),	       cmocka_unit_test(test_unreachable_daemon),
 	    cmocka_unit_test(test_daemon_takes_fewer),
 	};
-	return cmocka_run_group_tests_name("xxgk_push", tests, setup, teardown);
+	return cmocka_run_group_tests_name("xxgk_push", tests, setup, daemon_fixture_teardown);
 }

@@ -23,38 +23,18 @@ static struct daemon d;
 /* the same records under a county's configuration */
 static struct daemon county;
 
-static void push_sample(struct daemon *to)
-{
-	struct trec *recs;
-	struct xxgk_client *c;
-	size_t n = sample_records(&recs);
-	assert_int_equal(xxgk_connect(&c, to->ingest), 0);
-	for (size_t i = 0; i < n; i += 500) {
-		Xxgk__V1__Record *batch[500];
-		int statuses[500];
-		size_t k = n - i < 500 ? n - i : 500;
-		for (size_t j = 0; j < k; j++)
-			batch[j] = &recs[i + j].r;
-		assert_int_equal(xxgk_push(c, batch, k, statuses, NULL, NULL, 10000), 0);
-		for (size_t j = 0; j < k; j++)
-			assert_int_equal(statuses[j], XXGK__V1__RECORD_STATUS__CODE__APPLIED);
-	}
-	xxgk_close(c);
-	free(recs);
-}
-
 static int setup(void **state)
 {
 	(void)state;
 	struct city none = {0};
 	daemon_setup_units_file(&d, "xxgkctl", XXGK_SOURCE_DIR "/examples/units.conf");
 	daemon_start(&d);
-	push_sample(&d);
+	daemon_push_sample(&d);
 	daemon_setup(&county, "xxgkctl-county", &none,
 		     "units_file = " XXGK_SOURCE_DIR "/examples/units.conf\n"
 		     "name = 文成县人民政府\nregion = 文成县\nlevel = county\n");
 	daemon_start(&county);
-	push_sample(&county);
+	daemon_push_sample(&county);
 	return 0;
 }
 
