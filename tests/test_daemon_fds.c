@@ -78,7 +78,9 @@ static int push(const char *id)
 	int status = -1;
 	trec_tally(&t, "u001", id, 1, 3, "2022-06-30", 5);
 	assert_int_equal(xxgk_connect_keys(&c, d.ingest, &keys), 0);
-	int rc = xxgk_push(c, &r, 1, &status, NULL, NULL, 20000);
+	/* a slot may wait for handshake_timeout (5 s) more than once while idle connections from
+	 * the listen backlog take the freed ones: long enough for a loaded machine */
+	int rc = xxgk_push(c, &r, 1, &status, NULL, NULL, 60000);
 	xxgk_close(c);
 	return rc ? rc : status;
 }
