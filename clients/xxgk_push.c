@@ -168,7 +168,7 @@ static void usage(FILE *to)
 	      "  FILEs or stdin (-); *.csv files are CSV. Nothing is sent when a line is bad,\n"
 	      "  unless --skip-bad.\n"),
 	    to);
-	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 500 --encoding "
+	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 5000 --encoding "
 		"auto\n"),
 	      to);
 }
@@ -199,7 +199,7 @@ int main(int argc, char **argv)
 	const char *server_key = NULL, *key = NULL, *mapping = NULL;
 	char key_storage[3][41];
 	struct xxgk_keys keys;
-	struct push p = {.endpoint = "tcp://127.0.0.1:7410", .timeout_ms = 10000, .batch = 500};
+	struct push p = {.endpoint = "tcp://127.0.0.1:7410", .timeout_ms = 10000, .batch = 5000};
 	struct ledger_options lo = {LEDGER_BY_NAME, TEXT_AUTO, NULL};
 	int opt, skip_bad = 0, e;
 	i18n_init();
