@@ -6,10 +6,16 @@
  *     on the machine falls on both alike): records/s of each and the drop;
  *  2. a real xxgkd on the store with the index: xxgkctl deadlines --overdue for the city (as of
  *     2026-06-01: 1,000 overdue among the N) and --within 5 over the admin socket, Q times
- *     each: latency p50/p99/max.
+ *     each: latency p50/p99/max;
+ *  3. ingest as a unit's system sees it: two real xxgkd, one keeping the index and one not
+ *     (XXGK_BENCH_NO_DEADLINES), each sent the same D records (default 200,000) in pushes of
+ *     1,000, alternately, acknowledged durably: records/s of each and the drop. Twice: every
+ *     record a new open application (the index's worst case), then the life of an
+ *     application (opened, then answered by a second revision 5 pushes later).
  * It prints figures; it is not a test.
  *
- *   bench_deadlines [records [queries [scattered]]]   (default 1000000 1000)
+ *   bench_deadlines [records [queries [daemon_records [scattered]]]]
+ *   (default 1000000 1000 200000)
  */
 #include <pthread.h>
 #include <signal.h>
@@ -160,19 +166,144 @@ static void query(const char *admin, int within, int overdue, int n)
 	free(lat);
 }
 
+/* Starts xxgkd on conf (its environment plus env, "NAME=VALUE" or NULL); its pid. */
+static pid_t start_daemon(const char *conf, const char *log, const char *admin, const char *env)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		if (env)
+			putenv((char *)env);
+		execl(XXGKD_PATH, "xxgkd", "-c", conf, "-f", (char *)NULL);
+		_exit(127);
+	}
+	/* ready once it answers */
+	for (int i = 0;; i++) {
+		struct xxgk_client *c;
+		Xxgk__V1__Reply *reply = NULL;
+		Xxgk__V1__StatusQuery sq = XXGK__V1__STATUS_QUERY__INIT;
+		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+		req.status = &sq;
+		if (xxgk_connect(&c, admin) == 0) {
+			int rc = xxgk_call(c, &req, 1000, &reply);
+			xxgk_close(c);
+			if (rc == 0) {
+				xxgk__v1__reply__free_unpacked(reply, NULL);
+				return pid;
+			}
+		}
+		if (i == 600) {
+			fprintf(stderr, "bench_deadlines: xxgkd did not answer (see %s)\n", log);
+			kill(pid, SIGKILL);
+			exit(1);
+		}
+		usleep(100 * 1000);
+	}
+}
+
+/* Writes the configuration of an xxgkd in dir/NAME: its endpoints under dir, the bench's units. */
+static void write_conf(const char *conf, const char *state_dir, const char *dir, const char *name,
+		       const char *holidays)
+{
+	FILE *f = fopen(conf, "w");
+	if (f == NULL)
+		die(conf, XXGK_EIO);
+	fprintf(f,
+		"[xxgkd]\nstate_dir = %s\ningest = ipc://%s/%s-ingest\nadmin = ipc://%s/%s-admin\n"
+		"publish = ipc://%s/%s-publish\nholidays = %s\nmap_size = %d\n",
+		state_dir, dir, name, dir, name, dir, name, holidays, 1 << 30);
+	for (int u = 0; u < UNITS; u++)
+		fprintf(f, "[unit u%02d]\nname = unit %d\nkind = department\n", u, u);
+	fclose(f);
+}
+
+/* Pushes a batch of n records to c; its time in ms. Every record must be applied. */
+static double push(struct xxgk_client *c, Xxgk__V1__Record **ptrs, size_t n, int *statuses)
+{
+	double t0 = now_ms();
+	int rc = xxgk_push(c, ptrs, n, statuses, NULL, NULL, 60000);
+	double t = now_ms() - t0;
+	if (rc)
+		die("push", rc);
+	for (size_t i = 0; i < n; i++)
+		if (statuses[i] != XXGK__V1__RECORD_STATUS__CODE__APPLIED) {
+			fprintf(stderr, "bench_deadlines: push: record %zu not applied (%d)\n", i,
+				statuses[i]);
+			exit(1);
+		}
+	return t;
+}
+
+/*
+ * Phase 3: records to two xxgkd (ingest endpoints in[0] with the index, in[1] without),
+ * alternately; lifecycle: each batch also answers the applications opened 5 batches before.
+ */
+static void daemon_ingest(const char *const in[2], size_t records, int lifecycle)
+{
+	struct xxgk_client *c[2];
+	struct app *apps = calloc(2 * BATCH, sizeof(*apps));
+	Xxgk__V1__Record **ptrs = calloc(2 * BATCH, sizeof(*ptrs));
+	int *statuses = calloc(2 * BATCH, sizeof(*statuses));
+	double t[2] = {0, 0};
+	size_t sent = 0;
+	for (int d = 0; d < 2; d++)
+		if (xxgk_connect(&c[d], in[d]))
+			die(in[d], XXGK_EIO);
+	size_t opened = lifecycle ? BATCH / 2 : BATCH;
+	for (size_t b = 0; sent + BATCH <= records; b++) {
+		size_t n = 0;
+		for (size_t i = 0; i < opened; i++, n++) {
+			make(&apps[n], b * opened + i, records);
+			ptrs[n] = &apps[n].r;
+		}
+		for (size_t i = 0; lifecycle && b >= 5 && i < opened; i++, n++) {
+			make(&apps[n], (b - 5) * opened + i, records);
+			apps[n].r.revision = 2;
+			apps[n].a.concluded = "2026-06-10";
+			apps[n].a.has_outcome = 1;
+			apps[n].a.outcome = XXGK__V1__OUTCOME__OUTCOME_GRANTED;
+			ptrs[n] = &apps[n].r;
+		}
+		for (int k = 0; k < 2; k++) {
+			int d = (int)((b + (size_t)k) % 2); /* alternately first */
+			t[d] += push(c[d], ptrs, n, statuses);
+		}
+		sent += n;
+	}
+	double with = (double)sent / (t[0] / 1000), without = (double)sent / (t[1] / 1000);
+	printf("xxgkd ingest, %s: %zu records in pushes of up to %d\n",
+	       lifecycle ? "applications opened, then answered 5 pushes later"
+			 : "every record a new open application",
+	       sent, BATCH);
+	printf("  without the index: %.0f records/s\n", without);
+	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
+	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
+	for (int d = 0; d < 2; d++)
+		xxgk_close(c[d]);
+	free(apps);
+	free(ptrs);
+	free(statuses);
+}
+
 int main(int argc, char **argv)
 {
 	size_t records = argc > 1 ? (size_t)atol(argv[1]) : 1000000;
 	int queries = argc > 2 ? atoi(argv[2]) : 1000;
-	scattered = argc > 3 && strcmp(argv[3], "scattered") == 0;
+	size_t daemon_records = argc > 3 ? (size_t)atol(argv[3]) : 200000;
+	scattered = argc > 4 && strcmp(argv[4], "scattered") == 0;
 	char base[] = "/tmp/xxgk-bench-deadlines-XXXXXX", with_dir[600], without_dir[600],
 	     conf[600], admin[700], cmd[2000];
 	const char *holidays = XXGK_SOURCE_DIR "/data/holidays.conf";
 	struct calendar *cal;
 	char err[512];
-	if (records < OVERDUE + BATCH || records % BATCH || queries < 1) {
-		fprintf(stderr, "usage: bench_deadlines [records (a multiple of %d) [queries]]\n",
-			BATCH);
+	if (records < OVERDUE + BATCH || records % BATCH || queries < 1 ||
+	    daemon_records < 20 * BATCH) {
+		fprintf(stderr,
+			"usage: bench_deadlines [records (a multiple of %d) [queries "
+			"[daemon_records (at least %d) [scattered]]]]\n",
+			BATCH, 20 * BATCH);
 		return 2;
 	}
 	if (mkdtemp(base) == NULL)
@@ -219,54 +350,40 @@ int main(int argc, char **argv)
 	calendar_free(cal);
 
 	/* a real xxgkd on the store with the index, the same calendar: no recomputation */
+	char log[700];
 	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", base);
-	snprintf(admin, sizeof(admin), "ipc://%s/admin", base);
-	FILE *f = fopen(conf, "w");
-	if (f == NULL)
-		return 1;
-	fprintf(f,
-		"[xxgkd]\nstate_dir = %s\ningest = ipc://%s/ingest\nadmin = %s\npublish = "
-		"ipc://%s/publish\nholidays = %s\nmap_size = %d\n",
-		with_dir, base, admin, base, holidays, 1 << 30);
-	for (int u = 0; u < UNITS; u++)
-		fprintf(f, "[unit u%02d]\nname = unit %d\nkind = department\n", u, u);
-	fclose(f);
-	pid_t pid = fork();
-	if (pid == 0) {
-		char log[700];
-		snprintf(log, sizeof(log), "%s/xxgkd.log", base);
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		execl(XXGKD_PATH, "xxgkd", "-c", conf, "-f", (char *)NULL);
-		_exit(127);
-	}
-	/* ready once it answers */
-	for (int i = 0;; i++) {
-		struct xxgk_client *c;
-		Xxgk__V1__Reply *reply = NULL;
-		Xxgk__V1__StatusQuery sq = XXGK__V1__STATUS_QUERY__INIT;
-		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-		req.status = &sq;
-		if (xxgk_connect(&c, admin) == 0) {
-			int rc = xxgk_call(c, &req, 1000, &reply);
-			xxgk_close(c);
-			if (rc == 0) {
-				xxgk__v1__reply__free_unpacked(reply, NULL);
-				break;
-			}
-		}
-		if (i == 600) {
-			fprintf(stderr, "bench_deadlines: xxgkd did not answer\n");
-			kill(pid, SIGKILL);
-			return 1;
-		}
-		usleep(100 * 1000);
-	}
+	snprintf(admin, sizeof(admin), "ipc://%s/q-admin", base);
+	snprintf(log, sizeof(log), "%s/xxgkd.log", base);
+	write_conf(conf, with_dir, base, "q", holidays);
+	pid_t pid = start_daemon(conf, log, admin, NULL);
 	query(admin, -1, 1, queries);
 	query(admin, 5, 0, queries);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
+
+	/* phase 3: two new daemons, the same records to both */
+	for (int lifecycle = 0; lifecycle < 2; lifecycle++) {
+		static const char *const names[2] = {"with", "without"};
+		char in[2][700], dconf[2][720], dstate[2][700], dadmin[2][700], dlog[2][720];
+		pid_t dpid[2];
+		for (int d = 0; d < 2; d++) {
+			snprintf(dstate[d], sizeof(dstate[d]), "%s/d%d-%s", base, lifecycle,
+				 names[d]);
+			snprintf(dconf[d], sizeof(dconf[d]), "%s.conf", dstate[d]);
+			snprintf(dlog[d], sizeof(dlog[d]), "%s.log", dstate[d]);
+			snprintf(dadmin[d], sizeof(dadmin[d]), "ipc://%s/%s-admin", base, names[d]);
+			snprintf(in[d], sizeof(in[d]), "ipc://%s/%s-ingest", base, names[d]);
+			write_conf(dconf[d], dstate[d], base, names[d], holidays);
+			dpid[d] = start_daemon(dconf[d], dlog[d], dadmin[d],
+					       d ? "XXGK_BENCH_NO_DEADLINES=1" : NULL);
+		}
+		const char *const ins[2] = {in[0], in[1]};
+		daemon_ingest(ins, daemon_records, lifecycle);
+		for (int d = 0; d < 2; d++) {
+			kill(dpid[d], SIGTERM);
+			waitpid(dpid[d], NULL, 0);
+		}
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", base);
 	return system(cmd) == 0 ? 0 : 1;
 }

@@ -22,6 +22,12 @@ struct calendar {
 	uint8_t kind[YEARS * 366];
 	/* derived from covered and kind, so that a lookup is one byte: WORKING_* */
 	uint8_t working[YEARS * 366];
+	/*
+	 * Working days and uncovered days from first_day up to each day, inclusive: a count over
+	 * a span is one subtraction, and the day n working days on is a binary search (every
+	 * open application's due date is computed on each write and each listing).
+	 */
+	int32_t worked[YEARS * 366], uncovered[YEARS * 366];
 };
 
 enum { WORKING_UNCOVERED, WORKING_NO, WORKING_YES };
@@ -43,6 +49,9 @@ static void derive(struct calendar *cal)
 			cal->working[i] = WORKING_YES;
 		else
 			cal->working[i] = WORKING_NO;
+		cal->worked[i] = (i ? cal->worked[i - 1] : 0) + (cal->working[i] == WORKING_YES);
+		cal->uncovered[i] =
+		    (i ? cal->uncovered[i - 1] : 0) + (cal->working[i] == WORKING_UNCOVERED);
 	}
 }
 
@@ -235,6 +244,82 @@ int calendar_working(const struct calendar *cal, int day, int *year)
 	int m, d;
 	date_civil(day, year, &m, &d);
 	return XXGK_ENOTFOUND;
+}
+
+#define DAYS ((int)(sizeof(((struct calendar *)0)->working)))
+
+/* The first uncovered day after `after` up to upto, as its year; upto has one. */
+static int first_uncovered_year(const struct calendar *cal, int after, int upto)
+{
+	int year = 0;
+	for (int day = after + 1; day <= upto; day++)
+		if (calendar_working(cal, day, &year) < 0)
+			break;
+	return year;
+}
+
+/* Whether every day after `after` up to upto lies in the table (else the slow walk decides). */
+static int in_table(const struct calendar *cal, int after, int upto)
+{
+	return after >= cal->first_day && upto - cal->first_day < DAYS && after <= upto;
+}
+
+int calendar_count_working(const struct calendar *cal, int after, int upto, int *n, int *year)
+{
+	*n = 0;
+	if (upto <= after)
+		return 0;
+	int a = after - cal->first_day, u = upto - cal->first_day;
+	if (!in_table(cal, after, upto) || cal->uncovered[u] != cal->uncovered[a]) {
+		*year = first_uncovered_year(cal, after, upto);
+		return XXGK_ENOTFOUND;
+	}
+	*n = cal->worked[u] - cal->worked[a];
+	return 0;
+}
+
+int calendar_add_working(const struct calendar *cal, int day, int n, int limit, int *out, int *year)
+{
+	int a = day - cal->first_day;
+	if (n <= 0) {
+		*out = day;
+		return 0;
+	}
+	if (limit < 1)
+		return XXGK_EINVAL;
+	if (!in_table(cal, day, day + 1)) {
+		*year = first_uncovered_year(cal, day, day + 1);
+		return XXGK_ENOTFOUND;
+	}
+	/* the first day whose count reaches the target: counts never fall, so a binary search */
+	int32_t target = cal->worked[a] + n;
+	int lo = a + 1, hi = a + limit < DAYS - 1 ? a + limit : DAYS - 1;
+	if (cal->worked[hi] < target) {
+		if (cal->uncovered[hi] != cal->uncovered[a]) {
+			*year = first_uncovered_year(cal, day, hi + cal->first_day);
+			return XXGK_ENOTFOUND;
+		}
+		if (hi < a + limit) { /* the table ends first: the day after it is not covered */
+			*year =
+			    first_uncovered_year(cal, hi + cal->first_day, hi + cal->first_day + 1);
+			return XXGK_ENOTFOUND;
+		}
+		*year = 0;
+		return XXGK_EINVAL;
+	}
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (cal->worked[mid] >= target)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	if (cal->uncovered[lo] != cal->uncovered[a]) {
+		*year = first_uncovered_year(cal, day, lo + cal->first_day);
+		return XXGK_ENOTFOUND;
+	}
+	*out = lo + cal->first_day;
+	return 0;
 }
 
 size_t calendar_packed_size(void)

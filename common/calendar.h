@@ -39,6 +39,20 @@ int calendar_years(const struct calendar *cal, int *first, int *last);
 int calendar_working(const struct calendar *cal, int day, int *year);
 
 /*
+ * The working days after `after` up to upto (0 when upto <= after): 0, or XXGK_ENOTFOUND with
+ * *year the first year on the way the calendar does not cover. One subtraction.
+ */
+int calendar_count_working(const struct calendar *cal, int after, int upto, int *n, int *year);
+
+/*
+ * The day n (>= 1) working days after day, looked for within limit days: 0 with *out set;
+ * XXGK_ENOTFOUND with *year the first uncovered year met before it; XXGK_EINVAL when limit days
+ * hold fewer working days. A binary search.
+ */
+int calendar_add_working(const struct calendar *cal, int day, int n, int limit, int *out,
+			 int *year);
+
+/*
  * The days of the calendar as bytes (its notices left out), so that a store can keep the
  * calendar its due dates were computed on: calendar_packed_size() bytes into buf.
  */

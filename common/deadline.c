@@ -52,6 +52,16 @@ void deadline_compute(const struct calendar *cal, const struct deadline_events *
 	}
 	int start = ev->corrected ? ev->corrected : ev->received;
 	int target = DEADLINE_PERIOD + (out->extended ? DEADLINE_EXTENSION : 0);
+	if (!ev->consultation_sent && !ev->fee_notice) {
+		/* nothing paused: the day target working days on, from the calendar's counts */
+		int year = 0, rc = calendar_add_working(cal, start, target, DEADLINE_SCAN_DAYS,
+							&out->due, &year);
+		out->state = rc == 0 ? DEADLINE_DUE : DEADLINE_ERROR;
+		out->error_year = rc == XXGK_ENOTFOUND ? year : 0;
+		if (rc)
+			out->due = 0;
+		return;
+	}
 	int count = 0;
 	for (int day = start + 1; day <= start + DEADLINE_SCAN_DAYS; day++) {
 		int year, w = calendar_working(cal, day, &year);
@@ -86,14 +96,7 @@ void deadline_compute(const struct calendar *cal, const struct deadline_events *
 
 static int count_working(const struct calendar *cal, int after, int upto, int *n, int *year)
 {
-	*n = 0;
-	for (int day = after + 1; day <= upto; day++) {
-		int w = calendar_working(cal, day, year);
-		if (w < 0)
-			return w;
-		*n += w;
-	}
-	return 0;
+	return calendar_count_working(cal, after, upto, n, year);
 }
 
 int deadline_days_left(const struct calendar *cal, int due, int today, int *left, int *year)
@@ -113,18 +116,7 @@ int deadline_days_left(const struct calendar *cal, int due, int today, int *left
 
 int deadline_add_working(const struct calendar *cal, int day, int n, int *out, int *year)
 {
-	int d = day;
-	for (int k = 0; k < n; k++) {
-		int w;
-		do {
-			if (++d > day + DEADLINE_SCAN_DAYS)
-				return XXGK_EINVAL;
-			if ((w = calendar_working(cal, d, year)) < 0)
-				return w;
-		} while (!w);
-	}
-	*out = d;
-	return 0;
+	return calendar_add_working(cal, day, n, DEADLINE_SCAN_DAYS, out, year);
 }
 
 int deadline_late(const struct calendar *cal, const struct deadline_events *ev)

@@ -807,6 +807,10 @@ int server_start(struct server **out, const struct server_sources *sources)
 	log_set_level(s->cfg.log_level);
 	connlimit_raise_nofile();
 	struct store_options opt = {.map_size = (size_t)s->cfg.map_size};
+	/* for bench/ only: the cost of the deadlines index, measured against a store without one */
+	if ((opt.no_deadlines = getenv("XXGK_BENCH_NO_DEADLINES") != NULL))
+		log_error(
+		    "XXGK_BENCH_NO_DEADLINES is set: this store's deadlines index is not kept");
 	if (store_guard_test_limit(&opt.counter_max))
 		goto fail;
 	if (store_guard_start(s->cfg.state_dir))

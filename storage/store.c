@@ -64,7 +64,8 @@ struct store {
 	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
 	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
 	int no_deadlines;     /* benchmarks: the index is not kept */
-	int late_counted;     /* meta "late_answers": the late answers were counted on st->cal */
+	struct deadline_ops deadline_ops; /* the index changes of the commit being made */
+	int late_counted; /* meta "late_answers": the late answers were counted on st->cal */
 };
 
 /*
@@ -541,6 +542,7 @@ void store_close(struct store *st)
 	units_free(st);
 	calendar_free(st->cal);
 	delta_free(&st->deltas);
+	deadline_ops_free(&st->deadline_ops);
 	pthread_rwlock_destroy(&st->lock);
 	free(st);
 }
@@ -741,7 +743,8 @@ static void set_status(struct store_status *s, Xxgk__V1__RecordStatus__Code code
  * copy's facts in of. */
 static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8_t *packed,
 			  size_t len, const MDB_val *stored, struct store_status *s,
-			  struct record_facts *of, const struct calendar *cal)
+			  struct record_facts *of, const struct calendar *cal,
+			  Xxgk__V1__Record **old_out)
 {
 	Xxgk__V1__Record *old = xxgk__v1__record__unpack(NULL, stored->mv_size, stored->mv_data);
 	char msg[RECORD_MESSAGE_MAX];
@@ -772,7 +775,10 @@ static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8
 		deadline_facts_late(cal, old, of);
 		replace = 1;
 	}
-	xxgk__v1__record__free_unpacked(old, NULL);
+	if (replace)
+		*old_out = old; /* the caller frees it */
+	else
+		xxgk__v1__record__free_unpacked(old, NULL);
 	return replace;
 }
 
@@ -825,7 +831,19 @@ static void note_activity(struct store *st, struct wtxn *t, const struct unit_en
 		wtxn_put(t, st->db_activity, &k, &v);
 }
 
-/* Applies one record in t, its counter changes added to deltas (not yet written). */
+/* Writes the deadlines index changes that the records applied in t collected. */
+static void write_index(struct store *st, struct wtxn *t)
+{
+	int rc = t->err ? 0 : deadline_ops_write(t->txn, st->db_deadlines, &st->deadline_ops);
+	if (rc)
+		wtxn_fail_mdb(t, rc);
+	deadline_ops_clear(&st->deadline_ops);
+}
+
+/*
+ * Applies one record in t, its counter changes added to deltas and its index changes to
+ * st->deadline_ops (neither written yet).
+ */
 static void apply_record(struct store *st, struct wtxn *t, struct delta_list *deltas,
 			 const Xxgk__V1__Record *r, struct store_status *s)
 {
@@ -853,24 +871,25 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	}
 	MDB_val k = {record_key(kb, u->number, (int)f.kind, r->id), kb}, v;
 	struct record_facts of;
+	Xxgk__V1__Record *old = NULL;
 	int has_old = wtxn_get(t, st->db_records, &k, &v);
 	deadline_facts_late(st->cal, r, &f);
-	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of, st->cal))
+	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of, st->cal, &old))
 		return;
-	if (t->err || frozen(st, r, has_old ? &of : NULL, &f, s))
+	if (!t->err && !frozen(st, r, has_old ? &of : NULL, &f, s)) {
+		/* the period's index entry, written with the commit's others (write_index) */
+		if (!st->no_deadlines &&
+		    deadline_index_change(&st->deadline_ops, st->cal, u->number, old, r, &f))
+			wtxn_fail(t, XXGK_ENOMEM);
+		v = (MDB_val){len, packed};
+		wtxn_put(t, st->db_records, &k, &v);
+		if ((has_old && add_flows(deltas, u, &of, -1)) || add_flows(deltas, u, &f, +1))
+			wtxn_fail(t, XXGK_ENOMEM);
+	}
+	if (old)
+		xxgk__v1__record__free_unpacked(old, NULL);
+	if (t->err || s->code)
 		return;
-	/* the period's index entry, before the stored copy (v) is overwritten */
-	int drc = st->no_deadlines ? 0
-				   : deadline_index_record(t->txn, st->db_deadlines, st->cal,
-							   u->number, has_old ? &v : NULL, r, &f);
-	if (drc > 0)
-		wtxn_fail_mdb(t, drc);
-	else if (drc < 0)
-		wtxn_fail(t, drc);
-	v = (MDB_val){len, packed};
-	wtxn_put(t, st->db_records, &k, &v);
-	if ((has_old && add_flows(deltas, u, &of, -1)) || add_flows(deltas, u, &f, +1))
-		wtxn_fail(t, XXGK_ENOMEM);
 	note_activity(st, t, u, &f);
 	s->code = XXGK__V1__RECORD_STATUS__CODE__APPLIED;
 }
@@ -919,7 +938,9 @@ static void apply_careful(struct store *st, struct wtxn *t, struct apply_args *a
 			break;
 		}
 		delta_clear(a->careful);
+		deadline_ops_clear(&st->deadline_ops);
 		apply_record(st, &c, a->careful, a->records[i], &a->statuses[i]);
+		write_index(st, &c);
 		write_deltas(st, &c, a->careful, &over);
 		if (c.err == XXGK_ERANGE) {
 			char name[96], scope[96];
@@ -955,12 +976,14 @@ static void apply_careful(struct store *st, struct wtxn *t, struct apply_args *a
 static int apply_attempt(struct store *st, struct wtxn *t, void *arg)
 {
 	struct apply_args *a = arg;
+	deadline_ops_clear(&st->deadline_ops);
 	if (a->careful) {
 		apply_careful(st, t, a);
 		return t->err;
 	}
 	for (size_t i = 0; i < a->n && !t->err; i++)
 		apply_record(st, t, &st->deltas, a->records[i], &a->statuses[i]);
+	write_index(st, t);
 	write_deltas(st, t, &st->deltas, NULL);
 	return t->err;
 }

@@ -1,6 +1,7 @@
 #include "store_deadline.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "deadline.h"
@@ -72,33 +73,141 @@ static int entry_of_packed(const struct calendar *cal, uint32_t unit, const MDB_
 	return has;
 }
 
-int deadline_index_record(MDB_txn *txn, MDB_dbi dbi, const struct calendar *cal, uint32_t unit,
-			  const MDB_val *old, const Xxgk__V1__Record *r,
+/* One change of the index, in the order the records came: a put of key with val, or a delete. */
+struct deadline_op {
+	uint64_t
+	    prefix; /* the key's first 8 bytes (due, unit) as a number: most orders need no more */
+	uint32_t seq;
+	uint8_t put, klen;
+	uint8_t key[KEY_MAX];
+	uint8_t val[DEADLINE_VALUE_SIZE];
+};
+
+static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t klen,
+		  const uint8_t *val)
+{
+	if (ops->n == ops->cap) {
+		size_t cap = ops->cap ? 2 * ops->cap : 256;
+		struct deadline_op *v = realloc(ops->v, cap * sizeof(*v));
+		if (v == NULL)
+			return XXGK_ENOMEM;
+		ops->v = v;
+		ops->cap = cap;
+	}
+	struct deadline_op *op = &ops->v[ops->n];
+	op->seq = (uint32_t)ops->n++;
+	op->prefix = (uint64_t)get32(key) << 32 | get32(key + 4);
+	op->put = (uint8_t)put;
+	op->klen = (uint8_t)klen;
+	memcpy(op->key, key, klen);
+	if (put)
+		memcpy(op->val, val, DEADLINE_VALUE_SIZE);
+	return 0;
+}
+
+int deadline_index_change(struct deadline_ops *ops, const struct calendar *cal, uint32_t unit,
+			  const Xxgk__V1__Record *old, const Xxgk__V1__Record *r,
 			  const struct record_facts *f)
 {
 	uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE], nkey[KEY_MAX], nval[DEADLINE_VALUE_SIZE];
 	size_t oklen = 0, nklen = 0;
-	int had = 0, has = 0, rc;
 	/* only applications have periods: other kinds cost nothing here */
 	if (f->kind != RECORD_APPLICATION)
 		return 0;
-	if (old && (had = entry_of_packed(cal, unit, old, okey, &oklen, oval)) < 0)
-		return had;
-	has = entry_of(cal, unit, r, nkey, &nklen, nval);
+	int had = old ? entry_of(cal, unit, old, okey, &oklen, oval) : 0;
+	int has = entry_of(cal, unit, r, nkey, &nklen, nval);
 	if (had && has && oklen == nklen && memcmp(okey, nkey, oklen) == 0 &&
 	    memcmp(oval, nval, sizeof(oval)) == 0)
 		return 0;
-	if (had) {
-		MDB_val k = {oklen, okey};
-		if ((rc = mdb_del(txn, dbi, &k, NULL)) && rc != MDB_NOTFOUND)
-			return rc;
-	}
-	if (has) {
-		MDB_val k = {nklen, nkey}, v = {sizeof(nval), nval};
-		if ((rc = mdb_put(txn, dbi, &k, &v, 0)))
-			return rc;
-	}
-	return 0;
+	int rc = had ? op_add(ops, 0, okey, oklen, NULL) : 0;
+	return rc ? rc : has ? op_add(ops, 1, nkey, nklen, nval) : 0;
+}
+
+static int op_compare(const void *a, const void *b)
+{
+	const struct deadline_op *x = a, *y = b;
+	if (x->prefix != y->prefix)
+		return x->prefix < y->prefix ? -1 : 1;
+	size_t n = x->klen < y->klen ? x->klen : y->klen;
+	int c = memcmp(x->key + 8, y->key + 8, n - 8);
+	if (c == 0)
+		c = (x->klen > y->klen) - (x->klen < y->klen);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Whether op's key sorts after k. */
+static int key_after(const struct deadline_op *op, const MDB_val *k)
+{
+	size_t n = op->klen < k->mv_size ? op->klen : k->mv_size;
+	int c = memcmp(op->key, k->mv_data, n);
+	return c > 0 || (c == 0 && op->klen > k->mv_size);
+}
+
+/* Of the changes to one key, the last (in the records' order) is what stays. */
+static int last_of_key(const struct deadline_ops *ops, size_t i)
+{
+	const struct deadline_op *op = &ops->v[i], *next = &ops->v[i + 1];
+	return i + 1 == ops->n || next->klen != op->klen || memcmp(next->key, op->key, op->klen);
+}
+
+static int write_op(MDB_cursor *cur, const struct deadline_op *op, unsigned flags)
+{
+	MDB_val k = {op->klen, (void *)op->key}, v = {DEADLINE_VALUE_SIZE, (void *)op->val};
+	int rc;
+	if (op->put)
+		return mdb_cursor_put(cur, &k, &v, flags);
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) == 0)
+		return mdb_cursor_del(cur, 0);
+	return rc == MDB_NOTFOUND ? 0 : rc; /* put and deleted again within the commit */
+}
+
+int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
+{
+	MDB_cursor *cur;
+	int rc = 0;
+	if (ops->n == 0)
+		return 0;
+	/*
+	 * In key order through one cursor: LMDB looks for the next key on the page the cursor is
+	 * on before it searches from the root, and a commit's applications fall due on a few days.
+	 */
+	qsort(ops->v, ops->n, sizeof(ops->v[0]), op_compare);
+	if ((rc = mdb_cursor_open(txn, dbi, &cur)))
+		return rc;
+	/* ops[past..] lie beyond the index's last key */
+	MDB_val last, lv;
+	size_t past = 0;
+	if ((rc = mdb_cursor_get(cur, &last, &lv, MDB_LAST)) == MDB_NOTFOUND)
+		rc = 0;
+	else if (rc == 0)
+		for (past = ops->n; past > 0 && key_after(&ops->v[past - 1], &last); past--)
+			;
+	/*
+	 * Those are appended in order (no search, and full pages: applications come in roughly in
+	 * order of receipt, so most new periods end after every open one). The others are written
+	 * from the last back: LMDB looks for a key on the cursor's page before it searches from the
+	 * root, but only for keys before that page's last, so going down keeps the cursor's page.
+	 */
+	for (size_t i = past; i < ops->n && rc == 0; i++)
+		if (last_of_key(ops, i) && ops->v[i].put)
+			rc = write_op(cur, &ops->v[i], MDB_APPEND);
+	for (size_t i = past; i-- > 0 && rc == 0;)
+		if (last_of_key(ops, i))
+			rc = write_op(cur, &ops->v[i], 0);
+	mdb_cursor_close(cur);
+	ops->n = 0;
+	return rc;
+}
+
+void deadline_ops_clear(struct deadline_ops *ops)
+{
+	ops->n = 0;
+}
+
+void deadline_ops_free(struct deadline_ops *ops)
+{
+	free(ops->v);
+	*ops = (struct deadline_ops){0};
 }
 
 void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,

@@ -31,12 +31,30 @@ struct store;
 int deadline_db_open(MDB_txn *txn, MDB_dbi *dbi, int create);
 
 /*
- * In the record's write transaction: replaces the index entry of the record stored as old
- * (NULL: none) by the one of r (facts f). Returns 0, an LMDB code, or a negative XXGK_ code.
+ * The index changes of a commit, collected record by record and written at its end in key
+ * order (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
  */
-int deadline_index_record(MDB_txn *txn, MDB_dbi dbi, const struct calendar *cal, uint32_t unit,
-			  const MDB_val *old, const Xxgk__V1__Record *r,
+struct deadline_op;
+struct deadline_ops {
+	struct deadline_op *v;
+	size_t n, cap;
+};
+
+/*
+ * Adds to ops the change that replaces the index entry of the record stored as old (NULL: none)
+ * by the one of r (facts f). 0 or XXGK_ENOMEM.
+ */
+int deadline_index_change(struct deadline_ops *ops, const struct calendar *cal, uint32_t unit,
+			  const Xxgk__V1__Record *old, const Xxgk__V1__Record *r,
 			  const struct record_facts *f);
+
+/*
+ * In the write transaction of the records that made them: writes ops to the index and empties
+ * it. 0 or an LMDB code.
+ */
+int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops);
+void deadline_ops_clear(struct deadline_ops *ops);
+void deadline_ops_free(struct deadline_ops *ops);
 
 /*
  * Sets f->app.late of a checked record r: 1 when it is an application answered after its due date

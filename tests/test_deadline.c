@@ -267,6 +267,86 @@ static void test_calendar_files(void **state)
 	tmpdir_remove(dir);
 }
 
+/* The day n working days after day, walked day by day: what calendar_add_working must find. */
+static int walk_add(const struct calendar *cal, int day, int n, int *out, int *year)
+{
+	int d = day;
+	for (int k = 0; k < n; k++) {
+		int w;
+		do {
+			if (++d > day + 3660)
+				return XXGK_EINVAL;
+			if ((w = calendar_working(cal, d, year)) < 0)
+				return w;
+		} while (!w);
+	}
+	*out = d;
+	return 0;
+}
+
+static int walk_count(const struct calendar *cal, int after, int upto, int *n, int *year)
+{
+	*n = 0;
+	for (int d = after + 1; d <= upto; d++) {
+		int w = calendar_working(cal, d, year);
+		if (w < 0)
+			return w;
+		*n += w;
+	}
+	return 0;
+}
+
+/*
+ * The calendar's counts (a subtraction, a binary search) agree with walking the days one by
+ * one, on the shipped calendar and on one with a year missing in the middle, for every start
+ * from December 2018 to February 2027 and periods of 1 to 40 working days.
+ */
+static void test_calendar_counts_agree_with_walking(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make("calendar_gap");
+	char *gap = write_file(dir, "gap.conf",
+			       "[2021]\nnotice = x\n[2022]\nnotice = y\n[2024]\nnotice = z\n");
+	const char *paths[] = {gap};
+	struct calendar *cals[2] = {load_shipped(), NULL};
+	char err[256] = "";
+	assert_int_equal(calendar_load(&cals[1], paths, 1, err, sizeof(err)), 0);
+	long compared = 0, errors = 0;
+	for (int c = 0; c < 2; c++)
+		for (int d = day("2018-12-01"); d <= day("2027-02-01"); d++) {
+			for (int n = 1; n <= 40; n++) {
+				int fast = -1, slow = -1, fy = -1, sy = -2;
+				int frc = calendar_add_working(cals[c], d, n, 3660, &fast, &fy);
+				int src = walk_add(cals[c], d, n, &slow, &sy);
+				assert_int_equal(frc, src);
+				if (frc == 0)
+					assert_int_equal(fast, slow);
+				else
+					assert_int_equal(fy, sy), errors++;
+				compared++;
+			}
+			for (int span = 0; span <= 400; span += 37) {
+				int fn = -1, sn = -2, fy = -1, sy = -2;
+				int frc = calendar_count_working(cals[c], d, d + span, &fn, &fy);
+				int src = walk_count(cals[c], d, d + span, &sn, &sy);
+				assert_int_equal(frc, src);
+				if (frc == 0)
+					assert_int_equal(fn, sn);
+				else
+					assert_int_equal(fy, sy);
+				compared++;
+			}
+		}
+	printf("calendar counts: %ld compared with the day-by-day walk, %ld of them errors of a "
+	       "year not covered\n",
+	       compared, errors);
+	assert_true(errors > 0);
+	calendar_free(cals[0]);
+	calendar_free(cals[1]);
+	free(gap);
+	tmpdir_remove(dir);
+}
+
 struct bad_event {
 	const char *field_value[7]; /* extended .. fee_paid */
 	const char *concluded;
@@ -457,6 +537,62 @@ static int64_t late_of(struct store *st, int year, const char *unit)
 	return rep.late_answers;
 }
 
+/*
+ * The index changes of a commit are written together at its end, in key order: revisions of
+ * one application within one commit leave the entry of the last, whatever order they take.
+ */
+static void test_store_index_revisions_in_one_commit(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t[6];
+	struct store_status status[6];
+	struct seen s;
+	char *dir = tmpdir_make("deadline-commit");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	/* c is open from an earlier commit, and is moved and moved back within the next */
+	trec_application(&t[0], "u000", "c", 1, 1, "2024-09-27", NULL, 0);
+	Xxgk__V1__Record *one = &t[0].r;
+	test_apply(st, &one, 1, status);
+
+	trec_application(&t[0], "u001", "a", 1, 1, "2024-09-27", NULL, 0); /* due 30 Oct */
+	trec_application(&t[1], "u001", "a", 2, 1, "2024-09-27", NULL, 0);
+	t[1].body.app.extended = "2024-10-20"; /* due 27 Nov */
+	trec_application(&t[2], "u002", "b", 1, 1, "2024-02-05", NULL, 0);
+	trec_application(&t[3], "u001", "a", 3, 1, "2024-09-27", "2024-10-28", 1); /* answered */
+	trec_application(&t[4], "u000", "c", 2, 1, "2024-10-03", NULL, 0);	   /* due 1 Nov */
+	trec_application(&t[5], "u000", "c", 3, 1, "2024-09-27", NULL, 0); /* back: 30 Oct */
+	Xxgk__V1__Record *batch[6];
+	for (int i = 0; i < 6; i++)
+		batch[i] = &t[i].r;
+	test_apply(st, batch, 6, status);
+	for (int i = 0; i < 6; i++)
+		assert_int_equal(status[i].code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	list_all(st, &s);
+	for (int i = 0; i < s.n; i++)
+		printf("listed: %s\n", s.lines[i]);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.lines[0], "u002 b 0 2024-03-08");
+	assert_string_equal(s.lines[1], "u000 c 0 2024-10-30");
+	verify_clean(st);
+
+	/* opened and answered in the same commit: never listed */
+	trec_application(&t[0], "u002", "d", 1, 1, "2024-09-27", NULL, 0);
+	trec_application(&t[1], "u002", "d", 2, 1, "2024-09-27", "2024-10-08", 1);
+	test_apply(st, batch, 2, status);
+	list_all(st, &s);
+	assert_int_equal(s.n, 2);
+	verify_clean(st);
+
+	store_close(st);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 static void apply_app(struct store *st, const char *unit, const char *id, uint64_t revision,
 		      const char *received, const char *concluded)
 {
@@ -590,8 +726,10 @@ int main(void)
 	    cmocka_unit_test(test_days_left),
 	    cmocka_unit_test(test_calendar_shipped),
 	    cmocka_unit_test(test_calendar_files),
+	    cmocka_unit_test(test_calendar_counts_agree_with_walking),
 	    cmocka_unit_test(test_validation_of_events),
 	    cmocka_unit_test(test_store_index),
+	    cmocka_unit_test(test_store_index_revisions_in_one_commit),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
