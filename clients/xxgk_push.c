@@ -157,8 +157,8 @@ static FILE *open_input(const char *file)
 
 static void usage(FILE *to)
 {
-	fputs(_("usage: xxgk-push [-c XXGKD.CONF] [--ingest ENDPOINT] [--timeout MS] [--batch N] "
-		"[--format jsonl|csv]\n"
+	fputs(_("usage: xxgk-push [--ingest ENDPOINT] [--timeout MS] [--batch N] [--format "
+		"jsonl|csv]\n"
 		"                 [--encoding auto|utf-8|gb18030|gbk] [--mapping FILE] "
 		"[--skip-bad]\n"
 		"                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"),

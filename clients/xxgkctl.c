@@ -56,7 +56,7 @@ struct options {
  * others as they are.
  */
 static const char *const usage_text[] = {
-    N_("usage: xxgkctl [-c XXGKD.CONF] [--admin ENDPOINT] [--timeout MS] COMMAND\n"),
+    N_("usage: xxgkctl [--admin ENDPOINT] [--timeout MS] COMMAND\n"),
     N_("  status                      the daemon's figures\n"),
     N_("  units [--year Y]            the units of the city; with a year, whether and\n"
        "                              when each submitted it (报送), its records of the\n"
@@ -99,8 +99,9 @@ static const char *const usage_text[] = {
        "                              xlsx needs --output; no daemon needed\n"),
     N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
     N_("the daemon: --admin and --ingest, else those of xxgkd's configuration given with\n"
-       "  -c FILE, else XXGK_ADMIN and XXGK_INGEST, else those of /etc/xxgk/xxgkd.conf\n"
-       "  when it exists, else ipc://xxgk-state/admin.sock and tcp://127.0.0.1:7410\n"),
+       "  -c FILE (--config), else XXGK_ADMIN and XXGK_INGEST, else those of\n"
+       "  /etc/xxgk/xxgkd.conf when it exists, else ipc://xxgk-state/admin.sock and\n"
+       "  tcp://127.0.0.1:7410\n"),
     N_("defaults: --publish tcp://127.0.0.1:7412 --timeout 5000\n"),
     N_("KIND: government, department, township, functional_zone\n"),
 };
