@@ -44,13 +44,14 @@ static void public_key_file(char *dst, size_t size, const char *secret)
 		dst[0] = '\0';
 }
 
-int locate_daemon(struct locate *l, const char *config, char *err, size_t err_size)
+int locate_daemon(struct locate *l, const char *config, int want, char *err, size_t err_size)
 {
 	const char *env_admin = getenv("XXGK_ADMIN"), *env_ingest = getenv("XXGK_INGEST");
 	struct stat sb;
 	memset(l, 0, sizeof(*l));
 	snprintf(l->admin, sizeof(l->admin), "%s", LOCATE_DEFAULT_ADMIN);
 	snprintf(l->ingest, sizeof(l->ingest), "%s", LOCATE_DEFAULT_INGEST);
+	snprintf(l->publish, sizeof(l->publish), "%s", LOCATE_DEFAULT_PUBLISH);
 	snprintf(l->admin_from, sizeof(l->admin_from), "%s", _("the built-in default"));
 	snprintf(l->ingest_from, sizeof(l->ingest_from), "%s", _("the built-in default"));
 	if (env_admin && env_admin[0] == '\0')
@@ -59,7 +60,10 @@ int locate_daemon(struct locate *l, const char *config, char *err, size_t err_si
 		env_ingest = NULL;
 	/* the installed configuration, unless the environment says all it would */
 	const char *path = config;
-	if (path == NULL && !(env_admin && env_ingest) && stat(LOCATE_DEFAULT_CONFIG, &sb) == 0)
+	if (path == NULL &&
+	    (((want & LOCATE_ADMIN) && env_admin == NULL) ||
+	     ((want & LOCATE_INGEST) && env_ingest == NULL)) &&
+	    stat(LOCATE_DEFAULT_CONFIG, &sb) == 0)
 		path = LOCATE_DEFAULT_CONFIG;
 	if (path) {
 		struct config c;
@@ -74,6 +78,8 @@ int locate_daemon(struct locate *l, const char *config, char *err, size_t err_si
 			connectable(l->ingest, sizeof(l->ingest), c.ingest);
 			snprintf(l->ingest_from, sizeof(l->ingest_from), "-c %s", path);
 		}
+		if (explicit)
+			connectable(l->publish, sizeof(l->publish), c.publish);
 		if (c.secret_key[0])
 			public_key_file(l->server_key, sizeof(l->server_key), c.secret_key);
 		if (explicit)

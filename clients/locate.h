@@ -13,9 +13,13 @@
 #define LOCATE_DEFAULT_CONFIG "/etc/xxgk/xxgkd.conf"
 #define LOCATE_DEFAULT_ADMIN "ipc://xxgk-state/admin.sock"
 #define LOCATE_DEFAULT_INGEST "tcp://127.0.0.1:7410"
+#define LOCATE_DEFAULT_PUBLISH "tcp://127.0.0.1:7412"
+
+/* The endpoints a command needs and its command line did not give. */
+enum { LOCATE_ADMIN = 1, LOCATE_INGEST = 2, LOCATE_PUBLISH = 4 };
 
 struct locate {
-	char admin[256], ingest[256];
+	char admin[256], ingest[256], publish[256]; /* publish: -c, else the default */
 	/* where each came from, for messages: "-c FILE", "XXGK_ADMIN", "the built-in default" */
 	char admin_from[PATH_MAX + 8], ingest_from[PATH_MAX + 8];
 	/* the daemon's public key file beside the configuration's secret_key, "" when none */
@@ -24,9 +28,10 @@ struct locate {
 
 /*
  * Fills l. config: the -c FILE given (NULL: the installed one, when it exists and an endpoint
- * is not in the environment). Returns 0, or -1 with "FILE:LINE: reason" in err.
+ * of want, LOCATE_* bits, is not in the environment; so a command whose endpoints are all on
+ * its command line reads no file). Returns 0, or -1 with "FILE:LINE: reason" in err.
  */
-int locate_daemon(struct locate *l, const char *config, char *err, size_t err_size);
+int locate_daemon(struct locate *l, const char *config, int want, char *err, size_t err_size);
 
 /*
  * A local socket (ipc://PATH) that cannot be reached now fails at once, not after a timeout:

@@ -283,7 +283,8 @@ int main(int argc, char **argv)
 	/* where the daemon is: --ingest, else -c, XXGK_INGEST, /etc/xxgk/xxgkd.conf */
 	struct locate where;
 	char located_err[1024];
-	if (locate_daemon(&where, config, located_err, sizeof(located_err))) {
+	if (locate_daemon(&where, config, p.endpoint ? 0 : LOCATE_INGEST, located_err,
+			  sizeof(located_err))) {
 		fprintf(stderr, "xxgk-push: %s\n", located_err);
 		return 1;
 	}

@@ -822,8 +822,7 @@ int main(int argc, char **argv)
 						     {"overdue", no_argument, NULL, 'O'},
 						     {"as-of", required_argument, NULL, 'A'},
 						     {NULL, 0, NULL, 0}};
-	struct options o = {.publish = "tcp://127.0.0.1:7412",
-			    .admin_from = "--admin",
+	struct options o = {.admin_from = "--admin",
 			    .ingest_from = "--ingest",
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};
@@ -976,8 +975,15 @@ int main(int argc, char **argv)
 	/* where the daemon is: --admin and --ingest, else -c, XXGK_ADMIN, /etc/xxgk/xxgkd.conf */
 	struct locate where = {0};
 	char located_err[1024];
-	/* a blank ledger needs no daemon, nor a readable configuration */
-	if (ledger < 0 && locate_daemon(&where, config, located_err, sizeof(located_err))) {
+	/* what this command needs and its command line does not say; a blank ledger needs no
+	 * daemon, nor a readable configuration */
+	int want = strcmp(o.command, "submit") == 0  ? LOCATE_INGEST
+		   : strcmp(o.command, "watch") == 0 ? LOCATE_PUBLISH
+						     : LOCATE_ADMIN;
+	if ((want == LOCATE_ADMIN && o.admin) || (want == LOCATE_INGEST && o.ingest) ||
+	    (want == LOCATE_PUBLISH && o.publish) || ledger >= 0)
+		want = 0;
+	if (ledger < 0 && locate_daemon(&where, config, want, located_err, sizeof(located_err))) {
 		fprintf(stderr, "xxgkctl: %s\n", located_err);
 		return 1;
 	}
@@ -989,6 +995,8 @@ int main(int argc, char **argv)
 		o.ingest = where.ingest;
 		o.ingest_from = where.ingest_from;
 	}
+	if (o.publish == NULL)
+		o.publish = where.publish;
 	/* the daemon's public key beside the secret_key its configuration names */
 	if (o.key && !o.server_key && where.server_key[0])
 		o.server_key = where.server_key;
