@@ -69,6 +69,8 @@ static void test_status_finds_the_daemon(void **state)
 	struct daemon d;
 	city_make(&city, 3);
 	daemon_setup(&d, "operate-find", &city, NULL);
+	city_free(&city);
+	d.ready_by_log = 1; /* signals are handled from then on */
 	daemon_start(&d);
 	unsetenv("XXGK_ADMIN");
 	unsetenv("XXGK_INGEST");
@@ -125,6 +127,8 @@ static void test_missing_socket_fails_at_once(void **state)
 	struct daemon d;
 	city_make(&city, 3);
 	daemon_setup(&d, "operate-missing", &city, NULL); /* configured, never started */
+	city_free(&city);
+	d.ready_by_log = 1; /* signals are handled from then on */
 	unsetenv("XXGK_ADMIN");
 	unsetenv("XXGK_INGEST");
 	/* the client's own timeout is 5 s (xxgk-push: 10 s, four times): a wait shows */
@@ -160,6 +164,7 @@ static void test_check_config(void **state)
 	struct stat sb;
 	city_make(&city, 3);
 	daemon_setup(&d, "operate-check", &city, NULL);
+	city_free(&city);
 	const char *good[] = {XXGKD_PATH, "--check-config", "-c", d.config, NULL};
 	expect_run(good, 0, "configuration ok");
 	/* nothing opened, nothing bound */
@@ -190,6 +195,8 @@ static void test_reload_applies_a_unit_change(void **state)
 	struct daemon d;
 	city_make(&city, 3);
 	daemon_setup(&d, "operate-reload", &city, NULL);
+	city_free(&city);
+	d.ready_by_log = 1; /* signals are handled from then on */
 	daemon_start(&d);
 	assert_int_equal(push_one(&d, "new-town", "a"), XXGK__V1__RECORD_STATUS__CODE__REJECTED);
 	rewrite_config(&d, "[unit u000]\nname = a\nkind = government\n"
@@ -220,6 +227,8 @@ static void test_stop(void **state)
 	int status = -1;
 	city_make(&city, 3);
 	daemon_setup(&d, "operate-stop", &city, NULL);
+	city_free(&city);
+	d.ready_by_log = 1; /* signals are handled from then on */
 	daemon_start(&d);
 	const char *stop[] = {XXGKCTL_PATH, "-c", d.config, "stop", NULL};
 	expect_run(stop, 0, "xxgkd is stopping");
@@ -249,6 +258,8 @@ static void start_logging(struct daemon *d, const char *tag, const char *extra, 
 	char stream[64];
 	city_make(&city, 3);
 	daemon_setup(d, tag, &city, extra);
+	city_free(&city);
+	d->ready_by_log = 1; /* signals are handled from then on */
 	FILE *f = fopen(d->log, "a");
 	assert_non_null(f);
 	fclose(f);
