@@ -1,7 +1,7 @@
 /*
  * xxgk-push: pushes records from ledgers (CSV as Excel writes it, or JSON Lines) to xxgkd.
  *
- *   xxgk-push [--ingest EP] [--timeout MS] [--batch N] [--format jsonl|csv]
+ *   xxgk-push [-c XXGKD.CONF] [--ingest EP] [--timeout MS] [--batch N] [--format jsonl|csv]
  *             [--encoding auto|utf-8|gb18030|gbk] [--mapping FILE] [--skip-bad] [FILE...]
  *
  * Every file is read twice, so that memory does not grow with it: first every line is checked
@@ -19,6 +19,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "ledger.h"
+#include "locate.h"
 #include "record.h"
 #include "xxgk.h"
 
@@ -168,9 +169,12 @@ static void usage(FILE *to)
 	      "  FILEs or stdin (-); *.csv files are CSV. Nothing is sent when a line is bad,\n"
 	      "  unless --skip-bad.\n"),
 	    to);
-	fputs(_("defaults: --ingest tcp://127.0.0.1:7410 --timeout 10000 --batch 5000 --encoding "
-		"auto\n"),
-	      to);
+	fputs(
+	    _("the daemon: --ingest, else the ingest of xxgkd's configuration given with -c FILE,\n"
+	      "  else XXGK_INGEST, else that of /etc/xxgk/xxgkd.conf when it exists, else\n"
+	      "  tcp://127.0.0.1:7410\n"),
+	    to);
+	fputs(_("defaults: --timeout 10000 --batch 5000 --encoding auto\n"), to);
 }
 
 static int positive(const char *s, int max, int *out)
@@ -186,6 +190,8 @@ static int positive(const char *s, int max, int *out)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {{"ingest", required_argument, NULL, 'i'},
+						{"config", required_argument, NULL, 'c'},
+						{"version", no_argument, NULL, 'V'},
 						{"timeout", required_argument, NULL, 't'},
 						{"batch", required_argument, NULL, 'b'},
 						{"format", required_argument, NULL, 'f'},
@@ -196,18 +202,25 @@ int main(int argc, char **argv)
 						{"mapping", required_argument, NULL, 'm'},
 						{"skip-bad", no_argument, NULL, 's'},
 						{NULL, 0, NULL, 0}};
-	const char *server_key = NULL, *key = NULL, *mapping = NULL;
+	const char *server_key = NULL, *key = NULL, *mapping = NULL, *config = NULL;
+	const char *ingest_from = "--ingest";
 	char key_storage[3][41];
 	struct xxgk_keys keys;
-	struct push p = {.endpoint = "tcp://127.0.0.1:7410", .timeout_ms = 10000, .batch = 5000};
+	struct push p = {.endpoint = NULL, .timeout_ms = 10000, .batch = 5000};
 	struct ledger_options lo = {LEDGER_BY_NAME, TEXT_AUTO, NULL};
 	int opt, skip_bad = 0, e;
 	i18n_init();
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:Vh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'i':
 			p.endpoint = optarg;
 			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'V':
+			printf("xxgk-push %s\n", XXGK_VERSION);
+			return 0;
 		case 't':
 			if (positive(optarg, 3600000, &p.timeout_ms)) {
 				fprintf(stderr,
@@ -267,6 +280,21 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* where the daemon is: --ingest, else -c, XXGK_INGEST, /etc/xxgk/xxgkd.conf */
+	struct locate where;
+	char located_err[1024];
+	if (locate_daemon(&where, config, p.endpoint ? 0 : LOCATE_INGEST, located_err,
+			  sizeof(located_err))) {
+		fprintf(stderr, "xxgk-push: %s\n", located_err);
+		return 1;
+	}
+	if (p.endpoint == NULL) {
+		p.endpoint = where.ingest;
+		ingest_from = where.ingest_from;
+	}
+	/* the daemon's public key beside the secret_key its configuration names */
+	if (key && !server_key && where.server_key[0])
+		server_key = where.server_key;
 	if (!server_key != !key) {
 		fputs(_("xxgk-push: --server-key and --key go together\n"), stderr);
 		return 2;
@@ -319,6 +347,12 @@ int main(int argc, char **argv)
 			_("xxgk-push: nothing sent: %ld bad lines (correct them, or --skip-bad "
 			  "sends the %ld good ones)\n"),
 			counts.bad, counts.good);
+	} else if (counts.good > 0 &&
+		   locate_probe(p.endpoint, ingest_from, "--ingest", "XXGK_INGEST", located_err,
+				sizeof(located_err))) {
+		/* a local socket that is not there: told now, not after every resend's wait */
+		fprintf(stderr, "xxgk-push: %s\n", located_err);
+		p.rc = XXGK_ENET;
 	} else if (counts.good > 0) {
 		p.records = calloc((size_t)p.batch, sizeof(*p.records));
 		p.files = calloc((size_t)p.batch, sizeof(*p.files));

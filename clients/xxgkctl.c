@@ -1,7 +1,8 @@
 /*
  * xxgkctl: the administrator's tool for a running xxgkd.
  *
- *   xxgkctl [--admin EP] [--timeout MS] status | units [--year Y] | verify
+ *   xxgkctl [-c XXGKD.CONF] [--admin EP] [--timeout MS] status | units [--year Y] | verify
+ *   xxgkctl [--admin EP] reload | stop
  *   xxgkctl [--ingest EP] submit --unit U --year Y [--withdraw]
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
  *           [--format text|markdown|csv|json|html|cells|xlsx] [--output FILE]
@@ -26,6 +27,7 @@
 #include "error.h"
 #include "i18n.h"
 #include "keyfile.h"
+#include "locate.h"
 #include "record.h"
 #include "render.h"
 #include "render_layout.h" /* display_width */
@@ -37,6 +39,7 @@
 struct options {
 	const char *admin, *publish, *ingest, *command, *unit, *kind, *server_key, *key, *output,
 	    *reason;
+	const char *admin_from, *ingest_from; /* for messages: "--admin", "-c FILE", ... */
 	char key_storage[3][41];
 	struct xxgk_keys keys;
 	int has_keys;
@@ -80,6 +83,9 @@ static const char *const usage_text[] = {
        "                              open applications and their answer periods: due\n"
        "                              date, working days left (negative when late)\n"),
     N_("  verify                      recompute every counter from the records\n"),
+    N_("  reload                      reload xxgkd's configuration (units, keys), as\n"
+       "                              SIGHUP does, and say whether it took\n"),
+    N_("  stop                        stop xxgkd cleanly\n"),
     N_("  watch [--unit ID] [--count N] [--publish ENDPOINT]\n"
        "                              live changes as they commit\n"),
     N_("  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
@@ -92,9 +98,11 @@ static const char *const usage_text[] = {
        "                              lists of the valid values; csv (default) to stdout,\n"
        "                              xlsx needs --output; no daemon needed\n"),
     N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
-    N_("defaults: --admin ipc://xxgk-state/admin.sock (xxgkd's default in the same directory)\n"
-       "          --publish tcp://127.0.0.1:7412 --ingest tcp://127.0.0.1:7410\n"
-       "          --timeout 5000\n"),
+    N_("the daemon: --admin and --ingest, else those of xxgkd's configuration given with\n"
+       "  -c FILE (--config), else XXGK_ADMIN and XXGK_INGEST, else those of\n"
+       "  /etc/xxgk/xxgkd.conf when it exists, else ipc://xxgk-state/admin.sock and\n"
+       "  tcp://127.0.0.1:7410\n"),
+    N_("defaults: --publish tcp://127.0.0.1:7412 --timeout 5000\n"),
     N_("KIND: government, department, township, functional_zone\n"),
 };
 
@@ -139,6 +147,11 @@ static Xxgk__V1__Reply *call(const struct options *o, Xxgk__V1__Request *req, in
 {
 	struct xxgk_client *c;
 	Xxgk__V1__Reply *reply = NULL;
+	char err[1024];
+	if (locate_probe(o->admin, o->admin_from, "--admin", "XXGK_ADMIN", err, sizeof(err))) {
+		fprintf(stderr, "xxgkctl: %s\n", err);
+		return NULL;
+	}
 	int rc = xxgk_connect_keys(&c, o->admin, o->has_keys ? &o->keys : NULL);
 	if (rc) {
 		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->admin,
@@ -301,6 +314,35 @@ static int cmd_verify(const struct options *o)
 		printf("  %s\n", reply->verify->lines[i]);
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return n ? 1 : 0;
+}
+
+/* reload: what SIGHUP does, answered; a configuration that does not load is the error. */
+static int cmd_reload(const struct options *o)
+{
+	Xxgk__V1__ReloadRequest q = XXGK__V1__RELOAD_REQUEST__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_RELOAD;
+	req.reload = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_RELOAD);
+	if (reply == NULL)
+		return 1;
+	printf(_("reloaded: %u units\n"), reply->reload->units);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
+}
+
+static int cmd_stop(const struct options *o)
+{
+	Xxgk__V1__StopRequest q = XXGK__V1__STOP_REQUEST__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	req.body_case = XXGK__V1__REQUEST__BODY_STOP;
+	req.stop = &q;
+	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_STOP);
+	if (reply == NULL)
+		return 1;
+	puts(_("xxgkd is stopping"));
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 0;
 }
 
 /* A blank ledger: the CSV to stdout or --output, the workbook to --output. */
@@ -630,6 +672,11 @@ static int cmd_submit(const struct options *o)
 	r.submission = &sub;
 	sub.has_year = !o->withdraw;
 	sub.year = (uint32_t)o->year;
+	char err[1024];
+	if (locate_probe(o->ingest, o->ingest_from, "--ingest", "XXGK_INGEST", err, sizeof(err))) {
+		fprintf(stderr, "xxgkctl: %s\n", err);
+		return 1;
+	}
 	int rc = xxgk_connect_keys(&c, o->ingest, o->has_keys ? &o->keys : NULL);
 	if (rc) {
 		fprintf(stderr, _("xxgkctl: cannot connect to %s: %s\n"), o->ingest,
@@ -753,6 +800,8 @@ static int cmd_deadlines(const struct options *o)
 int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {{"admin", required_argument, NULL, 'a'},
+						     {"config", required_argument, NULL, 'c'},
+						     {"version", no_argument, NULL, 'V'},
 						     {"publish", required_argument, NULL, 'p'},
 						     {"timeout", required_argument, NULL, 't'},
 						     {"year", required_argument, NULL, 'y'},
@@ -773,18 +822,24 @@ int main(int argc, char **argv)
 						     {"overdue", no_argument, NULL, 'O'},
 						     {"as-of", required_argument, NULL, 'A'},
 						     {NULL, 0, NULL, 0}};
-	struct options o = {.admin = "ipc://xxgk-state/admin.sock",
-			    .publish = "tcp://127.0.0.1:7412",
-			    .ingest = "tcp://127.0.0.1:7410",
+	struct options o = {.admin_from = "--admin",
+			    .ingest_from = "--ingest",
 			    .timeout_ms = 5000,
 			    .format = RENDER_TEXT};
+	const char *config = NULL;
 	int opt;
 	i18n_init();
-	while ((opt = getopt_long(argc, argv, "h", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:Vh", long_options, NULL)) != -1) {
 		switch (opt) {
 		case 'a':
 			o.admin = optarg;
 			break;
+		case 'c':
+			config = optarg;
+			break;
+		case 'V':
+			printf("xxgkctl %s\n", XXGK_VERSION);
+			return 0;
 		case 'p':
 			o.publish = optarg;
 			break;
@@ -917,6 +972,34 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 < argc)
 		return fail_usage(_("unexpected argument \"%s\""), argv[optind + 1]);
+	/* where the daemon is: --admin and --ingest, else -c, XXGK_ADMIN, /etc/xxgk/xxgkd.conf */
+	struct locate where = {0};
+	char located_err[1024];
+	/* what this command needs and its command line does not say; a blank ledger needs no
+	 * daemon, nor a readable configuration */
+	int want = strcmp(o.command, "submit") == 0  ? LOCATE_INGEST
+		   : strcmp(o.command, "watch") == 0 ? LOCATE_PUBLISH
+						     : LOCATE_ADMIN;
+	if ((want == LOCATE_ADMIN && o.admin) || (want == LOCATE_INGEST && o.ingest) ||
+	    (want == LOCATE_PUBLISH && o.publish) || ledger >= 0)
+		want = 0;
+	if (ledger < 0 && locate_daemon(&where, config, want, located_err, sizeof(located_err))) {
+		fprintf(stderr, "xxgkctl: %s\n", located_err);
+		return 1;
+	}
+	if (o.admin == NULL) {
+		o.admin = where.admin;
+		o.admin_from = where.admin_from;
+	}
+	if (o.ingest == NULL) {
+		o.ingest = where.ingest;
+		o.ingest_from = where.ingest_from;
+	}
+	if (o.publish == NULL)
+		o.publish = where.publish;
+	/* the daemon's public key beside the secret_key its configuration names */
+	if (o.key && !o.server_key && where.server_key[0])
+		o.server_key = where.server_key;
 	if (!o.server_key != !o.key)
 		return fail_usage("%s", _("--server-key and --key go together"));
 	if (o.key) {
@@ -1013,6 +1096,10 @@ int main(int argc, char **argv)
 		return cmd_freeze(&o, is_unfreeze);
 	if (strcmp(o.command, "freezes") == 0)
 		return cmd_freezes(&o);
+	if (strcmp(o.command, "reload") == 0)
+		return cmd_reload(&o);
+	if (strcmp(o.command, "stop") == 0)
+		return cmd_stop(&o);
 	if (is_restatements)
 		return cmd_restatements(&o);
 	return fail_usage(_("unknown command \"%s\""), o.command);

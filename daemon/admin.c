@@ -426,12 +426,13 @@ static void forward_write(struct admin *a, struct envelope *env, const Xxgk__V1_
 			a->stop = 1;
 			return;
 		}
+		/* the reply first: a stop request is answered, then "stop" follows at once */
+		if (items[0].revents & ZMQ_POLLIN)
+			break;
 		if (items[1].revents & ZMQ_POLLIN) {
 			a->stop = 1;
 			return;
 		}
-		if (items[0].revents & ZMQ_POLLIN)
-			break;
 	}
 	zmq_msg_t m;
 	zmq_msg_init(&m);
@@ -614,8 +615,8 @@ static void answer(struct admin *a)
 	case WIRE_TOO_MANY: /* a push, not decoded: no push is taken here */
 		wire_error(a->socket, &env, scan.request_id,
 			   "the admin socket takes report, status, units, verify, backup, freeze, "
-			   "unfreeze, freezes, restatements and deadlines; push records on the "
-			   "ingest socket");
+			   "unfreeze, freezes, restatements, deadlines, reload and stop; push "
+			   "records on the ingest socket");
 		envelope_close(&env);
 		arena_reset(&a->arena);
 		return;
@@ -682,6 +683,8 @@ static void answer(struct admin *a)
 		break;
 	case XXGK__V1__REQUEST__BODY_FREEZE:
 	case XXGK__V1__REQUEST__BODY_UNFREEZE:
+	case XXGK__V1__REQUEST__BODY_RELOAD: /* the configuration belongs to the loop */
+	case XXGK__V1__REQUEST__BODY_STOP:
 		/* who froze, for the audit log: the admin key's name, or the local socket */
 		forward_write(a, &env, req, a->secure ? name : "local");
 		break;
@@ -697,8 +700,8 @@ static void answer(struct admin *a)
 	default:
 		wire_error(a->socket, &env, req->request_id,
 			   "the admin socket takes report, status, units, verify, backup, freeze, "
-			   "unfreeze, freezes, restatements and deadlines; push records on the "
-			   "ingest socket");
+			   "unfreeze, freezes, restatements, deadlines, reload and stop; push "
+			   "records on the ingest socket");
 	}
 	envelope_close(&env);
 	arena_reset(&a->arena);

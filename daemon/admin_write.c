@@ -18,7 +18,9 @@
 int admin_write_is_write(const Xxgk__V1__Request *req)
 {
 	return req->body_case == XXGK__V1__REQUEST__BODY_FREEZE ||
-	       req->body_case == XXGK__V1__REQUEST__BODY_UNFREEZE;
+	       req->body_case == XXGK__V1__REQUEST__BODY_UNFREEZE ||
+	       req->body_case == XXGK__V1__REQUEST__BODY_RELOAD ||
+	       req->body_case == XXGK__V1__REQUEST__BODY_STOP;
 }
 
 /* An error reply with message fmt. */
@@ -41,6 +43,9 @@ struct answer {
 	Xxgk__V1__Reply reply;
 	Xxgk__V1__Error error;
 	Xxgk__V1__FreezeEvent event;
+	Xxgk__V1__ReloadReply reloaded;
+	Xxgk__V1__StopReply stopping;
+	int stop; /* a stop was answered: the server stops once the answer is sent */
 	char message[600], at[32], by[STORE_FREEZE_BY_MAX + 1];
 };
 
@@ -156,6 +161,43 @@ static void unfreeze(struct admin_write *w, const char *who, const Xxgk__V1__Unf
 	a->event.reason = (char *)reason;
 }
 
+/* xxgkctl reload: SIGHUP's work, and whether it took. */
+static void reload(struct admin_write *w, const char *who, struct answer *a)
+{
+	char err[CONFIG_ERROR_MAX];
+	unsigned units = 0;
+	if (w->reload == NULL) {
+		error_reply(&a->reply, &a->error, a->message, sizeof(a->message),
+			    "reload: not available");
+		return;
+	}
+	log_info("reload asked by \"%s\"", who);
+	if (w->reload(w->ctx, &units, err, sizeof(err))) {
+		error_reply(&a->reply, &a->error, a->message, sizeof(a->message),
+			    "reload failed, the configuration in force stays: %s", err);
+		return;
+	}
+	a->reloaded = (Xxgk__V1__ReloadReply)XXGK__V1__RELOAD_REPLY__INIT;
+	a->reloaded.has_units = 1;
+	a->reloaded.units = units;
+	a->reply.body_case = XXGK__V1__REPLY__BODY_RELOAD;
+	a->reply.reload = &a->reloaded;
+}
+
+static void stop(struct admin_write *w, const char *who, struct answer *a)
+{
+	if (w->stop == NULL) {
+		error_reply(&a->reply, &a->error, a->message, sizeof(a->message),
+			    "stop: not available");
+		return;
+	}
+	log_info("stop asked by \"%s\"", who);
+	a->stopping = (Xxgk__V1__StopReply)XXGK__V1__STOP_REPLY__INIT;
+	a->reply.body_case = XXGK__V1__REPLY__BODY_STOP;
+	a->reply.stop = &a->stopping;
+	a->stop = 1;
+}
+
 /* Carries out one admin write; the reply goes back to the admin thread. */
 static void answer(struct admin_write *w, const char *who, const Xxgk__V1__Request *req,
 		   struct answer *a)
@@ -167,6 +209,12 @@ static void answer(struct admin_write *w, const char *who, const Xxgk__V1__Reque
 		break;
 	case XXGK__V1__REQUEST__BODY_UNFREEZE:
 		unfreeze(w, who, req->unfreeze, a);
+		break;
+	case XXGK__V1__REQUEST__BODY_RELOAD:
+		reload(w, who, a);
+		break;
+	case XXGK__V1__REQUEST__BODY_STOP:
+		stop(w, who, a);
 		break;
 	default:
 		error_reply(&a->reply, &a->error, a->message, sizeof(a->message),
@@ -191,6 +239,7 @@ static void send_reply(struct admin_write *w, const Xxgk__V1__Reply *reply)
 static void on_write(void *arg)
 {
 	struct admin_write *w = arg;
+	int stopping = 0;
 	/* one request at a time: the admin thread waits for each reply before the next */
 	while (zsock_readable(&w->watch)) {
 		char who[STORE_FREEZE_BY_MAX + 1];
@@ -220,14 +269,20 @@ static void on_write(void *arg)
 		if (req && a) {
 			answer(w, who, req, a);
 			send_reply(w, &a->reply);
+			stopping = a->stop;
 		} else {
 			send_reply(w, &(Xxgk__V1__Reply)XXGK__V1__REPLY__INIT);
 		}
 		free(a);
 		if (req)
 			xxgk__v1__request__free_unpacked(req, NULL);
+		if (stopping)
+			break;
 	}
 	zsock_rearm(&w->watch);
+	/* the answer is on its way: the admin thread sends it before it hears "stop" */
+	if (stopping)
+		w->stop(w->ctx);
 }
 
 int admin_write_watch(struct admin_write *w, struct event_base *base, void *socket,

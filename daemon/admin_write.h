@@ -20,6 +20,11 @@ struct admin_write {
 	void *socket; /* the loop's end of the PAIR */
 	struct store *st;
 	struct admin *admin; /* the government and units' names a freeze stores */
+	/* xxgkctl reload and stop, carried out by the server (NULL: refused): reload returns 0 and
+	 * the units in force, or -1 with why in err; stop is asked after its answer is sent */
+	int (*reload)(void *ctx, unsigned *units, char *err, size_t err_size);
+	void (*stop)(void *ctx);
+	void *ctx;
 };
 
 /* Whether a request is one the main loop carries out. */

@@ -100,8 +100,9 @@ const struct client_config *config_client_by_key(const struct config *c, const c
 
 struct parse {
 	struct config *c;
-	int units_only;	   /* a units file: [unit] sections only */
-	char section[128]; /* the section of the previous line */
+	int units_only;	    /* a units file: [unit] sections only */
+	int endpoints_only; /* a client's reading: [unit] and [client] are xxgkd's business */
+	char section[128];  /* the section of the previous line */
 	char error[CONFIG_ERROR_MAX];
 };
 
@@ -188,6 +189,17 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 				    "level: want province, city, county, district or township, not "
 				    "\"%s\"",
 				    value);
+		return 1;
+	}
+	if (strcmp(name, "log_priority") == 0) {
+		if (strcmp(value, "auto") == 0)
+			c->log_priority = LOG_PREFIX_AUTO;
+		else if (strcmp(value, "yes") == 0)
+			c->log_priority = LOG_PREFIX_YES;
+		else if (strcmp(value, "no") == 0)
+			c->log_priority = LOG_PREFIX_NO;
+		else
+			return fail(p, "log_priority: want auto, yes or no, not \"%s\"", value);
 		return 1;
 	}
 	if (strcmp(name, "log_level") == 0) {
@@ -378,6 +390,9 @@ static int handle(void *user, const char *section, const char *name, const char 
 	struct parse *p = user;
 	int new_section = strcmp(section, p->section) != 0;
 	snprintf(p->section, sizeof(p->section), "%s", section);
+	if (p->endpoints_only &&
+	    (strncmp(section, "unit ", 5) == 0 || strncmp(section, "client ", 7) == 0))
+		return 1;
 	if (strncmp(section, "unit ", 5) == 0)
 		return unit_key(p, section + 5, name, value, new_section);
 	if (strncmp(section, "client ", 7) == 0 && !p->units_only)
@@ -527,6 +542,30 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 	    check_security(c, path ? path : "<defaults>", err, err_size) == 0)
 		return 0;
 fail:
+	config_free(c);
+	return -1;
+}
+
+int config_default_admin(const char *state_dir, char *out, size_t size)
+{
+	int n = snprintf(out, size, "ipc://%s/admin.sock", state_dir);
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
+
+int config_load_endpoints(struct config *c, const char *path, char *err, size_t err_size)
+{
+	struct parse p = {.c = c, .endpoints_only = 1};
+	config_defaults(c);
+	if (parse(&p, path, NULL, err, err_size) == 0 && check_admin(c, path, err, err_size) == 0) {
+		if (c->admin[0] == '\0' &&
+		    config_default_admin(c->state_dir, c->admin, sizeof(c->admin))) {
+			snprintf(err, err_size,
+				 "%s: state_dir too long for the admin socket's path", path);
+		} else {
+			config_free(c);
+			return 0;
+		}
+	}
 	config_free(c);
 	return -1;
 }

@@ -58,6 +58,7 @@ struct config {
 	long long map_size;		/* initial LMDB map size, bytes */
 	int bad_input_log_interval;	/* seconds between log lines about one peer's bad input */
 	enum log_level log_level;
+	enum log_prefix log_priority; /* <N> prefixes: auto (when stderr is the journal), yes, no */
 	/* the reporting government, for the reports' title and scope words */
 	char government_name[CONFIG_GOVERNMENT_NAME_MAX];   /* name: 瑞安市人民政府 */
 	char government_region[CONFIG_GOVERNMENT_NAME_MAX]; /* region: 瑞安市 */
@@ -97,6 +98,18 @@ int config_load(struct config *c, const char *path, const char *units_path, char
 		size_t err_size);
 
 void config_free(struct config *c);
+
+/*
+ * For xxgkctl and xxgk-push, which find the daemon by its configuration: reads path with the
+ * same parser and the same errors as config_load, but only [xxgkd] is taken in; units, clients
+ * and key files are left to xxgkd (a client may not read them). On success the admin endpoint
+ * is complete (the default socket in state_dir filled in).
+ */
+int config_load_endpoints(struct config *c, const char *path, char *err, size_t err_size);
+
+/* ipc://STATE_DIR/admin.sock, xxgkd's admin endpoint when admin is not set; 0 or -1 (too
+ * long). */
+int config_default_admin(const char *state_dir, char *out, size_t size);
 
 /* "government", "department", "township", "functional_zone" <-> UnitKind values. */
 const char *unit_kind_name(int kind);

@@ -2,12 +2,36 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 /* The one piece of process-wide state: set from main and on reload, read everywhere. */
 static enum log_level current = LOG_INFO;
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
+/* LOG_ERR, LOG_WARNING, LOG_INFO and LOG_DEBUG of syslog.h */
+static const char *const priorities[] = {"<3>", "<4>", "<6>", "<7>"};
+/* -1 until decided: the first line, or the configuration, decides */
+static int prefixed = -1;
+
+/* systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to stderr; stderr may
+ * have been redirected since, so only a match counts (sd-daemon(3), systemd.exec(5)). */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat sb;
+	char end;
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2 || fstat(2, &sb) != 0)
+		return 0;
+	return (unsigned long long)sb.st_dev == dev && (unsigned long long)sb.st_ino == ino;
+}
+
+void log_set_priority_prefix(enum log_prefix p)
+{
+	prefixed = p == LOG_PREFIX_YES || (p == LOG_PREFIX_AUTO && stderr_is_journal());
+}
 
 void log_set_level(enum log_level level)
 {
@@ -38,6 +62,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	if (prefixed < 0)
+		log_set_priority_prefix(LOG_PREFIX_AUTO);
 	/* one write per line, so that lines of concurrent writers do not interleave */
-	fprintf(stderr, "xxgkd[%s]: %s\n", names[level], line);
+	fprintf(stderr, "%sxxgkd[%s]: %s\n", prefixed ? priorities[level] : "", names[level], line);
 }

@@ -4,6 +4,12 @@
 
 enum log_level { LOG_ERROR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
+/* Whether each line starts with its syslog priority, <3> to <7> (sd-daemon(3)), so that the
+ * journal files it under that priority: auto when stderr is the journal (JOURNAL_STREAM). */
+enum log_prefix { LOG_PREFIX_AUTO, LOG_PREFIX_YES, LOG_PREFIX_NO };
+
+void log_set_priority_prefix(enum log_prefix p);
+
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 

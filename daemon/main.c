@@ -2,6 +2,7 @@
  * xxgkd: keeps the disclosure report's cells live from the records units push.
  *
  *   xxgkd [-c FILE] [--units FILE] [--state-dir DIR] [-f]
+ *   xxgkd --check-config [-c FILE] [--units FILE]
  *
  * Without -f it detaches once every socket is bound, and its exit status says whether it
  * started. With no configuration file it runs on the embedded default: state in ./xxgk-state,
@@ -22,11 +23,14 @@ static void usage(FILE *to)
 {
 	fprintf(to,
 		"usage: xxgkd [-c FILE] [--units FILE] [--state-dir DIR] [-f]\n"
+		"       xxgkd --check-config [-c FILE] [--units FILE]\n"
 		"  -c, --config FILE   the configuration (default: built-in defaults)\n"
 		"  -u, --units FILE    the units of the city (default: from the configuration,\n"
 		"                      else the example city)\n"
 		"  -s, --state-dir DIR where the store lives (overrides the configuration)\n"
 		"  -f, --foreground    do not detach (for systemd and tests)\n"
+		"  -t, --check-config  check the configuration as a start would, without opening\n"
+		"                      the store or binding; exit 0 (\"configuration ok\") or 1\n"
 		"  -V, --version       print the version\n");
 }
 
@@ -75,17 +79,18 @@ int main(int argc, char **argv)
 						{"units", required_argument, NULL, 'u'},
 						{"state-dir", required_argument, NULL, 's'},
 						{"foreground", no_argument, NULL, 'f'},
+						{"check-config", no_argument, NULL, 't'},
 						{"version", no_argument, NULL, 'V'},
 						{"help", no_argument, NULL, 'h'},
 						{NULL, 0, NULL, 0}};
 	struct server_sources sources = {0};
 	struct server *s;
-	int foreground = 0, opt, ready_fd = -1;
+	int foreground = 0, check = 0, opt, ready_fd = -1;
 	/* hidden: xxgkd running itself to read a store where a crash cannot hurt the daemon */
 	if (argc == 3 &&
 	    (strcmp(argv[1], STORE_GUARD_CHECK) == 0 || strcmp(argv[1], STORE_GUARD_VERIFY) == 0))
 		return store_guard_child(argv[1], argv[2]);
-	while ((opt = getopt_long(argc, argv, "c:u:s:fVh", options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "c:u:s:ftVh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':
 			sources.config_path = optarg;
@@ -98,6 +103,9 @@ int main(int argc, char **argv)
 			break;
 		case 'f':
 			foreground = 1;
+			break;
+		case 't':
+			check = 1;
 			break;
 		case 'V':
 			printf("xxgkd %s\n", XXGK_VERSION);
@@ -114,6 +122,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "xxgkd: unexpected argument \"%s\"\n", argv[optind]);
 		usage(stderr);
 		return 2;
+	}
+	/* like nginx -t: the errors are the log's lines (file:line: reason), on stderr */
+	if (check) {
+		if (server_check_config(&sources))
+			return 1;
+		printf("xxgkd: configuration ok\n");
+		return 0;
 	}
 	/* a vanished peer must not kill the daemon */
 	signal(SIGPIPE, SIG_IGN);

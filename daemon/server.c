@@ -580,27 +580,29 @@ static int apply_units(struct server *s, const struct config *c)
 	return rc;
 }
 
-static int load_config(struct server *s, struct config *c)
+/* Loads the configuration of sources; on error logs why, and leaves it in err. */
+static int load_config(const struct server_sources *sources, struct config *c, char *err,
+		       size_t err_size)
 {
-	char err[CONFIG_ERROR_MAX];
-	if (config_load(c, s->sources.config_path, s->sources.units_path, err, sizeof(err))) {
+	if (config_load(c, sources->config_path, sources->units_path, err, err_size)) {
 		log_error("%s", err);
 		return -1;
 	}
-	if (s->sources.state_dir)
-		snprintf(c->state_dir, sizeof(c->state_dir), "%s", s->sources.state_dir);
+	if (sources->state_dir)
+		snprintf(c->state_dir, sizeof(c->state_dir), "%s", sources->state_dir);
 	/* by default the admin channel is a local socket, owner and group only */
-	if (c->admin[0] == '\0' &&
-	    (size_t)snprintf(c->admin, sizeof(c->admin), "ipc://%s/admin.sock", c->state_dir) >=
-		sizeof(c->admin)) {
-		log_error("state_dir too long for the admin socket's path; set admin");
+	if (c->admin[0] == '\0' && config_default_admin(c->state_dir, c->admin, sizeof(c->admin))) {
+		snprintf(err, err_size,
+			 "state_dir too long for the admin socket's path; set admin");
+		log_error("%s", err);
 		config_free(c);
 		return -1;
 	}
+	log_set_priority_prefix(c->log_priority);
 	return 0;
 }
 
-static void reload_config(struct server *s);
+static int reload_config(struct server *s, char *err, size_t err_size);
 
 /*
  * A PUB socket cannot drop one subscriber, so when an admin key is lost every subscription is
@@ -635,7 +637,7 @@ static void cut_subscribers(struct server *s)
 }
 
 /* systemd is told a reload is under way, and when it is over (whether it took or not) */
-static void reload(struct server *s)
+static int reload(struct server *s, char *err, size_t err_size)
 {
 	char state[64];
 	struct timespec now;
@@ -644,25 +646,29 @@ static void reload(struct server *s)
 		 (unsigned long long)now.tv_sec * 1000000ULL +
 		     (unsigned long long)now.tv_nsec / 1000);
 	notify(state);
-	reload_config(s);
+	int rc = reload_config(s, err, err_size);
 	notify("READY=1");
+	return rc;
 }
 
-static void reload_config(struct server *s)
+static int reload_config(struct server *s, char *err, size_t err_size)
 {
 	struct config c;
-	log_info("SIGHUP: reloading the configuration");
-	if (load_config(s, &c)) {
+	log_info("reloading the configuration");
+	if (load_config(&s->sources, &c, err, err_size)) {
 		log_warn("reload failed; keeping the configuration in force");
-		return;
+		log_set_priority_prefix(s->cfg.log_priority);
+		return -1;
 	}
 	int rc = apply_units(s, &c);
 	if (rc) {
 		log_warn("reload: the units could not be stored (%s); keeping the configuration in "
 			 "force",
 			 xxgk_strerror(rc));
+		snprintf(err, err_size, "the units could not be stored: %s", xxgk_strerror(rc));
 		config_free(&c);
-		return;
+		log_set_priority_prefix(s->cfg.log_priority);
+		return -1;
 	}
 	/* a calendar changed: every due date again, in one write transaction of this loop */
 	struct calendar *cal;
@@ -699,22 +705,45 @@ static void reload_config(struct server *s)
 		cut_subscribers(s);
 	log_set_level(c.log_level);
 	log_info("reloaded: %zu units", c.n_units);
+	return 0;
+}
+
+/* Signals and admin writes run between callbacks, so no transaction is ever in flight here:
+ * the last one was committed and acknowledged before this ran. */
+static void stop(struct server *s, const char *why)
+{
+	log_info("%s: stopping", why);
+	notify("STOPPING=1");
+	s->stopping = 1;
+	event_base_loopbreak(s->base);
+}
+
+/* xxgkctl reload and stop, from the admin channel (admin_write.h) */
+static int admin_reload(void *ctx, unsigned *units, char *err, size_t err_size)
+{
+	struct server *s = ctx;
+	if (reload(s, err, err_size))
+		return -1;
+	*units = (unsigned)s->cfg.n_units;
+	return 0;
+}
+
+static void admin_stop_server(void *ctx)
+{
+	stop(ctx, "xxgkctl stop");
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct server *s = arg;
+	char err[CONFIG_ERROR_MAX];
 	(void)what;
 	if (sig == SIGHUP) {
-		reload(s);
+		log_info("SIGHUP");
+		reload(s, err, sizeof(err));
 		return;
 	}
-	/* Signals run between callbacks, so no transaction is ever in flight here: the last one
-	 * was committed and acknowledged before this ran. */
-	log_info("%s: stopping", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	notify("STOPPING=1");
-	s->stopping = 1;
-	event_base_loopbreak(s->base);
+	stop(s, sig == SIGTERM ? "SIGTERM" : "SIGINT");
 }
 
 /* ---- sockets ---- */
@@ -800,7 +829,8 @@ int server_start(struct server **out, const struct server_sources *sources)
 	s->sources = *sources;
 	memory_setup();
 	arena_init(&s->arena, (size_t)1 << 30);
-	if (load_config(s, &s->cfg)) {
+	char err[CONFIG_ERROR_MAX];
+	if (load_config(&s->sources, &s->cfg, err, sizeof(err))) {
 		free(s);
 		return -1;
 	}
@@ -896,6 +926,9 @@ int server_start(struct server **out, const struct server_sources *sources)
 		goto fail;
 	}
 	/* freeze and the other admin writes: run here, by the store's one writer */
+	s->admin_writes.reload = admin_reload;
+	s->admin_writes.stop = admin_stop_server;
+	s->admin_writes.ctx = s;
 	if (admin_write_watch(&s->admin_writes, s->base, s->admin.writes_loop, s->st, &s->admin)) {
 		log_error("cannot watch the admin channel's writes");
 		goto fail;
@@ -953,6 +986,20 @@ int server_start(struct server **out, const struct server_sources *sources)
 fail:
 	server_free(s);
 	return -1;
+}
+
+int server_check_config(const struct server_sources *sources)
+{
+	struct config c;
+	struct calendar *cal;
+	char err[CONFIG_ERROR_MAX];
+	if (load_config(sources, &c, err, sizeof(err)))
+		return -1;
+	int rc = check_exposure(&c) || deadlines_load(&c, &cal) ? -1 : 0;
+	if (rc == 0)
+		calendar_free(cal);
+	config_free(&c);
+	return rc;
 }
 
 int server_run(struct server *s)

@@ -23,7 +23,14 @@ struct server_sources {
  */
 int server_start(struct server **out, const struct server_sources *sources);
 
-/* Runs the loop until SIGTERM or SIGINT; returns 0 after a clean stop. */
+/*
+ * xxgkd --check-config: everything server_start checks of the configuration (its files, units,
+ * keys, endpoints' exposure, the working-day calendar) without opening the store or binding.
+ * Returns 0, or -1 after logging why.
+ */
+int server_check_config(const struct server_sources *sources);
+
+/* Runs the loop until SIGTERM, SIGINT or xxgkctl stop; returns 0 after a clean stop. */
 int server_run(struct server *s);
 
 void server_free(struct server *s);

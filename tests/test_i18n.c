@@ -135,8 +135,11 @@ static const char *ledger(void)
 static void test_unreachable_daemon(void **state)
 {
 	(void)state;
-	char endpoint[600];
-	snprintf(endpoint, sizeof(endpoint), "ipc://%s/nobody-here", d.dir);
+	char endpoint[600], local[600];
+	/* a network endpoint: the timeout's message (a local socket fails at once, below) */
+	snprintf(endpoint, sizeof(endpoint), "tcp://127.0.0.1:%d", free_port());
+	snprintf(local, sizeof(local), "ipc://%s/nobody-here", d.dir);
+	const char *ctl_local[] = {XXGKCTL_PATH, "--admin", local, "status", NULL};
 	const char *ctl[] = {XXGKCTL_PATH, "--admin", endpoint, "--timeout", "300", "status", NULL};
 	/* --skip-bad: the ledger's bad line must not keep its good ones from being sent */
 	const char *push[] = {XXGK_PUSH_PATH, "--ingest",   endpoint, "--timeout",
@@ -152,10 +155,16 @@ static void test_unreachable_daemon(void **state)
 		 endpoint);
 	expect(push, 1, 0, want);
 
+	snprintf(want, sizeof(want), "xxgkctl: %s（来自 --admin）没有 xxgkd：它不存在。\n", local);
+	expect(ctl_local, 1, 0, want);
+
 	english();
 	snprintf(want, sizeof(want),
 		 "xxgkctl: no answer from %s within 300 ms (is xxgkd running?)\n", endpoint);
 	expect(ctl, 1, 0, want);
+	snprintf(want, sizeof(want), "xxgkctl: no xxgkd at %s (from --admin): it does not exist.\n",
+		 local);
+	expect(ctl_local, 1, 0, want);
 }
 
 static void test_push_summary(void **state)
