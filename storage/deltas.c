@@ -1,6 +1,7 @@
 #include "deltas.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "error.h"
 
@@ -38,8 +39,59 @@ int counter_key_compare(const struct counter_key *a, const struct counter_key *b
 	return 0;
 }
 
+static size_t slot_of(const struct counter_key *k, size_t mask)
+{
+	/* a multiplicative hash of the key's fields: counters of one scope spread apart */
+	uint64_t h =
+	    ((uint64_t)k->scope << 56 | (uint64_t)k->scope_id << 24 | (uint64_t)k->year << 12) ^
+	    k->counter;
+	h *= 0x9e3779b97f4a7c15ull;
+	return (size_t)(h >> 32) & mask;
+}
+
+static int same_key(const struct counter_key *a, const struct counter_key *b)
+{
+	return a->counter == b->counter && a->scope_id == b->scope_id && a->year == b->year &&
+	       a->scope == b->scope;
+}
+
+/* Rebuilds the hash for n_slots (a power of two above 2 n) from what v holds. */
+static int rehash(struct delta_list *l, size_t n_slots)
+{
+	uint32_t *slots = calloc(n_slots, sizeof(*slots));
+	if (slots == NULL)
+		return XXGK_ENOMEM;
+	free(l->slots);
+	l->slots = slots;
+	l->n_slots = n_slots;
+	for (size_t i = 0; i < l->n; i++) {
+		size_t s = slot_of(&l->v[i].key, n_slots - 1);
+		while (slots[s])
+			s = (s + 1) & (n_slots - 1);
+		slots[s] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
 int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value)
 {
+	if (l->n + 1 > l->n_slots / 2) {
+		size_t n_slots = l->n_slots ? l->n_slots * 2 : 1024;
+		if (n_slots > UINT32_MAX || rehash(l, n_slots))
+			return XXGK_ENOMEM;
+	}
+	size_t mask = l->n_slots - 1, s = slot_of(key, mask);
+	for (; l->slots[s]; s = (s + 1) & mask) {
+		struct delta *d = &l->v[l->slots[s] - 1];
+		if (!same_key(&d->key, key))
+			continue;
+		if (!d->overflow && __builtin_add_overflow(d->value, value, &d->value)) {
+			/* the sign of the overflowing sum is the sign of its terms */
+			d->value = value > 0 ? INT64_MAX : INT64_MIN;
+			d->overflow = 1;
+		}
+		return 0;
+	}
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		struct delta *v = realloc(l->v, cap * sizeof(*v));
@@ -49,6 +101,7 @@ int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value
 		l->cap = cap;
 	}
 	l->v[l->n++] = (struct delta){.key = *key, .value = value};
+	l->slots[s] = (uint32_t)l->n;
 	return 0;
 }
 
@@ -65,22 +118,17 @@ int delta_merge(struct delta_list *l)
 	if (l->n == 0)
 		return 0;
 	qsort(l->v, l->n, sizeof(*l->v), compare_deltas);
-	for (size_t i = 0; i < l->n;) {
-		struct delta d = l->v[i++];
-		for (; i < l->n && counter_key_compare(&l->v[i].key, &d.key) == 0; i++) {
-			int64_t v = l->v[i].value;
-			if (!d.overflow && __builtin_add_overflow(d.value, v, &d.value)) {
-				/* the sign of the overflowing sum is the sign of its terms */
-				d.value = v > 0 ? INT64_MAX : INT64_MIN;
-				d.overflow = 1;
-			}
-		}
-		if (d.overflow)
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->v[i].overflow)
 			rc = XXGK_ERANGE;
-		if (d.value != 0 || d.overflow)
-			l->v[out++] = d;
+		if (l->v[i].value != 0 || l->v[i].overflow)
+			l->v[out++] = l->v[i];
 	}
 	l->n = out;
+	/* the hash pointed into the order before: built again at the next add */
+	free(l->slots);
+	l->slots = NULL;
+	l->n_slots = 0;
 	return rc;
 }
 
@@ -97,10 +145,13 @@ int counter_passes(int64_t old, int64_t new, int64_t limit)
 void delta_clear(struct delta_list *l)
 {
 	l->n = 0;
+	if (l->slots)
+		memset(l->slots, 0, l->n_slots * sizeof(*l->slots));
 }
 
 void delta_free(struct delta_list *l)
 {
 	free(l->v);
+	free(l->slots);
 	*l = (struct delta_list){0};
 }

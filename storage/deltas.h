@@ -1,6 +1,7 @@
 /*
- * Counter deltas gathered in memory, then sorted and summed so that each counter is touched
- * once per transaction, in key order. Verify uses the same list to recompute every counter.
+ * Counter deltas gathered in memory, summed per counter as they come (a hash of the counters
+ * seen), then sorted so that each counter is touched once per transaction, in key order. Verify
+ * uses the same list to recompute every counter.
  */
 #ifndef XXGK_DELTAS_H
 #define XXGK_DELTAS_H
@@ -40,16 +41,19 @@ struct delta {
 };
 
 struct delta_list {
-	struct delta *v;
+	struct delta *v; /* one per counter, in the order first seen, until delta_merge */
 	size_t n, cap;
+	uint32_t *slots; /* open addressing: 1 + the index in v of a counter, 0 when free */
+	size_t n_slots;	 /* a power of two, at least twice n; 0 before the first delta */
 };
 
-/* Appends a delta; returns 0 or XXGK_ENOMEM. */
+/* Adds a delta to its counter's sum; returns 0 or XXGK_ENOMEM. */
 int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value);
 
 /*
- * Sorts by key, sums the deltas of one key, and drops those that sum to zero. A sum that would
- * pass int64 is kept, saturated, with overflow set; returns 0, or XXGK_ERANGE if any did.
+ * Sorts the sums by key and drops those that are zero. A sum that would pass int64 is kept,
+ * saturated, with overflow set; returns 0, or XXGK_ERANGE if any did. Adding after a merge
+ * starts the sums afresh from what the list holds.
  */
 int delta_merge(struct delta_list *l);
 
