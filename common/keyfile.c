@@ -168,7 +168,7 @@ static char *read_all(int fd, const char *path, size_t *len, char *err, size_t s
 	return buf;
 }
 
-/* The earlier format begins (after comments) with a key at the start of a line. */
+/* The earlier format begins (after comments) with an unquoted key at the start of a line. */
 static int legacy_format(const char *text, size_t len)
 {
 	size_t at = 0;
@@ -187,7 +187,13 @@ static int legacy_format(const char *text, size_t len)
 			size_t j = at + 10;
 			while (j < end && (text[j] == ' ' || text[j] == '\t'))
 				j++;
-			return j < end && text[j] == '=';
+			if (j == end || text[j] != '=')
+				return 0;
+			/* a quoted key is ZPL's: a certificate without its sections, said so there
+			 */
+			for (j++; j < end && (text[j] == ' ' || text[j] == '\t'); j++)
+				;
+			return j < end && text[j] != '"' && text[j] != '\'';
 		}
 		at = end + 1;
 	}
