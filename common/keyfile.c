@@ -78,11 +78,13 @@ int keyfile_generate(const char *name, char *err, size_t err_size)
 	return keyfile_write(name, secret, &k, err, err_size);
 }
 
+/* getgrgid_r: libxxgk's callers may read keys on several threads */
 static const char *group_name(gid_t gid, char *buf, size_t size)
 {
-	struct group *g = getgrgid(gid);
-	if (g)
-		snprintf(buf, size, "%s", g->gr_name);
+	struct group g, *found = NULL;
+	char scratch[4096];
+	if (getgrgid_r(gid, &g, scratch, sizeof(scratch), &found) == 0 && found)
+		snprintf(buf, size, "%s", found->gr_name);
 	else
 		snprintf(buf, size, "%lu", (unsigned long)gid);
 	return buf;
@@ -111,6 +113,8 @@ static int secret_mode_check(const char *path, const struct stat *st, char *err,
 {
 	unsigned mode = st->st_mode & 07777;
 	char group[64], mine[64];
+	if ((mode & 077) == 0 || ((mode & 037) == 0 && in_my_groups(st->st_gid)))
+		return 0;
 	group_name(st->st_gid, group, sizeof(group));
 	group_name(getegid(), mine, sizeof(mine));
 	if (mode & 007) {
@@ -122,8 +126,8 @@ static int secret_mode_check(const char *path, const struct stat *st, char *err,
 	}
 	if (mode & 030) {
 		snprintf(err, size,
-			 "%s: mode %04o lets group %s change the secret key: chmod 640 %s (or 600)",
-			 path, mode, group, path);
+			 "%s: mode %04o lets group %s %s the secret key: chmod 640 %s (or 600)",
+			 path, mode, group, mode & 020 ? "change" : "execute", path);
 		return -1;
 	}
 	if ((mode & 040) && !in_my_groups(st->st_gid)) {
