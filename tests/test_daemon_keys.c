@@ -413,6 +413,40 @@ static void test_secret_modes(void **state)
 	tmpdir_remove(dir);
 }
 
+/* What czmq, pyzmq and an editor may write, all of it ZPL: each loads. */
+static void test_certificate_variants(void **state)
+{
+	(void)state;
+	struct keypair k, got;
+	char path[700], err[700];
+	char *dir = tmpdir_make("keys_variants");
+	assert_int_equal(zmq_curve_keypair(k.public_key, k.secret_key), 0);
+	const char *forms[] = {
+	    /* Windows line ends, a comment after the value */
+	    "#   a comment\r\n\r\nmetadata\r\ncurve\r\n    public-key = \"%s\"   # mine\r\n"
+	    "    secret-key = \"%s\"\r\n",
+	    /* single quotes, metadata as pyzmq writes it (unquoted, spaces) and nested */
+	    "metadata\n    name = a unit's system\n    owner\n        email = x@y\ncurve\n"
+	    "    public-key = '%s'\n    secret-key = '%s'\n",
+	    /* the sections in the other order, blank lines and indented comments */
+	    "curve\n\n        # keys\n    public-key = \"%s\"\n    secret-key = \"%s\"\nmetadata\n",
+	};
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/form%d", dir, i);
+		FILE *f = fopen(path, "w");
+		assert_non_null(f);
+		fprintf(f, forms[i], k.public_key, k.secret_key);
+		fclose(f);
+		assert_int_equal(chmod(path, 0600), 0);
+		if (keyfile_read(path, 1, &got, err, sizeof(err)))
+			fail_msg("form %d: %s", i, err);
+		assert_string_equal(got.public_key, k.public_key);
+		assert_string_equal(got.secret_key, k.secret_key);
+		assert_int_equal(got.legacy, 0);
+	}
+	tmpdir_remove(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -421,6 +455,7 @@ int main(void)
 	    cmocka_unit_test(test_earlier_format_still_reads),
 	    cmocka_unit_test(test_bad_files_refused),
 	    cmocka_unit_test(test_secret_modes),
+	    cmocka_unit_test(test_certificate_variants),
 	};
 	return cmocka_run_group_tests_name("daemon_keys", tests, NULL, NULL);
 }
