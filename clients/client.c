@@ -25,6 +25,11 @@ int xxgk_keys_from_files(struct xxgk_keys *keys, char storage[3][41], const char
 	if (keyfile_read(server_key_file, 0, &server, err, err_size) ||
 	    keyfile_read(secret_key_file, 1, &client, err, err_size))
 		return -1;
+	/* the library's caller has no other way to learn it: a line on stderr, once per file */
+	if (server.legacy)
+		fprintf(stderr, "libxxgk: warning: %s: %s\n", server_key_file, KEYFILE_LEGACY_NOTE);
+	if (client.legacy)
+		fprintf(stderr, "libxxgk: warning: %s: %s\n", secret_key_file, KEYFILE_LEGACY_NOTE);
 	memcpy(storage[0], server.public_key, sizeof(storage[0]));
 	memcpy(storage[1], client.public_key, sizeof(storage[1]));
 	memcpy(storage[2], client.secret_key, sizeof(storage[2]));

@@ -31,9 +31,12 @@ struct xxgk_keys {
 };
 
 /*
- * Fills keys from the daemon's public key file (NAME.key) and this client's secret key file
- * (NAME.secret, which must not be readable by others); the strings live in storage. Returns 0,
- * or -1 with "FILE: reason" in err.
+ * Fills keys from the daemon's public certificate and this client's secret one, czmq
+ * certificates as xxgkctl keygen, czmq's zcert_save and pyzmq's zmq.auth write them (e.g.
+ * server.key and NAME.key_secret); the secret must not be readable by others, nor by its group
+ * unless the group is this process's. The strings live in storage. Returns 0, or -1 with
+ * "FILE: reason" or "FILE:LINE: reason" in err. A file in xxgk's earlier format still reads,
+ * and a line on stderr says it is deprecated.
  */
 int xxgk_keys_from_files(struct xxgk_keys *keys, char storage[3][41], const char *server_key_file,
 			 const char *secret_key_file, char *err, size_t err_size);

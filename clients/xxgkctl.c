@@ -90,8 +90,9 @@ static const char *const usage_text[] = {
        "                              live changes as they commit\n"),
     N_("  backup DIR                  a hot, compacted copy of the store into DIR, on the\n"
        "                              daemon's machine (a directory it may write)\n"),
-    N_("  keygen NAME                 write a CurveZMQ keypair: NAME.key (public) and\n"
-       "                              NAME.secret (secret, mode 0600)\n"),
+    N_("  keygen NAME                 write a CurveZMQ keypair as czmq certificates (pyzmq's\n"
+       "                              zmq.auth reads them): NAME (public) and NAME_secret\n"
+       "                              (secret, mode 0600), e.g. keygen dept.key\n"),
     N_("  template applications|documents|cases|tallies [--format csv|xlsx]\n"
        "         [--output FILE]      a blank ledger to fill in and import with xxgk-push:\n"
        "                              Chinese headers, one example row, (xlsx) drop-down\n"
@@ -947,8 +948,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "xxgkctl: keygen: %s\n", err);
 			return 1;
 		}
-		printf(_("wrote %s.key (public) and %s.secret (secret, mode 0600)\n"),
-		       argv[optind + 1], argv[optind + 1]);
+		printf(_("wrote %s (public) and %s_secret (secret, mode 0600)\n"), argv[optind + 1],
+		       argv[optind + 1]);
 		return 0;
 	}
 	const char *backup_dir = NULL;

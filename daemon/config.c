@@ -371,6 +371,8 @@ static int client_key(struct parse *p, const char *name_, const char *key, const
 		char err[CONFIG_ERROR_MAX];
 		if (keyfile_read(value, 0, &k, err, sizeof(err)))
 			return fail(p, "[client %s] key_file: %s", name_, err);
+		if (k.legacy)
+			log_warn("%s: %s", value, KEYFILE_LEGACY_NOTE);
 		memcpy(cl->public_key, k.public_key, KEY_Z85_LEN + 1);
 		return 1;
 	}
@@ -472,6 +474,8 @@ static int check_security(struct config *c, const char *name, char *err, size_t 
 	}
 	if (keyfile_read(c->secret_key, 1, &c->server_key, err, err_size))
 		return -1;
+	if (c->server_key.legacy)
+		log_warn("%s: %s", c->secret_key, KEYFILE_LEGACY_NOTE);
 	for (size_t i = 0; i < c->n_clients; i++) {
 		const struct client_config *cl = &c->clients[i];
 		char unit[RECORD_UNIT_MAX + 1];

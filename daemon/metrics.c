@@ -7,6 +7,7 @@
 
 #include "deadlines.h"
 #include "log.h"
+#include "metrics_process.h"
 
 static const double bounds[METRICS_LATENCY_BUCKETS] = {0.001, 0.0025, 0.005, 0.01, 0.025,
 						       0.05,  0.1,    0.25,  1.0};
@@ -60,6 +61,12 @@ static void metrics_page(struct evhttp_request *req, void *arg)
 		return;
 	}
 	int ok = store_stats(ctx->st, &stats) == 0;
+	evbuffer_add_printf(b,
+			    "# HELP xxgk_build_info The version of xxgkd running.\n"
+			    "# TYPE xxgk_build_info gauge\nxxgk_build_info{version=\"%s\"} 1\n",
+			    XXGK_VERSION);
+	/* a figure /proc does not give is left out; the page is still whole */
+	metrics_process(b);
 	evbuffer_add_printf(b, "# HELP xxgk_records_total Records answered, by status.\n"
 			       "# TYPE xxgk_records_total counter\n");
 	for (int s = 1; s <= 4; s++)
@@ -159,6 +166,8 @@ static void healthz(struct evhttp_request *req, void *arg)
 	int ok = store_stats(ctx->st, &stats) == 0;
 	if (b)
 		evbuffer_add_printf(b, ok ? "ok\n" : "the store cannot be read\n");
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type",
+			  "text/plain; charset=utf-8");
 	evhttp_send_reply(req, ok ? HTTP_OK : 503, ok ? "OK" : "Service Unavailable", b);
 	if (b)
 		evbuffer_free(b);

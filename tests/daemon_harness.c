@@ -499,11 +499,12 @@ void daemon_use_tcp(struct daemon *d)
 
 void daemon_make_key(struct daemon *d, const char *name, struct keypair *out)
 {
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", d->dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
+	char pub[600], secret[600], err[600];
+	struct keypair made;
+	snprintf(pub, sizeof(pub), "%s/%s.key", d->dir, name);
+	snprintf(secret, sizeof(secret), "%s/%s.secret", d->dir, name);
+	assert_int_equal(keyfile_write(pub, secret, &made, err, sizeof(err)), 0);
+	assert_int_equal(keyfile_read(secret, 1, out, err, sizeof(err)), 0);
 }
 
 void daemon_push_sample(struct daemon *d)

@@ -80,11 +80,12 @@ static int working_after(const struct calendar *cal, int day, int n)
 
 static void make_key(const char *dir, const char *name, struct keypair *out)
 {
-	char path[600], err[600];
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	assert_int_equal(keyfile_generate(path, err, sizeof(err)), 0);
-	strcat(path, ".secret");
-	assert_int_equal(keyfile_read(path, 1, out, err, sizeof(err)), 0);
+	char pub[600], secret[600], err[600];
+	struct keypair made;
+	snprintf(pub, sizeof(pub), "%s/%s.key", dir, name);
+	snprintf(secret, sizeof(secret), "%s/%s.secret", dir, name);
+	assert_int_equal(keyfile_write(pub, secret, &made, err, sizeof(err)), 0);
+	assert_int_equal(keyfile_read(secret, 1, out, err, sizeof(err)), 0);
 }
 
 static void push(struct daemon *d, const struct keypair *server, const struct keypair *k,

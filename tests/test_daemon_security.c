@@ -155,9 +155,9 @@ static void test_keygen_and_xxgkctl(void **state)
 	(void)state;
 	char name[600], secret[700], pub[700], server_pub[700], *out, *err;
 	struct stat st;
-	snprintf(name, sizeof(name), "%s/made-by-ctl", d.dir);
-	snprintf(secret, sizeof(secret), "%s.secret", name);
-	snprintf(pub, sizeof(pub), "%s.key", name);
+	snprintf(name, sizeof(name), "%s/made-by-ctl.key", d.dir);
+	snprintf(secret, sizeof(secret), "%s_secret", name);
+	snprintf(pub, sizeof(pub), "%s", name);
 	const char *keygen[] = {XXGKCTL_PATH, "keygen", name, NULL};
 	assert_int_equal(run_program(keygen, &out, &err), 0);
 	free(out);
