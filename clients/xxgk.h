@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "xxgk.pb-c.h"
+#include "xxgk_error.h"
 
 struct xxgk_client;
 
