@@ -117,7 +117,8 @@ for deb in "$daemon" "$lib" "$dev"; do
 done
 [ ! -e "$root/usr/etc" ] || bad "files in /usr/etc: $(cd "$root/usr/etc" && find . -type f)"
 for f in etc/xxgk/xxgkd.conf etc/xxgk/units.conf etc/xxgk/holidays.conf usr/bin/xxgkd \
-	usr/lib/sysusers.d/xxgk.conf usr/lib/systemd/system/xxgkd.service usr/include/xxgk.h; do
+	usr/lib/sysusers.d/xxgk.conf usr/lib/systemd/system/xxgkd.service usr/include/xxgk.h \
+	usr/share/man/man3/libxxgk.3.gz; do
 	[ -e "$root/$f" ] || bad "not installed: /$f"
 done
 uncompressed=$(find "$root/usr/share/man" -type f ! -name '*.gz')
