@@ -125,6 +125,33 @@ uncompressed=$(find "$root/usr/share/man" -type f ! -name '*.gz')
 [ -z "$uncompressed" ] || bad "man pages not compressed: $uncompressed"
 echo "man pages: $(find "$root/usr/share/man" -type f -name '*.gz' | wc -l) compressed"
 
+# the maintainer scripts, run as dpkg runs them for an installation in $DPKG_ROOT: postinst
+# makes the user and /etc/xxgk root:xxgk 0750 and enables nothing; purge (after dpkg has
+# removed the conffiles) removes the store and /etc/xxgk, and leaves the user
+if command -v systemd-sysusers >/dev/null && command -v systemd-tmpfiles >/dev/null; then
+	DPKG_ROOT=$root "$scratch/ctl/xxgk/postinst" configure >"$scratch/postinst.log" 2>&1 ||
+		bad "postinst configure failed: $(cat "$scratch/postinst.log")"
+	user=$(grep '^xxgk:' "$root/etc/passwd" || true)
+	echo "postinst: user $user; /etc/xxgk mode $(stat -c '%a, uid %u, gid %g' "$root/etc/xxgk" 2>/dev/null)"
+	[[ $user == xxgk:x:*:*:*:/var/lib/xxgk:* ]] || bad "postinst did not create the user xxgk"
+	gid=$(grep '^xxgk:' "$root/etc/group" | cut -d: -f3)
+	[ "$(stat -c '%a %u %g' "$root/etc/xxgk")" = "750 0 $gid" ] || bad "/etc/xxgk is not root:xxgk 0750"
+	enabled=$(find "$root/etc/systemd" -name 'xxgkd*' 2>/dev/null || true)
+	[ -z "$enabled" ] || bad "postinst enabled $enabled"
+	mkdir -p "$root/var/lib/xxgk" && touch "$root/var/lib/xxgk/data.mdb"
+	cp -a "$root/etc/xxgk" "$scratch/etc-xxgk"
+	rm -f "$root/etc/xxgk/xxgkd.conf" "$root/etc/xxgk/units.conf" "$root/etc/xxgk/holidays.conf"
+	DPKG_ROOT=$root "$scratch/ctl/xxgk/postrm" purge >"$scratch/postrm.log" 2>&1 ||
+		bad "postrm purge failed: $(cat "$scratch/postrm.log")"
+	[ ! -e "$root/var/lib/xxgk" ] || bad "purge left /var/lib/xxgk"
+	[ ! -e "$root/etc/xxgk" ] || bad "purge left /etc/xxgk"
+	grep -q '^xxgk:' "$root/etc/passwd" || bad "purge removed the user xxgk"
+	echo "postrm purge: /var/lib/xxgk and /etc/xxgk removed, the user kept"
+	cp -a "$scratch/etc-xxgk" "$root/etc/xxgk"
+else
+	bad "systemd-sysusers or systemd-tmpfiles missing (scripts/install-deps installs systemd)"
+fi
+
 # libxxgk.so.0 exports xxgk.h's and xxgk_error.h's functions and the wire schema's protobuf-c
 # code, nothing else of the project (validation, the store, key files stay inside)
 so=$(find "$root/usr/lib" -name 'libxxgk.so.0' | head -n 1)
