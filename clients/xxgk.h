@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "xxgk.pb-c.h"
+#include "xxgk_error.h"
 
 struct xxgk_client;
 
@@ -23,7 +24,10 @@ struct xxgk_client;
  */
 int xxgk_connect(struct xxgk_client **out, const char *endpoint);
 
-/* CurveZMQ keys, each 40 characters of Z85 (see keyfile.h for the files they come in). */
+/*
+ * CurveZMQ keys, each 40 characters of Z85. xxgk_keys_from_files reads them from certificate
+ * files as czmq writes them (zcert: NAME holds the public key, NAME_secret both).
+ */
 struct xxgk_keys {
 	const char *server_public; /* the daemon's public key */
 	const char *public_key;	   /* this client's keypair */

@@ -161,7 +161,7 @@ static void usage(FILE *to)
 		"jsonl|csv]\n"
 		"                 [--encoding auto|utf-8|gb18030|gbk] [--mapping FILE] "
 		"[--skip-bad]\n"
-		"                 [--server-key SERVER.key --key YOURS.secret] [FILE...]\n"),
+		"                 [--server-key SERVER.key --key YOURS.key_secret] [FILE...]\n"),
 	      to);
 	fputs(
 	    _("  reads ledgers in CSV (as Excel saves them, with Chinese or English headers; see\n"

@@ -98,7 +98,7 @@ static const char *const usage_text[] = {
        "                              Chinese headers, one example row, (xlsx) drop-down\n"
        "                              lists of the valid values; csv (default) to stdout,\n"
        "                              xlsx needs --output; no daemon needed\n"),
-    N_("with CurveZMQ: --server-key SERVER.key --key YOURS.secret\n"),
+    N_("with CurveZMQ: --server-key SERVER.key --key YOURS.key_secret\n"),
     N_("the daemon: --admin and --ingest, else those of xxgkd's configuration given with\n"
        "  -c FILE (--config), else XXGK_ADMIN and XXGK_INGEST, else those of\n"
        "  /etc/xxgk/xxgkd.conf when it exists, else ipc://xxgk-state/admin.sock and\n"

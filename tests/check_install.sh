@@ -14,6 +14,13 @@ for f in bin/xxgkd bin/xxgkctl bin/xxgk-push lib/systemd/system/xxgkd.service \
 	share/man/zh_CN/man1/xxgk-push.1 etc/xxgk/holidays.conf; do
 	[ -e "$prefix/$f" ] || { echo "not installed: $f"; missing=1; }
 done
+# libxxgk for departments: the library with its soname, the headers, the .pc, libxxgk(3)
+for f in 'lib*/libxxgk.so.0' 'lib*/libxxgk.so' 'lib*/pkgconfig/libxxgk.pc' include/xxgk.h \
+	include/xxgk_error.h include/xxgk.pb-c.h share/man/man3/libxxgk.3; do
+	# shellcheck disable=SC2086 # lib* is the libdir, lib or lib/<triplet>
+	compgen -G "$prefix/$f" >/dev/null || compgen -G "$prefix/lib/*/${f#lib\*/}" >/dev/null ||
+		{ echo "not installed: $f"; missing=1; }
+done
 [ -x "$prefix/bin/xxgkd" ] && "$prefix/bin/xxgkd" --version
 # an installed tool finds its translations beside it (../share/locale), wherever the prefix is;
 # C.UTF-8 with LANGUAGE is a Chinese user's setting that needs no generated zh_CN locale
