@@ -242,6 +242,11 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 			c->deadlines_max = (int)v;
 		return ok;
 	}
+	if (strcmp(name, "verify_rate") == 0) {
+		if ((ok = set_int(p, name, value, 0, 100000000, &v)))
+			c->verify_rate = v;
+		return ok;
+	}
 	if (strcmp(name, "secret_key") == 0)
 		return set_string(p, c->secret_key, sizeof(c->secret_key), name, value);
 	if (strcmp(name, "insecure") == 0) {

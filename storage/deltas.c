@@ -69,6 +69,11 @@ int delta_merge(struct delta_list *l)
 		struct delta d = l->v[i++];
 		for (; i < l->n && counter_key_compare(&l->v[i].key, &d.key) == 0; i++) {
 			int64_t v = l->v[i].value;
+			/* a list merged again (verify's, by chunks): a mark stays */
+			if (!d.overflow && l->v[i].overflow) {
+				d.value = v;
+				d.overflow = 1;
+			}
 			if (!d.overflow && __builtin_add_overflow(d.value, v, &d.value)) {
 				/* the sign of the overflowing sum is the sign of its terms */
 				d.value = v > 0 ? INT64_MAX : INT64_MIN;
