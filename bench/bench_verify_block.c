@@ -154,7 +154,7 @@ static long anon_rss_kb(pid_t pid)
  * machine's too, and a recount that grows with the store would take the page cache's. */
 static long children_rss_kb(pid_t pid)
 {
-	char path[128], line[4096];
+	char path[512], line[4096];
 	long kb = 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	DIR *tasks = opendir(path);
