@@ -8,6 +8,7 @@
  *   bench_verify_block [records [verify_rate]]   (default 200000, verify_rate 0: no limit)
  *   bench_verify_block 10000000                  (the issue's 10M store: about 3 minutes to load)
  *   XXGKD=/path/to/xxgkd bench_verify_block ...  (another build's xxgkd, e.g. one from before)
+ *   XXGK_BENCH_KEEP=1 bench_verify_block ...     (keeps the directory and its store)
  */
 #include <dirent.h>
 #include <errno.h>
@@ -399,6 +400,10 @@ int main(int argc, char **argv)
 	kill(daemon_pid, SIGTERM);
 	waitpid(daemon_pid, NULL, 0);
 	char cmd[400];
+	if (getenv("XXGK_BENCH_KEEP")) { /* e.g. to run xxgkd --verify-store on it */
+		printf("  kept     %s\n", dir);
+		return 0;
+	}
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "bench_verify_block: could not remove %s\n", dir);

@@ -894,6 +894,7 @@ void admin_stop(struct admin *a)
 		if (a->writes)
 			zmq_close(a->writes);
 	}
+	jobs_free(&a->jobs); /* the admin thread that polled its pipe has ended */
 	if (a->control)
 		zmq_close(a->control);
 	if (a->writes_loop)

@@ -307,6 +307,10 @@ void jobs_stop(struct jobs *j)
 		pthread_join(j->thread, NULL);
 		j->running = 0;
 	}
+}
+
+void jobs_free(struct jobs *j)
+{
 	free(j->message);
 	free(j->reply);
 	j->message = NULL;

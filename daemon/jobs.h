@@ -74,7 +74,13 @@ int jobs_take(struct jobs *j, char **message, uint8_t **reply, size_t *len);
 /* The job under way; kind JOB_NONE when none. Any thread. */
 void jobs_state(struct jobs *j, struct job_state *out);
 
-/* Kills the child of a job under way and joins the thread: prompt, whatever the store's size. */
+/*
+ * Kills the child of a job under way and joins the thread: prompt, whatever the store's size.
+ * A job asked after this never runs. The admin thread may still submit and ask the state.
+ */
 void jobs_stop(struct jobs *j);
+
+/* Frees what is left (a result not taken), once no thread uses j any more. */
+void jobs_free(struct jobs *j);
 
 #endif

@@ -158,14 +158,19 @@ struct loaded {
 	struct city city;
 	struct stream s;
 	struct daemon d;
+	int http_port; /* /metrics, or 0 */
 };
 
 static void load(struct loaded *l, const char *tag, const char *extra)
 {
 	struct publish_counts counts;
+	char config[256];
+	l->http_port = free_port();
+	snprintf(config, sizeof(config), "%shttp = 127.0.0.1:%d\n", extra ? extra : "",
+		 l->http_port);
 	city_make(&l->city, 6);
 	stream_make(&l->s, &l->city, RECORDS, 2018, 2021, 15);
-	daemon_setup(&l->d, tag, &l->city, extra);
+	daemon_setup(&l->d, tag, &l->city, config);
 	daemon_start(&l->d);
 	struct publishers *p =
 	    publishers_start(l->d.ingest, l->s.entries, l->s.n_entries, 4, 1, 30000, 15);
@@ -211,6 +216,13 @@ static int during_job(struct loaded *l, struct job_call *job, const char *kind)
 	if (st == NULL)
 		fail_msg("status never showed the %s under way", kind);
 	xxgk__v1__reply__free_unpacked(st, NULL);
+	/* and /metrics: 1 for a verify, 2 for a backup */
+	char *metrics = http_get(l->http_port, "/metrics"), want_metric[64];
+	snprintf(want_metric, sizeof(want_metric), "xxgk_job_running %d\n",
+		 strcmp(kind, "verify") == 0 ? 1 : 2);
+	if (strstr(metrics, want_metric) == NULL || !strstr(metrics, "xxgk_job_total "))
+		fail_msg("/metrics during a %s lacks \"%s\"", kind, want_metric);
+	free(metrics);
 	t0 = now_ms();
 	for (int i = 0; job->ended_ms == 0 && now_ms() - t0 < 4000 && n_report < MAX; i++) {
 		report_ms[n_report++] =
