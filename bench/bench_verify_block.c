@@ -5,7 +5,8 @@
  * idle, while `verify` runs, and while `backup` runs. Prints p50/p99/max of each and how long
  * the job took, with xxgkd's anonymous RSS.
  *
- *   bench_verify_block [records [verify_rate]]   (default 200000, verify_rate 0: no limit)
+ *   bench_verify_block [records [verify_rate [backup_rate]]]
+ *                      (default 200000 0 0; the rates of xxgkd.conf, 0: no limit)
  *   bench_verify_block 10000000                  (the issue's 10M store: about 3 minutes to load)
  *   XXGKD=/path/to/xxgkd bench_verify_block ...  (another build's xxgkd, e.g. one from before)
  *   XXGK_BENCH_KEEP=1 bench_verify_block ...     (keeps the directory and its store)
@@ -298,14 +299,17 @@ static void measure(const char *phase, struct job *job, double idle_ms)
 
 int main(int argc, char **argv)
 {
-	long long verify_rate = 0;
+	long long verify_rate = 0, backup_rate = 0;
 	if (argc > 1)
 		records = strtoull(argv[1], NULL, 10);
 	if (argc > 2)
 		verify_rate = atoll(argv[2]);
+	if (argc > 3)
+		backup_rate = atoll(argv[3]);
 	setvbuf(stdout, NULL, _IOLBF, 0); /* each figure as it comes, also into a file */
 	if (records < UNITS) {
-		fprintf(stderr, "usage: bench_verify_block [records [verify_rate]]\n");
+		fprintf(stderr,
+			"usage: bench_verify_block [records [verify_rate [backup_rate]]]\n");
 		return 2;
 	}
 	snprintf(dir, sizeof(dir), "%s/xxgk-verify-block-XXXXXX",
@@ -323,8 +327,10 @@ int main(int argc, char **argv)
 	fprintf(f,
 		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = ipc://%s/pub\n",
 		dir, ingest_ep, admin_ep, dir);
-	if (verify_rate) /* only when asked: an xxgkd from before the key compares too */
+	if (verify_rate) /* only when asked: an xxgkd from before the keys compares too */
 		fprintf(f, "verify_rate = %lld\n", verify_rate);
+	if (backup_rate)
+		fprintf(f, "backup_rate = %lld\n", backup_rate);
 	for (int u = 0; u < UNITS; u++)
 		fprintf(f, "[unit u%03d]\nname = 单位%d\nkind = %s\n", u, u,
 			u == 0 ? "government" : "department");
@@ -359,8 +365,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench_verify_block: xxgkd did not start; see %s\n", logp);
 		return 1;
 	}
-	printf("bench_verify_block: %zu records, verify_rate %lld, %s\n", records, verify_rate,
-	       dir);
+	printf("bench_verify_block: %zu records, verify_rate %lld, backup_rate %lld, %s\n", records,
+	       verify_rate, backup_rate, dir);
 	double t0 = now_ms();
 	struct loader loaders[LOADERS];
 	size_t applied = 0;
@@ -385,6 +391,21 @@ int main(int argc, char **argv)
 	measure("verify", &v, 0);
 	pthread_join(v.thread, NULL);
 	printf("  verify   took %.1f s: %s\n", v.ms / 1000, v.result);
+	/* the parts: one unit's (a range of keys), one year's (every record, fewer counters) */
+	for (int part = 0; part < 2; part++) {
+		struct job pj = {0};
+		pj.req = (Xxgk__V1__Request)XXGK__V1__REQUEST__INIT;
+		pj.verify = (Xxgk__V1__VerifyQuery)XXGK__V1__VERIFY_QUERY__INIT;
+		pj.req.body_case = XXGK__V1__REQUEST__BODY_VERIFY;
+		pj.req.verify = &pj.verify;
+		if (part == 0)
+			pj.verify.unit = "u001";
+		pj.verify.has_year = part == 1;
+		pj.verify.year = 2024;
+		run_job(&pj);
+		printf("  verify   %s took %.1f s: %s\n", part == 0 ? "--unit u001" : "--year 2024",
+		       pj.ms / 1000, pj.result);
+	}
 	char backup_dir[300];
 	snprintf(backup_dir, sizeof(backup_dir), "%s/backup", dir);
 	struct job b = {0};

@@ -816,6 +816,7 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	a->batch_max = cfg->batch_max;
 	a->deadlines_max = cfg->deadlines_max;
 	atomic_store(&a->jobs.verify_rate, (uint64_t)cfg->verify_rate);
+	atomic_store(&a->jobs.backup_rate, (uint64_t)cfg->backup_rate);
 	/* no push is taken here: a push of any records is refused undecoded */
 	a->limits = (struct wire_limits){0, &a->log, cfg->bad_input_log_interval};
 	pthread_mutex_unlock(&a->units_lock);
@@ -831,7 +832,8 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	memset(a, 0, sizeof(*a));
 	pthread_mutex_init(&a->units_lock, NULL);
 	a->ready = 1;
-	if (jobs_start(&a->jobs, cfg->state_dir, (uint64_t)cfg->verify_rate))
+	if (jobs_start(&a->jobs, cfg->state_dir, (uint64_t)cfg->verify_rate,
+		       (uint64_t)cfg->backup_rate))
 		return -1;
 	a->socket = socket;
 	a->secure = secure;

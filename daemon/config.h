@@ -69,6 +69,7 @@ struct config {
 	int holidays_set;
 	int deadlines_max;     /* applications in one xxgkctl deadlines answer */
 	long long verify_rate; /* records a second verify reads at most, 0: no limit */
+	long long backup_rate; /* bytes a second backup writes at most, 0: no limit */
 	struct unit_config *units;
 	size_t n_units;
 	/* CurveZMQ: on when secret_key names the server's key file */

@@ -140,7 +140,8 @@ static void run_backup(struct jobs *j, const struct job_request *q)
 {
 	uint64_t bytes = 0;
 	char why[512];
-	int rc = store_guard_backup(j->state_dir, q->dir, &bytes, why, sizeof(why), &j->child);
+	int rc = store_guard_backup(j->state_dir, q->dir, atomic_load(&j->backup_rate), &bytes, why,
+				    sizeof(why), &j->child);
 	if (rc == XXGK_EINVAL) {
 		post_error(j, "backup: %s holds a store already", q->dir);
 		return;
@@ -188,7 +189,7 @@ static void *run(void *arg)
 
 /* ---- the admin thread's side ---- */
 
-int jobs_start(struct jobs *j, const char *state_dir, uint64_t verify_rate)
+int jobs_start(struct jobs *j, const char *state_dir, uint64_t verify_rate, uint64_t backup_rate)
 {
 	sigset_t all, old;
 	memset(j, 0, sizeof(*j));
@@ -197,6 +198,7 @@ int jobs_start(struct jobs *j, const char *state_dir, uint64_t verify_rate)
 	pthread_cond_init(&j->cond, NULL);
 	snprintf(j->state_dir, sizeof(j->state_dir), "%s", state_dir);
 	atomic_store(&j->verify_rate, verify_rate);
+	atomic_store(&j->backup_rate, backup_rate);
 	if (pipe2(j->notify, O_CLOEXEC | O_NONBLOCK) != 0)
 		return -1;
 	/* signals are the main loop's */

@@ -51,10 +51,11 @@ struct jobs {
 	int notify[2];	  /* a pipe: the thread writes a byte when a result is there */
 	char state_dir[4096];
 	_Atomic uint64_t verify_rate; /* records a second, 0: no limit (reload may change it) */
+	_Atomic uint64_t backup_rate; /* bytes a second, 0: no limit (reload may change it) */
 };
 
 /* Starts the thread (signals blocked). 0 or -1. */
-int jobs_start(struct jobs *j, const char *state_dir, uint64_t verify_rate);
+int jobs_start(struct jobs *j, const char *state_dir, uint64_t verify_rate, uint64_t backup_rate);
 
 /*
  * Hands a job to the thread. Returns 0, or XXGK_EBUSY with why "busy: a verify started at … is

@@ -111,7 +111,7 @@ static void test_backup_delay(void)
 	}
 }
 
-static int backup_child(const char *dir, const char *dest)
+static int backup_child(const char *dir, const char *dest, uint64_t rate)
 {
 	struct store *st;
 	struct store_options opt = {.read_only = 1};
@@ -119,7 +119,7 @@ static int backup_child(const char *dir, const char *dest)
 	int rc = store_open(&st, dir, &opt);
 	if (rc == 0) {
 		test_backup_delay();
-		rc = store_backup(st, dest, &bytes);
+		rc = store_backup_paced(st, dest, rate, &bytes);
 		store_close(st);
 	}
 	if (rc == 0)
@@ -143,8 +143,10 @@ int store_guard_child(int argc, char **argv)
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	if (strcmp(mode, STORE_GUARD_CHECK) != 0)
 		lower_priority();
-	if (strcmp(mode, STORE_GUARD_BACKUP) == 0)
-		return argc == 4 ? backup_child(dir, argv[3]) : CHILD_ERROR;
+	if (strcmp(mode, STORE_GUARD_BACKUP) == 0) /* DIR DEST [--rate BYTES] */
+		return argc == 4 || (argc == 6 && strcmp(argv[4], "--rate") == 0)
+			   ? backup_child(dir, argv[3], argc == 6 ? strtoull(argv[5], NULL, 10) : 0)
+			   : CHILD_ERROR;
 	for (int i = 3; i + 1 < argc; i += 2) {
 		if (strcmp(argv[i], "--unit") == 0)
 			unit = argv[i + 1];
@@ -392,11 +394,15 @@ int store_guard_verify(const char *dir, const struct store_guard_verify_args *ar
 	return rc;
 }
 
-int store_guard_backup(const char *dir, const char *dest, uint64_t *bytes, char *why, size_t len,
-		       atomic_int *running)
+int store_guard_backup(const char *dir, const char *dest, uint64_t rate, uint64_t *bytes, char *why,
+		       size_t len, atomic_int *running)
 {
 	struct child_report r = {0};
-	char *argv[] = {"xxgkd", STORE_GUARD_BACKUP, (char *)dir, (char *)dest, NULL};
+	char rate_text[32];
+	snprintf(rate_text, sizeof(rate_text), "%" PRIu64, rate);
+	char *argv[] = {"xxgkd",      STORE_GUARD_BACKUP,     (char *)dir,
+			(char *)dest, rate ? "--rate" : NULL, rate_text,
+			NULL};
 	int rc = run_child(argv, &r, running);
 	*bytes = r.bytes;
 	/* a child that could not copy says why; one killed says nothing about the store */

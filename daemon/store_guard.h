@@ -49,12 +49,13 @@ int store_guard_verify(const char *dir, const struct store_guard_verify_args *ar
 		       char *why, size_t len, atomic_int *running);
 
 /*
- * store_backup of dir into dest in a child (xxgkd --backup-store DIR DEST), at a lower CPU and
- * I/O priority, killed like verify's when the daemon stops. Sets *bytes; returns 0,
- * XXGK_EINVAL when dest holds a store already, or another error with the reason in why.
+ * store_backup of dir into dest in a child (xxgkd --backup-store DIR DEST [--rate BYTES]) at
+ * rate bytes a second at most (0: no limit), at a lower CPU and I/O priority, killed like
+ * verify's when the daemon stops. Sets *bytes; returns 0, XXGK_EINVAL when dest holds a store
+ * already, or another error with the reason in why.
  */
-int store_guard_backup(const char *dir, const char *dest, uint64_t *bytes, char *why, size_t len,
-		       atomic_int *running);
+int store_guard_backup(const char *dir, const char *dest, uint64_t rate, uint64_t *bytes, char *why,
+		       size_t len, atomic_int *running);
 
 /*
  * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter (store_options'

@@ -17,6 +17,7 @@
 #include "error.h"
 #include "rules.h"
 #include "store_check.h"
+#include "store_copy.h"
 #include "store_deadline.h"
 #include "store_freeze.h"
 
@@ -1528,6 +1529,11 @@ int store_clear_stale_readers(struct store *st)
 
 int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 {
+	return store_backup_paced(st, dir, 0, bytes);
+}
+
+int store_backup_paced(struct store *st, const char *dir, uint64_t rate, uint64_t *bytes)
+{
 	char path[4096], from[4096];
 	struct stat sb, store_file, store_home;
 	const char *home = store_dir(st);
@@ -1550,7 +1556,8 @@ int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 	if (rc == 0) {
 		/* shared, like a read transaction: the map must not be resized under the copy */
 		pthread_rwlock_rdlock(&st->lock);
-		rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+		rc = rate ? store_copy_paced(st->env, fd, rate)
+			  : mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
 		pthread_rwlock_unlock(&st->lock);
 	}
 	/* a backup is worth having only once it is on the disk */

@@ -173,6 +173,9 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
  */
 int store_backup(struct store *st, const char *dir, uint64_t *bytes);
 
+/* store_backup written out at most rate bytes a second (0: as fast as it goes). */
+int store_backup_paced(struct store *st, const char *dir, uint64_t rate, uint64_t *bytes);
+
 /* ---- frozen years (storage/store_freeze.c; shared/DOMAIN.md "Closing a year") ---- */
 
 #define STORE_FREEZE_BY_MAX 64	    /* bytes of who froze: a client name, or "local" */

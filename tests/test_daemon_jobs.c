@@ -336,6 +336,62 @@ static void test_backup_beside_queries(void **state)
 	unload(&l);
 }
 
+/*
+ * backup_rate: a copy of about 2 MB at 1 MB/s takes at least a second and a half, its
+ * progress grows in status meanwhile, and the copy is whole.
+ */
+static void test_backup_rate(void **state)
+{
+	(void)state;
+	struct loaded l;
+	struct job_call job;
+	struct xxgk_client *admin;
+	char dir[600];
+	double ms;
+	uint64_t seen = 0, of = 0;
+	load(&l, "jobs-backup-rate", "backup_rate = 1000000\n");
+	snprintf(dir, sizeof(dir), "%s/backup", l.d.dir);
+	double t0 = now_ms();
+	start_backup(&job, l.d.admin, dir);
+	assert_int_equal(xxgk_connect(&admin, l.d.admin), 0);
+	while (job.ended_ms == 0 && now_ms() - t0 < 60000) {
+		Xxgk__V1__Reply *st = job_status(admin, &ms);
+		if (st && st->status->job->done > 0 &&
+		    st->status->job->done < st->status->job->total) {
+			if (seen == 0)
+				printf("# status during the backup: %llu of %llu bytes\n",
+				       (unsigned long long)st->status->job->done,
+				       (unsigned long long)st->status->job->total);
+			seen = st->status->job->done;
+			of = st->status->job->total;
+		}
+		if (st)
+			xxgk__v1__reply__free_unpacked(st, NULL);
+		struct timespec t = {0, 50000000};
+		nanosleep(&t, NULL);
+	}
+	xxgk_close(admin);
+	Xxgk__V1__Reply *reply = finish_job(&job);
+	if (reply->body_case != XXGK__V1__REPLY__BODY_BACKUP)
+		fail_msg("backup: %s", reply->body_case == XXGK__V1__REPLY__BODY_ERROR
+					   ? reply->error->message
+					   : "another reply");
+	double took = job.ended_ms - t0, least = (double)reply->backup->bytes / 1000000 * 1000;
+	printf("# backup of %llu bytes at 1 MB/s took %.0f ms (at least %.0f)\n",
+	       (unsigned long long)reply->backup->bytes, took, least * 0.9);
+	assert_true(reply->backup->bytes > 1500000);
+	assert_true(took >= least * 0.9);
+	assert_true(seen > 0 && of > 0); /* the copy's progress, as it grew */
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	struct store *st;
+	size_t differences = 1;
+	assert_int_equal(store_open(&st, dir, NULL), 0);
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_int_equal(differences, 0);
+	store_close(st);
+	unload(&l);
+}
+
 /* ---- parts ---- */
 
 /* A verify of a part, its reply printed (the caller frees it). */
@@ -572,6 +628,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verify_beside_queries),
 	    cmocka_unit_test(test_backup_beside_queries),
+	    cmocka_unit_test(test_backup_rate),
 	    cmocka_unit_test(test_verify_parts),
 	    cmocka_unit_test(test_stop_during_verify),
 	    cmocka_unit_test(test_stop_during_backup),
