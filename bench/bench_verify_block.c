@@ -6,7 +6,7 @@
  * the job took, with xxgkd's anonymous RSS.
  *
  *   bench_verify_block [records [verify_rate [backup_rate]]]
- *                      (default 200000 0 0; the rates of xxgkd.conf, 0: no limit)
+ *                      (default 200000 and xxgkd's rates; those of xxgkd.conf, 0: no limit)
  *   bench_verify_block 10000000                  (the issue's 10M store: about 3 minutes to load)
  *   XXGKD=/path/to/xxgkd bench_verify_block ...  (another build's xxgkd, e.g. one from before)
  *   XXGK_BENCH_KEEP=1 bench_verify_block ...     (keeps the directory and its store)
@@ -299,7 +299,7 @@ static void measure(const char *phase, struct job *job, double idle_ms)
 
 int main(int argc, char **argv)
 {
-	long long verify_rate = 0, backup_rate = 0;
+	long long verify_rate = -1, backup_rate = -1; /* -1: xxgkd's default */
 	if (argc > 1)
 		records = strtoull(argv[1], NULL, 10);
 	if (argc > 2)
@@ -327,9 +327,9 @@ int main(int argc, char **argv)
 	fprintf(f,
 		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = ipc://%s/pub\n",
 		dir, ingest_ep, admin_ep, dir);
-	if (verify_rate) /* only when asked: an xxgkd from before the keys compares too */
+	if (verify_rate >= 0) /* only when asked: an xxgkd from before the keys compares too */
 		fprintf(f, "verify_rate = %lld\n", verify_rate);
-	if (backup_rate)
+	if (backup_rate >= 0)
 		fprintf(f, "backup_rate = %lld\n", backup_rate);
 	for (int u = 0; u < UNITS; u++)
 		fprintf(f, "[unit u%03d]\nname = 单位%d\nkind = %s\n", u, u,
