@@ -1,7 +1,8 @@
 /*
  * xxgkctl: the administrator's tool for a running xxgkd.
  *
- *   xxgkctl [-c XXGKD.CONF] [--admin EP] [--timeout MS] status | units [--year Y] | verify
+ *   xxgkctl [-c XXGKD.CONF] [--admin EP] [--timeout MS] status | units [--year Y]
+ *           | verify [--unit U] [--year Y]
  *   xxgkctl [--admin EP] reload | stop
  *   xxgkctl [--ingest EP] submit --unit U --year Y [--withdraw]
  *   xxgkctl [--admin EP] report --year Y [--unit U | --kind K] [--template 2019|2021]
@@ -82,7 +83,11 @@ static const char *const usage_text[] = {
        "            [--as-of YYYY-MM-DD] [--format text|markdown|csv|json|html]\n"
        "                              open applications and their answer periods: due\n"
        "                              date, working days left (negative when late)\n"),
-    N_("  verify                      recompute every counter from the records\n"),
+    N_("  verify [--unit ID] [--year Y]\n"
+       "                              recompute every counter from the records; a unit's\n"
+       "                              counters and answer periods, or a year's counters,\n"
+       "                              only (quicker). Reports are answered meanwhile;\n"
+       "                              status shows how far it is\n"),
     N_("  reload                      reload xxgkd's configuration (units, keys), as\n"
        "                              SIGHUP does, and say whether it took\n"),
     N_("  stop                        stop xxgkd cleanly\n"),
@@ -193,6 +198,8 @@ static Xxgk__V1__Reply *call_units(const struct options *o, int year)
 	return call(o, &req, XXGK__V1__REPLY__BODY_UNITS);
 }
 
+static void format_time(char *buf, size_t size, uint64_t t);
+
 static int cmd_status(const struct options *o)
 {
 	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
@@ -216,6 +223,22 @@ static int cmd_status(const struct options *o)
 		       (unsigned long long)s->deadlines[i]->open,
 		       (unsigned long long)s->deadlines[i]->due_soon,
 		       (unsigned long long)s->deadlines[i]->overdue);
+	if (s->job && s->job->kind) {
+		char since[48];
+		int backup = strcmp(s->job->kind, "backup") == 0;
+		format_time(since, sizeof(since), (uint64_t)s->job->started_at);
+		if (!backup && s->job->total == 0) /* a unit's part: its count is not known */
+			printf(_("job: verify since %s, %llu records read\n"), since,
+			       (unsigned long long)s->job->done);
+		else
+			printf(backup ? _("job: backup since %s, %llu of %llu bytes copied\n")
+				      : _("job: verify since %s, %llu of %llu records read\n"),
+			       since, (unsigned long long)s->job->done,
+			       (unsigned long long)s->job->total);
+		if (s->job->unit || s->job->has_year)
+			printf(_("  part: unit %s, year %u\n"), s->job->unit ? s->job->unit : "-",
+			       s->job->has_year ? s->job->year : 0);
+	}
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 	return 0;
 }
@@ -303,6 +326,9 @@ static int cmd_verify(const struct options *o)
 {
 	Xxgk__V1__VerifyQuery q = XXGK__V1__VERIFY_QUERY__INIT;
 	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	q.unit = (char *)o->unit;
+	q.has_year = o->has_year;
+	q.year = (uint32_t)o->year;
 	req.body_case = XXGK__V1__REQUEST__BODY_VERIFY;
 	req.verify = &q;
 	Xxgk__V1__Reply *reply = call(o, &req, XXGK__V1__REPLY__BODY_VERIFY);
@@ -1032,12 +1058,13 @@ int main(int argc, char **argv)
 	    is_restatements = strcmp(o.command, "restatements") == 0,
 	    is_submit = strcmp(o.command, "submit") == 0,
 	    is_units = strcmp(o.command, "units") == 0;
-	int takes_year =
-	    is_report || is_freeze || is_unfreeze || is_restatements || is_submit || is_units;
+	int is_verify = strcmp(o.command, "verify") == 0;
+	int takes_year = is_report || is_freeze || is_unfreeze || is_restatements || is_submit ||
+			 is_units || is_verify;
 	if (!takes_year && o.has_year)
 		return fail_usage(
-		    _("--year goes with report, units, submit, freeze, unfreeze and restatements, "
-		      "not %s"),
+		    _("--year goes with report, units, submit, verify, freeze, unfreeze and "
+		      "restatements, not %s"),
 		    o.command);
 	int is_template = ledger >= 0;
 	if (is_template && (o.kind || o.has_template || o.published))
@@ -1052,7 +1079,7 @@ int main(int argc, char **argv)
 		return fail_usage("%s", _("template: --format: want csv or xlsx"));
 	if (!is_unfreeze && o.reason)
 		return fail_usage(_("--reason goes with unfreeze, not %s"), o.command);
-	if (takes_year && !is_report && !is_units && !is_submit && !o.has_year)
+	if (takes_year && !is_report && !is_units && !is_submit && !is_verify && !o.has_year)
 		return fail_usage(_("%s: --year is required"), o.command);
 	if (is_unfreeze && !o.reason)
 		return fail_usage("%s",
@@ -1065,8 +1092,9 @@ int main(int argc, char **argv)
 				  "workbook is binary, not for stdout)")
 			      : _("report: --format xlsx needs --output FILE (a workbook is "
 				  "binary, not for stdout)"));
-	if (!is_report && !is_watch && !is_submit && o.unit)
-		return fail_usage(_("--unit goes with report, watch or submit, not %s"), o.command);
+	if (!is_report && !is_watch && !is_submit && !is_verify && o.unit)
+		return fail_usage(_("--unit goes with report, watch, submit or verify, not %s"),
+				  o.command);
 	if (!is_submit && o.withdraw)
 		return fail_usage(_("--withdraw goes with submit, not %s"), o.command);
 	if (is_submit && (!o.unit || !o.has_year))
@@ -1083,7 +1111,7 @@ int main(int argc, char **argv)
 		return cmd_units(&o);
 	if (is_submit)
 		return cmd_submit(&o);
-	if (strcmp(o.command, "verify") == 0)
+	if (is_verify)
 		return cmd_verify(&o);
 	if (is_report)
 		return cmd_report(&o);

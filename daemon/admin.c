@@ -9,6 +9,7 @@
 #include <zmq.h>
 
 #include "admin_write.h"
+#include "jobs.h"
 #include "date.h"
 #include "error.h"
 #include "log.h"
@@ -276,6 +277,20 @@ static void status(struct admin *a, struct envelope *env, uint64_t id)
 		body.n_deadlines = n_counts;
 		body.deadlines = ptrs;
 	}
+	struct job_state job;
+	Xxgk__V1__Job job_body = XXGK__V1__JOB__INIT;
+	jobs_state(&a->jobs, &job);
+	if (job.kind != JOB_NONE) {
+		job_body.kind = job.kind == JOB_VERIFY ? "verify" : "backup";
+		job_body.has_started_at = job_body.has_done = job_body.has_total = 1;
+		job_body.started_at = job.started;
+		job_body.done = job.done;
+		job_body.total = job.total;
+		job_body.unit = job.unit[0] ? arena_strdup(&a->arena, job.unit) : NULL;
+		job_body.has_year = job.year != 0;
+		job_body.year = (uint32_t)job.year;
+		body.job = &job_body;
+	}
 	reply.body_case = XXGK__V1__REPLY__BODY_STATUS;
 	reply.status = &body;
 	wire_reply(a->socket, env, id, &reply);
@@ -334,68 +349,87 @@ static void units(struct admin *a, struct envelope *env, uint64_t id, const Xxgk
 	pthread_mutex_unlock(&a->units_lock);
 }
 
-static void verify(struct admin *a, struct envelope *env, uint64_t id)
+/*
+ * verify and backup: handed to the jobs thread (jobs.h), answered when they end (job_done), so
+ * that this thread answers reports and status meanwhile. One at a time: a second is refused.
+ */
+static void start_job(struct admin *a, struct envelope *env, uint64_t id,
+		      const struct job_request *q)
 {
-	struct strings lines = {.max = VERIFY_LINES_MAX, .arena = &a->arena};
-	size_t differences = 0;
 	char why[512];
-	/* in a child: a damaged page crashes the child, and verify answers "damaged" */
-	int rc = store_guard_verify(a->state_dir, add_string, &lines, &differences, why,
-				    sizeof(why), &a->verify_child);
-	if (rc == XXGK_ECORRUPT) {
-		wire_error(
-		    a->socket, env, id,
-		    "verify: the store is damaged, restore a backup made with xxgkctl backup "
-		    "(see the README): %s",
-		    why);
+	if (jobs_submit(&a->jobs, q, why, sizeof(why))) {
+		wire_error(a->socket, env, id, "%s", why);
 		return;
 	}
-	if (rc) {
-		wire_error(a->socket, env, id, "verify: %s", why);
+	/* the requester's envelope, kept until the reply: the routing id is a copy */
+	a->job_env = *env;
+	zmq_msg_init(&a->job_env.routing);
+	zmq_msg_copy(&a->job_env.routing, &env->routing);
+	pthread_mutex_lock(&a->units_lock);
+	a->job_limits = a->limits;
+	pthread_mutex_unlock(&a->units_lock);
+	a->job_env.limits = &a->job_limits;
+	a->job_request_id = id;
+	a->job_waiting = 1;
+}
+
+static void verify(struct admin *a, struct envelope *env, uint64_t id,
+		   const Xxgk__V1__VerifyQuery *q)
+{
+	struct job_request job = {.kind = JOB_VERIFY};
+	if (q && q->unit && (q->unit[0] == '\0' || strlen(q->unit) >= sizeof(job.unit))) {
+		wire_error(a->socket, env, id, "verify: unit: want a unit id of 1 to %zu bytes",
+			   sizeof(job.unit) - 1);
 		return;
 	}
-	if (differences)
-		log_error("verify found %zu differences, the first: %s", differences,
-			  lines.n ? lines.v[0] : "");
-	Xxgk__V1__VerifyReply body = XXGK__V1__VERIFY_REPLY__INIT;
-	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
-	body.has_differences = 1;
-	body.differences = differences;
-	body.n_lines = lines.n;
-	body.lines = lines.v;
-	reply.body_case = XXGK__V1__REPLY__BODY_VERIFY;
-	reply.verify = &body;
-	wire_reply(a->socket, env, id, &reply);
+	if (q && q->has_year && (q->year < DATE_YEAR_MIN || q->year > DATE_YEAR_MAX)) {
+		wire_error(a->socket, env, id, "verify: year: want a year from %d to %d, not %u",
+			   DATE_YEAR_MIN, DATE_YEAR_MAX, (unsigned)q->year);
+		return;
+	}
+	if (q && q->unit)
+		snprintf(job.unit, sizeof(job.unit), "%s", q->unit);
+	if (q && q->has_year)
+		job.year = (int)q->year;
+	start_job(a, env, id, &job);
 }
 
 static void backup(struct admin *a, struct envelope *env, uint64_t id,
 		   const Xxgk__V1__BackupQuery *q)
 {
-	uint64_t bytes = 0;
-	if (q->dir == NULL || q->dir[0] != '/') {
+	struct job_request job = {.kind = JOB_BACKUP};
+	if (q->dir == NULL || q->dir[0] != '/' || strlen(q->dir) >= sizeof(job.dir) - 16) {
 		wire_error(a->socket, env, id,
 			   "backup: want an absolute directory on the daemon's "
 			   "machine");
 		return;
 	}
-	int rc = store_backup(a->st, q->dir, &bytes);
-	if (rc == XXGK_EINVAL) {
-		wire_error(a->socket, env, id, "backup: %s holds a store already", q->dir);
+	snprintf(job.dir, sizeof(job.dir), "%s", q->dir);
+	start_job(a, env, id, &job);
+}
+
+/* A job ended: its reply to whoever asked. */
+static void job_done(struct admin *a)
+{
+	char *message = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	if (!jobs_take(&a->jobs, &message, &buf, &len))
 		return;
+	if (a->job_waiting) {
+		Xxgk__V1__Reply *reply = buf ? xxgk__v1__reply__unpack(NULL, len, buf) : NULL;
+		if (reply)
+			wire_reply(a->socket, &a->job_env, a->job_request_id, reply);
+		else
+			wire_error(a->socket, &a->job_env, a->job_request_id, "%s",
+				   message ? message : "out of memory");
+		if (reply)
+			xxgk__v1__reply__free_unpacked(reply, NULL);
+		envelope_close(&a->job_env);
+		a->job_waiting = 0;
 	}
-	if (rc) {
-		log_error("backup to %s failed: %s", q->dir, xxgk_strerror(rc));
-		wire_error(a->socket, env, id, "backup to %s: %s", q->dir, xxgk_strerror(rc));
-		return;
-	}
-	log_info("backup: %llu bytes to %s", (unsigned long long)bytes, q->dir);
-	Xxgk__V1__BackupReply body = XXGK__V1__BACKUP_REPLY__INIT;
-	Xxgk__V1__Reply reply = XXGK__V1__REPLY__INIT;
-	body.has_bytes = 1;
-	body.bytes = bytes;
-	reply.body_case = XXGK__V1__REPLY__BODY_BACKUP;
-	reply.backup = &body;
-	wire_reply(a->socket, env, id, &reply);
+	free(message);
+	free(buf);
 }
 
 /*
@@ -671,15 +705,10 @@ static void answer(struct admin *a)
 		units(a, &env, req->request_id, req->units);
 		break;
 	case XXGK__V1__REQUEST__BODY_VERIFY:
-		/* reads the whole store: at normal priority, not ahead of the ingest */
-		sched_set_role(0, SCHED_ROLE_LONG);
-		verify(a, &env, req->request_id);
-		sched_set_role(0, SCHED_ROLE_QUERY);
+		verify(a, &env, req->request_id, req->verify);
 		break;
 	case XXGK__V1__REQUEST__BODY_BACKUP:
-		sched_set_role(0, SCHED_ROLE_LONG);
 		backup(a, &env, req->request_id, req->backup);
-		sched_set_role(0, SCHED_ROLE_QUERY);
 		break;
 	case XXGK__V1__REQUEST__BODY_FREEZE:
 	case XXGK__V1__REQUEST__BODY_UNFREEZE:
@@ -726,9 +755,10 @@ static void *run(void *arg)
 			 "RLIMIT_RTPRIO 1, e.g. LimitRTPRIO=1 in the unit, or CAP_SYS_NICE)");
 	zmq_send(a->control_peer, "started", 7, 0); /* admin_start waits for this */
 	for (;;) {
-		zmq_pollitem_t items[2] = {{a->socket, 0, ZMQ_POLLIN, 0},
-					   {a->control_peer, 0, ZMQ_POLLIN, 0}};
-		if (zmq_poll(items, 2, -1) < 0) {
+		zmq_pollitem_t items[3] = {{a->socket, 0, ZMQ_POLLIN, 0},
+					   {a->control_peer, 0, ZMQ_POLLIN, 0},
+					   {NULL, jobs_fd(&a->jobs), ZMQ_POLLIN, 0}};
+		if (zmq_poll(items, 3, -1) < 0) {
 			if (zmq_errno() == EINTR)
 				continue;
 			log_error("admin: poll: %s", zmq_strerror(zmq_errno()));
@@ -736,6 +766,8 @@ static void *run(void *arg)
 		}
 		if (items[1].revents & ZMQ_POLLIN)
 			break; /* stop */
+		if (items[2].revents & ZMQ_POLLIN)
+			job_done(a);
 		for (int i = 0; i < a->batch_max && !a->stop && (items[0].revents & ZMQ_POLLIN);
 		     i++) {
 			int events = 0;
@@ -748,6 +780,9 @@ static void *run(void *arg)
 		if (a->stop)
 			break;
 	}
+	if (a->job_waiting) /* stopping: the job's requester gets no reply */
+		envelope_close(&a->job_env);
+	a->job_waiting = 0;
 	zmq_close(a->socket);
 	zmq_close(a->control_peer);
 	zmq_close(a->writes);
@@ -783,6 +818,8 @@ int admin_set_units(struct admin *a, const struct config *cfg)
 	a->government_level = cfg->government_level;
 	a->batch_max = cfg->batch_max;
 	a->deadlines_max = cfg->deadlines_max;
+	atomic_store(&a->jobs.verify_rate, (uint64_t)cfg->verify_rate);
+	atomic_store(&a->jobs.backup_rate, (uint64_t)cfg->backup_rate);
 	/* no push is taken here: a push of any records is refused undecoded */
 	a->limits = (struct wire_limits){0, &a->log, cfg->bad_input_log_interval};
 	pthread_mutex_unlock(&a->units_lock);
@@ -798,6 +835,9 @@ int admin_start(struct admin *a, void *zmq, void *socket, struct store *st,
 	memset(a, 0, sizeof(*a));
 	pthread_mutex_init(&a->units_lock, NULL);
 	a->ready = 1;
+	if (jobs_start(&a->jobs, cfg->state_dir, (uint64_t)cfg->verify_rate,
+		       (uint64_t)cfg->backup_rate))
+		return -1;
 	a->socket = socket;
 	a->secure = secure;
 	a->st = st;
@@ -845,11 +885,9 @@ void admin_stop(struct admin *a)
 	if (!a->ready)
 		return;
 	a->ready = 0;
+	/* first the job: its child is killed, so this is prompt whatever the store's size */
+	jobs_stop(&a->jobs);
 	if (a->running) {
-		/* a verify under way would hold the thread for a walk of the whole store */
-		pid_t child = (pid_t)atomic_exchange(&a->verify_child, -1);
-		if (child > 0)
-			kill(child, SIGKILL);
 		zmq_send(a->control, "stop", 4, 0);
 		pthread_join(a->thread, NULL);
 		a->running = 0;
@@ -861,6 +899,7 @@ void admin_stop(struct admin *a)
 		if (a->writes)
 			zmq_close(a->writes);
 	}
+	jobs_free(&a->jobs); /* the admin thread that polled its pipe has ended */
 	if (a->control)
 		zmq_close(a->control);
 	if (a->writes_loop)

@@ -13,6 +13,7 @@
 #include "arena.h"
 #include "config.h"
 #include "deadlines.h"
+#include "jobs.h"
 #include "store.h"
 #include "wire.h"
 
@@ -35,7 +36,12 @@ struct admin {
 	int batch_max;
 	time_t started;
 	atomic_uint_fast64_t *commits;
-	atomic_int verify_child; /* the pid of a verify's child while it runs, else 0 */
+	struct jobs jobs; /* verify and backup (jobs.h) */
+	/* the envelope of whoever asked for the job under way, until its reply */
+	int job_waiting;
+	struct envelope job_env;
+	struct wire_limits job_limits;
+	uint64_t job_request_id;
 	/* the units as configured (names for the units query), replaced on reload */
 	pthread_mutex_t units_lock;
 	struct unit_config *units;

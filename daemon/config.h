@@ -68,7 +68,9 @@ struct config {
 	char holidays[PATH_MAX];
 	char holidays_extra[PATH_MAX]; /* "" for none */
 	int holidays_set;
-	int deadlines_max; /* applications in one xxgkctl deadlines answer */
+	int deadlines_max;     /* applications in one xxgkctl deadlines answer */
+	long long verify_rate; /* records a second verify reads at most, 0: no limit */
+	long long backup_rate; /* bytes a second backup writes at most, 0: no limit */
 	struct unit_config *units;
 	size_t n_units;
 	/* CurveZMQ: on when secret_key names the server's key file */

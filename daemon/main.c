@@ -87,9 +87,10 @@ int main(int argc, char **argv)
 	struct server *s;
 	int foreground = 0, check = 0, opt, ready_fd = -1;
 	/* hidden: xxgkd running itself to read a store where a crash cannot hurt the daemon */
-	if (argc == 3 &&
-	    (strcmp(argv[1], STORE_GUARD_CHECK) == 0 || strcmp(argv[1], STORE_GUARD_VERIFY) == 0))
-		return store_guard_child(argv[1], argv[2]);
+	if (argc >= 3 &&
+	    (strcmp(argv[1], STORE_GUARD_CHECK) == 0 || strcmp(argv[1], STORE_GUARD_VERIFY) == 0 ||
+	     strcmp(argv[1], STORE_GUARD_BACKUP) == 0))
+		return store_guard_child(argc, argv);
 	while ((opt = getopt_long(argc, argv, "c:u:s:ftVh", options, NULL)) != -1) {
 		switch (opt) {
 		case 'c':

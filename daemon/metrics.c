@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "deadlines.h"
+#include "jobs.h"
 #include "log.h"
 #include "metrics_process.h"
 
@@ -116,6 +117,24 @@ static void metrics_page(struct evhttp_request *req, void *arg)
 			    (unsigned long long)stats.map_size, (unsigned long long)stats.map_used,
 			    (unsigned long long)stats.readers, (unsigned long long)stats.records,
 			    (unsigned long long)m->peers);
+	struct job_state job = {0};
+	if (m->jobs)
+		jobs_state(m->jobs, &job);
+	evbuffer_add_printf(
+	    b,
+	    "# HELP xxgk_job_running The verify (1) or backup (2) under way, 0 when none.\n"
+	    "# TYPE xxgk_job_running gauge\nxxgk_job_running %d\n"
+	    "# HELP xxgk_job_started_timestamp_seconds When the job under way started.\n"
+	    "# TYPE xxgk_job_started_timestamp_seconds gauge\n"
+	    "xxgk_job_started_timestamp_seconds %lld\n"
+	    "# HELP xxgk_job_done The job's progress: records read (verify), bytes copied "
+	    "(backup).\n"
+	    "# TYPE xxgk_job_done gauge\nxxgk_job_done %llu\n"
+	    "# HELP xxgk_job_total Records to read (verify; 0: not known), the store's bytes "
+	    "(backup).\n"
+	    "# TYPE xxgk_job_total gauge\nxxgk_job_total %llu\n",
+	    (int)job.kind, (long long)job.started, (unsigned long long)job.done,
+	    (unsigned long long)job.total);
 	evbuffer_add_printf(b, "# HELP xxgk_unit_last_record_timestamp_seconds When a unit last "
 			       "had a record applied.\n"
 			       "# TYPE xxgk_unit_last_record_timestamp_seconds gauge\n");

@@ -13,6 +13,7 @@
 #include "store.h"
 
 struct deadlines;
+struct jobs;
 
 #define METRICS_LATENCY_BUCKETS 9
 
@@ -27,6 +28,7 @@ struct metrics {
 	time_t *last_record;
 	size_t n_last_record;
 	struct deadlines *deadlines; /* per-unit answer periods (deadlines.h) */
+	struct jobs *jobs;	     /* the verify or backup under way (jobs.h) */
 };
 
 /* One committed batch: its records, their statuses and how long the commit took. */

@@ -953,6 +953,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 	if (sched_set_role_threads("ZMQbg/IO/0", SCHED_ROLE_BULK, 1000) < 0)
 		log_debug("no scheduling hint for the ingest's I/O thread");
 	s->metrics.deadlines = &s->deadlines;
+	s->metrics.jobs = &s->admin.jobs;
 	if (s->cfg.http[0] &&
 	    (s->http = metrics_serve(s->base, s->cfg.http, &s->metrics, s->st)) == NULL)
 		goto fail;

@@ -17,7 +17,8 @@
 /* The options of the hidden mode, and its entry point (from main). */
 #define STORE_GUARD_CHECK "--check-store"
 #define STORE_GUARD_VERIFY "--verify-store"
-int store_guard_child(const char *mode, const char *dir);
+#define STORE_GUARD_BACKUP "--backup-store" /* DIR DEST */
+int store_guard_child(int argc, char **argv);
 
 /*
  * The start check: store_check_file (the meta pages against the file, no map), then the
@@ -35,8 +36,26 @@ int store_guard_start(const char *dir);
  * set it to -1 and kill the child rather than wait for a walk of the whole store; verify then
  * returns XXGK_EIO, "interrupted", never "damaged".
  */
-int store_guard_verify(const char *dir, void (*line)(void *ctx, const char *text), void *ctx,
-		       size_t *differences, char *why, size_t len, atomic_int *running);
+struct store_guard_verify_args {
+	const char *unit; /* a part (store_verify_part): NULL or a unit, 0 or a year */
+	int year;
+	uint64_t rate; /* records a second the child reads at most (verify_rate), 0: no limit */
+	/* the child's progress, as it tells it (may be NULL) */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+int store_guard_verify(const char *dir, const struct store_guard_verify_args *args,
+		       void (*line)(void *ctx, const char *text), void *ctx, size_t *differences,
+		       char *why, size_t len, atomic_int *running);
+
+/*
+ * store_backup of dir into dest in a child (xxgkd --backup-store DIR DEST [--rate BYTES]) at
+ * rate bytes a second at most (0: no limit), at a lower CPU and I/O priority, killed like
+ * verify's when the daemon stops. Sets *bytes; returns 0, XXGK_EINVAL when dest holds a store
+ * already, or another error with the reason in why.
+ */
+int store_guard_backup(const char *dir, const char *dest, uint64_t rate, uint64_t *bytes, char *why,
+		       size_t len, atomic_int *running);
 
 /*
  * XXGK_TEST_COUNTER_MAX, for tests only: a lower limit for every counter (store_options'

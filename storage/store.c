@@ -17,6 +17,7 @@
 #include "error.h"
 #include "rules.h"
 #include "store_check.h"
+#include "store_copy.h"
 #include "store_deadline.h"
 #include "store_freeze.h"
 
@@ -1233,7 +1234,20 @@ struct verify_state {
 	store_difference_fn fn;
 	void *ctx;
 	size_t differences;
+	/* a part: one unit (its number, else UINT32_MAX) and/or one year (else 0) */
+	uint32_t unit;
+	int year;
+	const struct store_verify_part *part;
+	uint64_t done, total; /* records read of those to read (0: not known) */
 };
+
+/* Whether a counter is one the part checks. */
+static int in_part(const struct verify_state *vs, const struct counter_key *key)
+{
+	return (vs->unit == UINT32_MAX ||
+		(key->scope == SCOPE_UNIT && key->scope_id == vs->unit)) &&
+	       (vs->year == 0 || key->year == vs->year);
+}
 
 static void difference(struct verify_state *vs, const char *fmt, ...)
 {
@@ -1298,7 +1312,33 @@ struct recomputation {
 	struct delta_list *want;
 	struct verify_state *vs;
 	const struct calendar *cal;
+	const uint8_t *prefix; /* a unit's part: the 4 bytes its records' keys begin with */
+	size_t merged;	       /* deltas in the list after its last merge */
 };
+
+/*
+ * Every chunk of records: the deltas summed so far (one per counter, not one per flow: a walk
+ * of millions of records would otherwise hold gigabytes), those outside the part dropped, and
+ * the progress told.
+ */
+static int recompute_chunk(struct recomputation *rc, int last)
+{
+	struct delta_list *want = rc->want;
+	const struct store_verify_part *part = rc->vs->part;
+	size_t out = 0;
+	/* sorting is the cost: only once the list has doubled since, and at the end */
+	if (last || want->n >= 2 * rc->merged + ((size_t)1 << 20)) {
+		for (size_t i = 0; i < want->n; i++)
+			if (in_part(rc->vs, &want->v[i].key))
+				want->v[out++] = want->v[i];
+		want->n = out;
+		delta_merge(want); /* a sum past int64 stays marked through the next merges */
+		rc->merged = want->n;
+	}
+	if (part && part->progress)
+		part->progress(part->progress_ctx, rc->vs->done, rc->vs->total);
+	return 0;
+}
 
 static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 {
@@ -1306,6 +1346,8 @@ static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 	struct record_facts f;
 	char msg[RECORD_MESSAGE_MAX];
 	int err = 0;
+	if (rc->prefix && (k->mv_size < 4 || memcmp(k->mv_data, rc->prefix, 4) != 0))
+		return SCAN_STOP;
 	const struct unit_entry *u =
 	    k->mv_size > 5 ? unit_by_number(rc->st, get_be32(k->mv_data)) : NULL;
 	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
@@ -1318,6 +1360,8 @@ static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 		err = ENOMEM;
 	if (r)
 		xxgk__v1__record__free_unpacked(r, NULL);
+	if (err == 0 && ++rc->vs->done % STORE_VERIFY_CHUNK == 0)
+		err = recompute_chunk(rc, 0);
 	return err;
 }
 
@@ -1329,7 +1373,21 @@ static int recompute(struct store *st, MDB_txn *txn, struct delta_list *want,
 	if (st->cal == NULL && none == NULL)
 		return ENOMEM;
 	struct recomputation rc = {st, want, vs, st->cal ? st->cal : none};
-	int err = scan(txn, st->db_records, NULL, recompute_record, &rc);
+	uint8_t prefix[4];
+	MDB_val from = {sizeof(prefix), prefix};
+	MDB_stat stat;
+	int err = 0;
+	if (vs->unit == UINT32_MAX && mdb_stat(txn, st->db_records, &stat) == 0)
+		vs->total = stat.ms_entries;
+	if (vs->unit == UINT32_MAX) {
+		err = scan(txn, st->db_records, NULL, recompute_record, &rc);
+	} else { /* a unit's records are the keys that begin with its number */
+		put_be32(prefix, vs->unit);
+		rc.prefix = prefix;
+		err = scan(txn, st->db_records, &from, recompute_record, &rc);
+	}
+	if (err == 0)
+		err = recompute_chunk(&rc, 1);
 	calendar_free(none);
 	return err;
 }
@@ -1345,6 +1403,11 @@ static int compare_counter(void *ctx, const struct counter_key *key, int64_t val
 {
 	struct comparison *c = ctx;
 	const struct delta_list *want = c->want;
+	if (!in_part(c->vs, key))
+		return c->vs->unit != UINT32_MAX &&
+			       (key->scope > SCOPE_UNIT || key->scope_id > c->vs->unit)
+			   ? SCAN_STOP /* past the unit's counters */
+			   : 0;
 	for (; c->next < want->n && counter_key_compare(&want->v[c->next].key, key) < 0; c->next++)
 		counter_difference(c->st, c->vs, &want->v[c->next].key, 0, &want->v[c->next]);
 	if (c->next < want->n && counter_key_compare(&want->v[c->next].key, key) == 0) {
@@ -1361,7 +1424,8 @@ static int compare_counters(struct store *st, MDB_txn *txn, const struct delta_l
 			    struct verify_state *vs)
 {
 	struct comparison c = {st, want, 0, vs};
-	int rc = scan_counters(st, txn, NULL, compare_counter, &c);
+	struct counter_key from = {SCOPE_UNIT, vs->unit, 0, 0};
+	int rc = scan_counters(st, txn, vs->unit != UINT32_MAX ? &from : NULL, compare_counter, &c);
 	for (; rc == 0 && c.next < want->n; c.next++)
 		counter_difference(st, vs, &want->v[c.next].key, 0, &want->v[c.next]);
 	return rc;
@@ -1381,25 +1445,41 @@ static int verify_deadlines(struct store *st, MDB_txn *txn, struct verify_state 
 	if (st->cal == NULL && none == NULL)
 		return XXGK_ENOMEM;
 	int rc = deadline_index_verify(txn, st->db_deadlines, st->db_records,
-				       st->cal ? st->cal : none, deadline_difference, vs);
+				       st->cal ? st->cal : none, vs->unit, deadline_difference, vs);
 	calendar_free(none);
 	return rc;
 }
 
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences)
 {
-	struct verify_state vs = {fn, ctx, 0};
+	return store_verify_part(st, NULL, fn, ctx, differences);
+}
+
+int store_verify_part(struct store *st, const struct store_verify_part *part,
+		      store_difference_fn fn, void *ctx, size_t *differences)
+{
+	struct verify_state vs = {fn, ctx, 0, UINT32_MAX, 0, part, 0, 0};
 	struct delta_list want = {0};
 	MDB_txn *txn;
+	*differences = 0;
+	if (part && part->year && (part->year < DATE_YEAR_MIN || part->year > DATE_YEAR_MAX))
+		return XXGK_EINVAL;
+	if (part && part->unit) {
+		const struct unit_entry *u = unit_find(st, part->unit);
+		if (u == NULL)
+			return XXGK_ENOTFOUND;
+		vs.unit = u->number;
+	}
+	vs.year = part ? part->year : 0;
 	int rc = rtxn_begin(st, &txn);
 	if (rc)
 		return rc;
+	/* a sum that passes int64 is marked by the merges: a difference below */
 	rc = recompute(st, txn, &want, &vs);
-	if (rc == 0) {
-		delta_merge(&want); /* a sum that passes int64 is marked: a difference below */
-		rc = compare_counters(st, txn, &want, &vs);
-	}
 	if (rc == 0)
+		rc = compare_counters(st, txn, &want, &vs);
+	/* the index is by due date, not by year: a year's part checks counters only */
+	if (rc == 0 && vs.year == 0)
 		rc = verify_deadlines(st, txn, &vs);
 	rtxn_end(st, txn);
 	delta_free(&want);
@@ -1472,6 +1552,11 @@ int store_clear_stale_readers(struct store *st)
 
 int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 {
+	return store_backup_paced(st, dir, 0, bytes);
+}
+
+int store_backup_paced(struct store *st, const char *dir, uint64_t rate, uint64_t *bytes)
+{
 	char path[4096], from[4096];
 	struct stat sb, store_file, store_home;
 	const char *home = store_dir(st);
@@ -1494,7 +1579,8 @@ int store_backup(struct store *st, const char *dir, uint64_t *bytes)
 	if (rc == 0) {
 		/* shared, like a read transaction: the map must not be resized under the copy */
 		pthread_rwlock_rdlock(&st->lock);
-		rc = mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
+		rc = rate ? store_copy_paced(st->env, fd, rate)
+			  : mdb_env_copyfd2(st->env, fd, MDB_CP_COMPACT);
 		pthread_rwlock_unlock(&st->lock);
 	}
 	/* a backup is worth having only once it is on the disk */

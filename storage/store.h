@@ -136,6 +136,28 @@ typedef void (*store_difference_fn)(void *ctx, const char *difference);
  */
 int store_verify(struct store *st, store_difference_fn fn, void *ctx, size_t *differences);
 
+/* Verify's progress is told every STORE_VERIFY_CHUNK records read. */
+#define STORE_VERIFY_CHUNK 4096
+
+/* A part of the store to verify, and whom to tell how far it got. */
+struct store_verify_part {
+	const char *unit; /* NULL: every unit; else its counters and deadlines entries only */
+	int year;	  /* 0: every year; else the counters of that year (of every scope) only */
+	/* called every STORE_VERIFY_CHUNK records and at the end of the records (may be NULL):
+	 * records read so far, of total (0 when not known: a unit's part) */
+	void (*progress)(void *ctx, uint64_t done, uint64_t total);
+	void *progress_ctx;
+};
+
+/*
+ * store_verify of a part (NULL: the whole). A unit's part reads that unit's records only; a
+ * year's reads every record (a record's year is in its body) but compares that year's counters
+ * only. Returns XXGK_ENOTFOUND for a unit the store does not know, XXGK_EINVAL for a year out of
+ * range, else as store_verify.
+ */
+int store_verify_part(struct store *st, const struct store_verify_part *part,
+		      store_difference_fn fn, void *ctx, size_t *differences);
+
 /* Calls fn for every stored counter in key order; fn returning non-zero stops and is returned. */
 typedef int (*store_counter_fn)(void *ctx, const struct counter_key *key, int64_t value);
 int store_foreach_counter(struct store *st, store_counter_fn fn, void *ctx);
@@ -150,6 +172,9 @@ int store_foreach_record(struct store *st, store_record_fn fn, void *ctx);
  * Sets *bytes to the copy's size. Returns 0, XXGK_EINVAL if dir holds a store, or an error.
  */
 int store_backup(struct store *st, const char *dir, uint64_t *bytes);
+
+/* store_backup written out at most rate bytes a second (0: as fast as it goes). */
+int store_backup_paced(struct store *st, const char *dir, uint64_t rate, uint64_t *bytes);
 
 /* ---- frozen years (storage/store_freeze.c; shared/DOMAIN.md "Closing a year") ---- */
 

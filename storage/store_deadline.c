@@ -222,18 +222,30 @@ void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,
 
 /* Calls fn with the index entry of every open application of the records database. */
 typedef int (*entry_fn)(void *ctx, const MDB_val *k, const MDB_val *v, const char *id);
-static int foreach_expected(MDB_txn *txn, MDB_dbi records, const struct calendar *cal, entry_fn fn,
-			    void *ctx)
+static int foreach_expected_of(MDB_txn *txn, MDB_dbi records, const struct calendar *cal,
+			       uint32_t only, entry_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
-	MDB_val k, v;
+	uint8_t from[5];
+	MDB_val k = {sizeof(from), from}, v;
 	int rc = mdb_cursor_open(txn, records, &cur);
 	if (rc)
 		return rc;
-	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-	     op = MDB_NEXT) {
+	/* one unit's: its applications are the keys that begin with its number and the kind */
+	from[0] = (uint8_t)(only >> 24);
+	from[1] = (uint8_t)(only >> 16);
+	from[2] = (uint8_t)(only >> 8);
+	from[3] = (uint8_t)only;
+	from[4] = RECORD_APPLICATION;
+	for (MDB_cursor_op op = only == UINT32_MAX ? MDB_FIRST : MDB_SET_RANGE;
+	     (rc = mdb_cursor_get(cur, &k, &v, op)) == 0; op = MDB_NEXT) {
 		uint8_t key[KEY_MAX], val[DEADLINE_VALUE_SIZE];
 		size_t klen;
+		if (only != UINT32_MAX &&
+		    (k.mv_size < 5 || memcmp(k.mv_data, from, sizeof(from)) != 0)) {
+			rc = MDB_NOTFOUND; /* past them */
+			break;
+		}
 		if (k.mv_size < 5 || ((const uint8_t *)k.mv_data)[4] != RECORD_APPLICATION)
 			continue;
 		uint32_t unit = get32(k.mv_data);
@@ -250,6 +262,12 @@ static int foreach_expected(MDB_txn *txn, MDB_dbi records, const struct calendar
 	}
 	mdb_cursor_close(cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int foreach_expected(MDB_txn *txn, MDB_dbi records, const struct calendar *cal, entry_fn fn,
+			    void *ctx)
+{
+	return foreach_expected_of(txn, records, cal, UINT32_MAX, fn, ctx);
 }
 
 struct rebuild {
@@ -317,14 +335,15 @@ static int check_expected(void *ctx, const MDB_val *k, const MDB_val *v, const c
 }
 
 int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal,
-			  deadline_difference_fn fn, void *ctx)
+			  uint32_t unit, deadline_difference_fn fn, void *ctx)
 {
 	struct check c = {txn, dbi, fn, ctx, 0};
 	MDB_stat stat;
-	int rc = foreach_expected(txn, records, cal, check_expected, &c);
+	int rc = foreach_expected_of(txn, records, cal, unit, check_expected, &c);
 	if (rc || (rc = mdb_stat(txn, dbi, &stat)))
 		return rc;
-	if (stat.ms_entries == c.expected)
+	/* a unit's entries are spread over the index (by due date first): look at each */
+	if (unit == UINT32_MAX && stat.ms_entries == c.expected)
 		return 0;
 	/* more entries than open applications: name those that no record explains */
 	MDB_cursor *cur;
@@ -341,6 +360,8 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 			fn(ctx, "deadlines: an entry of the index has a bad size");
 			continue;
 		}
+		if (unit != UINT32_MAX && get32((const uint8_t *)k.mv_data + 4) != unit)
+			continue;
 		memcpy(rk, (const uint8_t *)k.mv_data + 4, 4);
 		rk[4] = RECORD_APPLICATION;
 		memcpy(rk + 5, (const uint8_t *)k.mv_data + 8, k.mv_size - 8);

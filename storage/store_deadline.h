@@ -66,9 +66,12 @@ void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,
 /* Drops every entry and indexes every stored record again on cal. 0 or an error. */
 int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal);
 
-/* Differences between the index and a rebuild from the records, one line each, to fn. */
+/*
+ * Differences between the index and a rebuild from the records, one line each, to fn; of the
+ * unit numbered unit only, or of every unit (UINT32_MAX).
+ */
 typedef void (*deadline_difference_fn)(void *ctx, const char *line);
 int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal,
-			  deadline_difference_fn fn, void *ctx);
+			  uint32_t unit, deadline_difference_fn fn, void *ctx);
 
 #endif

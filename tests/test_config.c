@@ -192,6 +192,29 @@ static void test_limit_keys(void **state)
 		     ":2: handshake_timeout: want a whole number from 100 to 600000");
 }
 
+/* The jobs' rates: no limit on verify and 64 MiB/s on backup by default, as configured, and
+ * a bad one refused with its file and line. */
+static void test_job_rates(void **state)
+{
+	(void)state;
+	struct config c;
+	char err[CONFIG_ERROR_MAX];
+	assert_int_equal(config_load(&c, NULL, NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.verify_rate, 0);
+	assert_int_equal(c.backup_rate, 64 << 20);
+	config_free(&c);
+	const char *path =
+	    write_file("rates.conf", "[xxgkd]\nverify_rate = 50000\nbackup_rate = 0\n");
+	assert_int_equal(config_load(&c, path, NULL, err, sizeof(err)), 0);
+	assert_int_equal(c.verify_rate, 50000);
+	assert_int_equal(c.backup_rate, 0);
+	config_free(&c);
+	expect_error("[xxgkd]\nverify_rate = -1\n", NULL,
+		     ":2: verify_rate: want a whole number from 0 to 100000000");
+	expect_error("[xxgkd]\nbackup_rate = fast\n", NULL,
+		     ":2: backup_rate: want a whole number from 0 to 100000000000");
+}
+
 /* The reporting government: the example city by default, a county as configured, and every
  * bad name, region or level refused with its file and line. */
 static void test_government_keys(void **state)
@@ -237,6 +260,7 @@ int main(void)
 	    cmocka_unit_test(test_bad_files),  cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_good_file),  cmocka_unit_test(test_defaults_and_example_city),
 	    cmocka_unit_test(test_limit_keys), cmocka_unit_test(test_government_keys),
+	    cmocka_unit_test(test_job_rates),
 	};
 	return cmocka_run_group_tests_name("config", tests, setup, teardown);
 }

@@ -485,10 +485,10 @@ static void test_bad_command_lines(void **state)
 	       "--template", "2020");
 	expect(2, "--kind: want government, department, township or functional_zone", "report",
 	       "--kind", "village", NULL, NULL);
-	expect(
-	    2,
-	    "--year goes with report, units, submit, freeze, unfreeze and restatements, not status",
-	    "status", "--year", "2019", NULL, NULL);
+	expect(2,
+	       "--year goes with report, units, submit, verify, freeze, unfreeze and restatements, "
+	       "not status",
+	       "status", "--year", "2019", NULL, NULL);
 	expect(2, "--count goes with watch", "units", "--count", "3", NULL, NULL);
 	expect(2, "--timeout: want milliseconds", "--timeout", "soon", "status", NULL, NULL);
 	expect(1, "report: no unit \"nobody\"", "report", "--year", "2019", "--unit", "nobody");
