@@ -171,7 +171,12 @@ int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
 	 * In key order through one cursor: LMDB looks for the next key on the page the cursor is
 	 * on before it searches from the root, and a commit's applications fall due on a few days.
 	 */
-	qsort(ops->v, ops->n, sizeof(ops->v[0]), op_compare);
+	/* records applied in key order (a sorted backfill) make their changes in order already */
+	for (size_t i = 1; i < ops->n; i++)
+		if (op_compare(&ops->v[i - 1], &ops->v[i]) > 0) {
+			qsort(ops->v, ops->n, sizeof(ops->v[0]), op_compare);
+			break;
+		}
 	if ((rc = mdb_cursor_open(txn, dbi, &cur)))
 		return rc;
 	/* ops[past..] lie beyond the index's last key */
