@@ -77,6 +77,9 @@ int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value
 {
 	if (l->n + 1 > l->n_slots / 2) {
 		size_t n_slots = l->n_slots ? l->n_slots * 2 : 1024;
+		/* after a merge the list keeps its sums but has no hash: room for them all */
+		while (n_slots / 2 < l->n + 1 && n_slots <= UINT32_MAX)
+			n_slots *= 2;
 		if (n_slots > UINT32_MAX || rehash(l, n_slots))
 			return XXGK_ENOMEM;
 	}

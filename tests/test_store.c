@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "error.h"
 #include "rules.h"
@@ -521,6 +522,36 @@ static void test_merge_does_not_wrap(void **state)
 }
 
 /*
+ * Adding after a merge of more sums than the first hash holds (verify merges its list every
+ * million counters and goes on adding): the hash is built for them all, and the sums go on.
+ */
+static void test_add_after_large_merge(void **state)
+{
+	(void)state;
+	struct delta_list l = {0};
+	struct counter_key k = {SCOPE_UNIT, 0, 2019, 1};
+	alarm(20); /* a hash too small for the list loops forever */
+	for (uint32_t i = 0; i < 5000; i++) {
+		k.scope_id = i;
+		assert_int_equal(delta_add(&l, &k, 1), 0);
+	}
+	assert_int_equal(delta_merge(&l), 0);
+	assert_int_equal(l.n, 5000);
+	for (uint32_t i = 0; i < 6000; i++) {
+		k.scope_id = i;
+		assert_int_equal(delta_add(&l, &k, 2), 0);
+	}
+	assert_int_equal(delta_merge(&l), 0);
+	alarm(0);
+	assert_int_equal(l.n, 6000);
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(l.v[i].key.scope_id, i);
+		assert_int_equal(l.v[i].value, i < 5000 ? 3 : 2);
+	}
+	delta_free(&l);
+}
+
+/*
  * With a limit of 1000: tallies are accepted up to the limit; the one that would pass it is
  * rejected as OVERFLOW, naming the counter, and changes nothing, while the others of its batch
  * apply; a tombstone and a lower revision that bring the counter down apply.
@@ -910,6 +941,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_bad_report_queries, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
 	    cmocka_unit_test(test_merge_does_not_wrap),
+	    cmocka_unit_test(test_add_after_large_merge),
 	    cmocka_unit_test_setup_teardown(test_counter_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_beyond_limit, setup, teardown),
