@@ -162,6 +162,8 @@ int store_guard_child(int argc, char **argv)
 		     ? 0
 		     : store_check_walk(dir, verify, &entries, why, sizeof(why));
 	if (rc == 0 && verify) {
+		/* the rate paces the recount; the walk of every page before it is not paced */
+		pace.started = now_seconds();
 		struct store *st;
 		struct store_options opt = {.read_only = 1};
 		struct store_verify_part part = {unit, year, progress, &pace};
