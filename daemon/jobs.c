@@ -239,10 +239,15 @@ int jobs_submit(struct jobs *j, const struct job_request *req, char *why, size_t
 	else if (now.kind == JOB_BACKUP)
 		snprintf(progress, sizeof(progress), ", %llu bytes copied",
 			 (unsigned long long)now.done);
-	snprintf(why, len,
-		 "busy: a %s started at %s is running%s; one verify or backup runs at a time, "
-		 "ask again when it ends (xxgkctl status shows it)",
-		 job_names[now.kind == JOB_NONE ? JOB_VERIFY : now.kind], at, progress);
+	if (now.kind == JOB_NONE) /* ended, its reply not yet sent */
+		snprintf(why, len,
+			 "busy: the last verify or backup has just ended and its reply is on its "
+			 "way; ask again");
+	else
+		snprintf(why, len,
+			 "busy: a %s started at %s is running%s; one verify or backup runs at a "
+			 "time, ask again when it ends (xxgkctl status shows it)",
+			 job_names[now.kind], at, progress);
 	return XXGK_EBUSY;
 }
 
