@@ -249,7 +249,9 @@ int keyfile_read(const char *path, int want_secret, struct keypair *out, char *e
 	struct stat st;
 	struct keypair k;
 	size_t len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO without a writer would block the open (xxgkd's loop, on a reload);
+	 * it is refused below, and a regular file's reads do not heed the flag */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	memset(out, 0, sizeof(*out));
 	memset(&k, 0, sizeof(k));
 	if (fd < 0) {

@@ -13,11 +13,10 @@
 #include "error.h"
 #include "log.h"
 
-int deadlines_load(const struct config *c, struct calendar **out)
+int deadlines_load(const struct config *c, struct calendar **out, char *err, size_t err_size)
 {
 	const char *paths[2] = {c->holidays, c->holidays_extra};
 	size_t n = c->holidays_extra[0] ? 2 : 1;
-	char err[512];
 	struct stat sb;
 	if (!c->holidays_set && stat(c->holidays, &sb) != 0) {
 		/* the shipped file not installed: periods are errors, never a weekday guess */
@@ -29,10 +28,12 @@ int deadlines_load(const struct config *c, struct calendar **out)
 	}
 	if (paths[0] == NULL && n == 1) {
 		*out = calendar_empty();
+		if (*out == NULL)
+			snprintf(err, err_size, "holidays: out of memory");
 		return *out ? 0 : -1;
 	}
-	int rc = paths[0] ? calendar_load(out, paths, n, err, sizeof(err))
-			  : calendar_load(out, paths + 1, 1, err, sizeof(err));
+	int rc = paths[0] ? calendar_load(out, paths, n, err, err_size)
+			  : calendar_load(out, paths + 1, 1, err, err_size);
 	if (rc) {
 		log_error("holidays: %s", err);
 		return -1;

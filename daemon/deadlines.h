@@ -34,9 +34,10 @@ struct deadlines {
 /*
  * Reads the calendar the configuration names (holidays, then holidays_extra). The default file
  * missing is a warning and a calendar that covers no year (every period an error, shown as
- * such); a file the configuration names that cannot be read or parsed is an error: -1 logged.
+ * such); a file the configuration names that cannot be read or parsed is an error: -1 logged,
+ * with "FILE:LINE: reason" in err.
  */
-int deadlines_load(const struct config *c, struct calendar **out);
+int deadlines_load(const struct config *c, struct calendar **out, char *err, size_t err_size);
 
 /* Sets the store's calendar (recomputing the index if it changed) and starts the timer. */
 int deadlines_start(struct deadlines *d, struct event_base *base, struct store *st, void *publish,

@@ -660,22 +660,28 @@ static int reload_config(struct server *s, char *err, size_t err_size)
 		log_set_priority_prefix(s->cfg.log_priority);
 		return -1;
 	}
+	/* the calendar first: one that does not read refuses the whole reload, as it refuses a
+	 * start and --check-config, rather than half of it answered as done */
+	struct calendar *cal;
+	if (deadlines_load(&c, &cal, err, err_size)) {
+		log_warn("reload failed; keeping the configuration in force");
+		config_free(&c);
+		log_set_priority_prefix(s->cfg.log_priority);
+		return -1;
+	}
 	int rc = apply_units(s, &c);
 	if (rc) {
 		log_warn("reload: the units could not be stored (%s); keeping the configuration in "
 			 "force",
 			 xxgk_strerror(rc));
 		snprintf(err, err_size, "the units could not be stored: %s", xxgk_strerror(rc));
+		calendar_free(cal);
 		config_free(&c);
 		log_set_priority_prefix(s->cfg.log_priority);
 		return -1;
 	}
 	/* a calendar changed: every due date again, in one write transaction of this loop */
-	struct calendar *cal;
-	if (deadlines_load(&c, &cal) == 0)
-		deadlines_reload(&s->deadlines, cal);
-	else
-		log_warn("reload: the working-day calendar in force stays");
+	deadlines_reload(&s->deadlines, cal);
 	if (strcmp(c.ingest, s->cfg.ingest) || strcmp(c.admin, s->cfg.admin) ||
 	    strcmp(c.publish, s->cfg.publish) || strcmp(c.state_dir, s->cfg.state_dir))
 		log_warn("reload: endpoints and state_dir change only at a restart");
@@ -904,7 +910,7 @@ int server_start(struct server **out, const struct server_sources *sources)
 		goto fail;
 	/* the working-day calendar, and the due dates computed on it if it changed */
 	struct calendar *cal;
-	if (deadlines_load(&s->cfg, &cal) ||
+	if (deadlines_load(&s->cfg, &cal, err, sizeof(err)) ||
 	    deadlines_start(&s->deadlines, s->base, s->st, s->publish, cal)) {
 		log_error("cannot start the answer periods (deadlines)");
 		zmq_close(admin);
@@ -996,7 +1002,7 @@ int server_check_config(const struct server_sources *sources)
 	char err[CONFIG_ERROR_MAX];
 	if (load_config(sources, &c, err, sizeof(err)))
 		return -1;
-	int rc = check_exposure(&c) || deadlines_load(&c, &cal) ? -1 : 0;
+	int rc = check_exposure(&c) || deadlines_load(&c, &cal, err, sizeof(err)) ? -1 : 0;
 	if (rc == 0)
 		calendar_free(cal);
 	config_free(&c);

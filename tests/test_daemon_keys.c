@@ -345,6 +345,15 @@ static void test_bad_files_refused(void **state)
 	printf("# another's secret: %s\n", err);
 	snprintf(want, sizeof(want), "%s: public-key is not the public key of secret-key", path);
 	assert_string_equal(err, want);
+	/* a FIFO with no writer: refused at once, not waited on (SIGALRM ends a hang) */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(keyfile_read(path, 1, &got, err, sizeof(err)), -1);
+	alarm(0);
+	snprintf(want, sizeof(want), "%s: not a regular file", path);
+	assert_string_equal(err, want);
+	unlink(path);
 	tmpdir_remove(dir);
 }
 

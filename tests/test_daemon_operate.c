@@ -213,6 +213,18 @@ static void test_reload_applies_a_unit_change(void **state)
 		 "reload failed, the configuration in force stays: %s:8:", d.config);
 	expect_run(reload, 1, want);
 	assert_int_equal(push_one(&d, "new-town", "c"), XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+
+	/* a calendar that does not read (as --check-config and a start refuse it): the whole
+	 * reload is refused with its line, not half applied and answered "reloaded" */
+	const char *holidays = daemon_write_file(&d, "bad-holidays.conf", "[2030]\noff = soon\n");
+	char units[900];
+	snprintf(units, sizeof(units),
+		 "holidays_extra = %s\n[unit u000]\nname = a\nkind = government\n", holidays);
+	rewrite_config(&d, units);
+	snprintf(want, sizeof(want),
+		 "reload failed, the configuration in force stays: %s:2:", holidays);
+	expect_run(reload, 1, want);
+	assert_int_equal(push_one(&d, "new-town", "d"), XXGK__V1__RECORD_STATUS__CODE__APPLIED);
 	printf("reload: new-town refused before, applied after; a bad file answered \"%s...\"\n",
 	       want);
 	daemon_stop(&d);
