@@ -60,11 +60,23 @@ int locate_daemon(struct locate *l, const char *config, int want, char *err, siz
 		env_ingest = NULL;
 	/* the installed configuration, unless the environment says all it would */
 	const char *path = config;
-	if (path == NULL &&
-	    (((want & LOCATE_ADMIN) && env_admin == NULL) ||
-	     ((want & LOCATE_INGEST) && env_ingest == NULL)) &&
-	    stat(LOCATE_DEFAULT_CONFIG, &sb) == 0)
-		path = LOCATE_DEFAULT_CONFIG;
+	if (path == NULL && (((want & LOCATE_ADMIN) && env_admin == NULL) ||
+			     ((want & LOCATE_INGEST) && env_ingest == NULL))) {
+		if (stat(LOCATE_DEFAULT_CONFIG, &sb) == 0) {
+			path = LOCATE_DEFAULT_CONFIG;
+		} else if (errno != ENOENT) {
+			/* there but unreadable (/etc/xxgk is for the xxgk group): say so, not only
+			 * that the default endpoint has nothing */
+			const char *why = strerror(errno);
+			char from[PATH_MAX + 8];
+			snprintf(from, sizeof(from),
+				 _("the built-in default, as %s: %s (join its group, or give -c, "
+				   "--admin or XXGK_ADMIN)"),
+				 LOCATE_DEFAULT_CONFIG, why);
+			snprintf(l->admin_from, sizeof(l->admin_from), "%s", from);
+			snprintf(l->ingest_from, sizeof(l->ingest_from), "%s", from);
+		}
+	}
 	if (path) {
 		struct config c;
 		if (config_load_endpoints(&c, path, err, err_size))

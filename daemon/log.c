@@ -1,19 +1,20 @@
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-/* The one piece of process-wide state: set from main and on reload, read everywhere. */
-static enum log_level current = LOG_INFO;
+/* Process-wide state, set from main and on reload, read on every thread: atomic. */
+static _Atomic int current = LOG_INFO;
 
 static const char *const names[] = {"error", "warn", "info", "debug"};
 /* LOG_ERR, LOG_WARNING, LOG_INFO and LOG_DEBUG of syslog.h */
 static const char *const priorities[] = {"<3>", "<4>", "<6>", "<7>"};
 /* -1 until decided: the first line, or the configuration, decides */
-static int prefixed = -1;
+static _Atomic int prefixed = -1;
 
 /* systemd sets JOURNAL_STREAM to "DEV:INODE" of the stream it connected to stderr; stderr may
  * have been redirected since, so only a match counts (sd-daemon(3), systemd.exec(5)). */
@@ -40,7 +41,7 @@ void log_set_level(enum log_level level)
 
 enum log_level log_get_level(void)
 {
-	return current;
+	return (enum log_level)current;
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -57,7 +58,7 @@ void log_msg(enum log_level level, const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
-	if (level > current)
+	if ((int)level > current)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
@@ -65,5 +66,6 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	if (prefixed < 0)
 		log_set_priority_prefix(LOG_PREFIX_AUTO);
 	/* one write per line, so that lines of concurrent writers do not interleave */
-	fprintf(stderr, "%sxxgkd[%s]: %s\n", prefixed ? priorities[level] : "", names[level], line);
+	fprintf(stderr, "%sxxgkd[%s]: %s\n", prefixed > 0 ? priorities[level] : "", names[level],
+		line);
 }

@@ -33,6 +33,7 @@ expect "status submit stop" xxgkctl s
 expect "xlsx" xxgkctl report --year 2021 --format x
 expect "--withdraw" xxgkctl -c /etc/xxgk/xxgkd.conf submit --w
 expect "applications" xxgkctl template ap
+expect "--unit" xxgkctl verify --un
 expect "--config --check-config" xxgkd --c
 expect "gb18030 gbk" xxgk-push --encoding g
 expect "--skip-bad --server-key" xxgk-push --s
