@@ -42,14 +42,20 @@ struct delta {
 struct delta_list {
 	struct delta *v;
 	size_t n, cap;
+	/* where each key is in v (index + 1; 0: free), open addressing; NULL until the first add */
+	uint32_t *slots;
+	size_t n_slots; /* a power of 2, at least twice n */
 };
 
-/* Appends a delta; returns 0 or XXGK_ENOMEM. */
+/*
+ * Adds value to key's delta, appending one for a new key; returns 0 or XXGK_ENOMEM. A sum that
+ * would pass int64 is kept saturated with overflow set, as delta_merge does.
+ */
 int delta_add(struct delta_list *l, const struct counter_key *key, int64_t value);
 
 /*
- * Sorts by key, sums the deltas of one key, and drops those that sum to zero. A sum that would
- * pass int64 is kept, saturated, with overflow set; returns 0, or XXGK_ERANGE if any did.
+ * Sorts by key and drops the deltas that sum to zero. A sum that passed int64 is kept,
+ * saturated, with overflow set; returns 0, or XXGK_ERANGE if any did.
  */
 int delta_merge(struct delta_list *l);
 
