@@ -373,6 +373,10 @@ static void on_ingest(void *arg)
 	/* a pass's records cost their decoded form and two statuses each, so a pass takes a
 	 * bounded number of them too, not batch_max times batch_records_max (gigabytes) */
 	size_t records_max = (size_t)s->cfg.batch_records_max * PASS_RECORDS_FACTOR;
+	/* and by commit_records_max: a backfill in random order dirties about a page a record,
+	 * which LMDB keeps in memory until the commit and then for good (README: Loading history) */
+	if (records_max > (size_t)s->cfg.commit_records_max)
+		records_max = (size_t)s->cfg.commit_records_max;
 	/* and by bytes: pushes of few records with huge strings decode within their own budget
 	 * each, but many of them must not fill the arena's whole cap */
 	size_t bytes_max = (size_t)s->cfg.max_message_size * PASS_BYTES_FACTOR;
