@@ -12,10 +12,11 @@
  * (/proc/PID/stat), device bytes written per record (/proc/diskstats of the store's device
  * around a syncfs of the store), xxgkd's anonymous RSS (RssAnon), the map size and the records
  * per commit (status). Then report, status and 1-record push latencies, idle and under a steady
- * 5,000 records/s.
+ * 5,000 records/s (not with --load-only). $XXGK_BENCH_XXGKD runs another xxgkd (e.g. a script
+ * that runs it under valgrind --tool=callgrind, to count instructions on a shared machine).
  *
  *   bench_scale [--records N] [--order production|random|sorted] [--dir DIR] [--keep]
- *               [--config-line 'key = value']...
+ *               [--load-only] [--config-line 'key = value']...
  *   (default 10,000,000 records in production order, in a new directory under /tmp)
  *
  * The machine is shared: compare the ratios of one run (last million against the first), not
@@ -443,7 +444,10 @@ static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t siz
 	if (pid == 0) {
 		if (freopen(log, "w", stderr) == NULL)
 			_exit(127);
-		execl(XXGKD_PATH, "xxgkd", "-f", "-c", conf, (char *)NULL);
+		/* $XXGK_BENCH_XXGKD: another xxgkd, or a script that runs it under a profiler */
+		const char *xxgkd =
+		    getenv("XXGK_BENCH_XXGKD") ? getenv("XXGK_BENCH_XXGKD") : XXGKD_PATH;
+		execl(xxgkd, "xxgkd", "-f", "-c", conf, (char *)NULL);
 		_exit(127);
 	}
 	struct xxgk_client *c;
@@ -538,14 +542,14 @@ static void latencies(const char *what, const char *ingest, const char *admin)
 static void usage(void)
 {
 	fprintf(stderr, "usage: bench_scale [--records N] [--order production|random|sorted] "
-			"[--dir DIR] [--keep] [--config-line 'key = value']...\n");
+			"[--dir DIR] [--keep] [--load-only] [--config-line 'key = value']...\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
 	const char *base = NULL;
-	int keep = 0;
+	int keep = 0, load_only = 0;
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--records") == 0 && i + 1 < argc) {
 			char *end;
@@ -566,6 +570,8 @@ int main(int argc, char **argv)
 			base = argv[++i];
 		} else if (strcmp(argv[i], "--keep") == 0) {
 			keep = 1;
+		} else if (strcmp(argv[i], "--load-only") == 0) {
+			load_only = 1;
 		} else if (strcmp(argv[i], "--config-line") == 0 && i + 1 < argc &&
 			   n_config_lines < MAX_CONFIG_LINES) {
 			config_lines[n_config_lines++] = argv[++i];
@@ -674,6 +680,8 @@ int main(int argc, char **argv)
 	printf("last million at %.0f%% of the first's rate; peak anonymous RSS %ld MB\n",
 	       100.0 * last_rate / (first_rate > 0 ? first_rate : 1), rss_max / 1024);
 
+	if (load_only)
+		goto stop;
 	latencies("idle", ingest, admin);
 	/* a steady 5,000 records/s: 5 publishers, one push of 1,000 a second each */
 	struct publisher steady[5];
@@ -706,6 +714,7 @@ int main(int argc, char **argv)
 	       st1.commits > st0.commits ? (n + SAMPLES) / (double)(st1.commits - st0.commits) : 0,
 	       rss_anon_kb(pid) / 1024);
 	/* part A's benchmark adds verify and backup with a report and a push meanwhile here */
+stop:
 	xxgk_close(c);
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);

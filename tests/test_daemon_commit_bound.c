@@ -3,7 +3,7 @@
  * 1,000 records each in flight, so a loop pass could take 32,000 records into one write
  * transaction; commit_records_max bounds it, so LMDB's dirty pages, which it keeps in
  * anonymous memory, stay few. Every record is applied, each push's statuses come back in the
- * order of its records (the pass is applied in key order, not in the order sent), no commit
+ * order of its records (a record and its later revision in one push: both applied), no commit
  * holds more than commit_records_max and one push, and xxgkd's RssAnon stays under 28 MB (44 MB
  * without the bound). $XXGK_COMMIT_BOUND_EXTRA adds [xxgkd] lines (e.g. "commit_records_max =
  * 1000000", the daemon before the bound, to see what it changes).
