@@ -374,7 +374,8 @@ static void on_ingest(void *arg)
 	 * bounded number of them too, not batch_max times batch_records_max (gigabytes) */
 	size_t records_max = (size_t)s->cfg.batch_records_max * PASS_RECORDS_FACTOR;
 	/* and by commit_records_max: a backfill in random order dirties about a page a record,
-	 * which LMDB keeps in memory until the commit and then for good (README: Loading history) */
+	 * which LMDB keeps in memory until the commit and then for reuse (README: Loading
+	 * history) */
 	if (records_max > (size_t)s->cfg.commit_records_max)
 		records_max = (size_t)s->cfg.commit_records_max;
 	/* and by bytes: pushes of few records with huge strings decode within their own budget
