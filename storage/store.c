@@ -863,7 +863,8 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	int drc = st->no_deadlines ? 0
 				   : deadline_index_record(t->txn, st->db_deadlines, st->cal,
 							   u->number, has_old ? &v : NULL, r, &f);
-	if (drc > 0)
+	/* LMDB's codes are negative too (MDB_MAP_FULL must reach with_retries to grow the map) */
+	if (drc > 0 || (drc >= MDB_KEYEXIST && drc <= MDB_LAST_ERRCODE))
 		wtxn_fail_mdb(t, drc);
 	else if (drc < 0)
 		wtxn_fail(t, drc);

@@ -20,6 +20,7 @@
 #include <zmq.h>
 
 #include "daemon_harness.h"
+#include "error.h"
 
 #define PEERS 8
 #define WINDOW 4
@@ -191,10 +192,63 @@ static void test_random_backfill_commits_are_bounded(void **state)
 	city_free(&city);
 }
 
+/*
+ * A map that fills while an open application's answer period is indexed grows as when a record
+ * fills it: in a store of 1 MiB, open applications (each indexed before it is stored) in pushes
+ * of 1,000 are all applied while the map doubles to 32 MiB. Before, LMDB's MDB_MAP_FULL from the
+ * index was taken for an xxgk code: "not stored: unknown error", and the map stayed full.
+ */
+static void test_map_grows_under_the_deadlines_index(void **state)
+{
+	(void)state;
+	enum { PUSHES_OPEN = 60 };
+	static struct trec t[PUSH];
+	Xxgk__V1__Record *records[PUSH];
+	struct city city;
+	struct daemon d;
+	struct xxgk_client *c;
+	city_make(&city, 4);
+	daemon_setup(&d, "daemon-map-deadlines", &city, "map_size = 1048576\n");
+	daemon_start(&d);
+	assert_int_equal(xxgk_connect(&c, d.ingest), 0);
+	int statuses[PUSH], failed = 0;
+	for (int b = 0; b < PUSHES_OPEN && !failed; b++) {
+		for (int i = 0; i < PUSH; i++) {
+			char id[64], date[16];
+			snprintf(id, sizeof(id), "瑞政依申〔2022〕%d号", b * PUSH + i);
+			snprintf(date, sizeof(date), "2022-%02d-%02d", 1 + i % 12, 1 + i % 28);
+			trec_application(&t[i], city.ids[i % city.n], id, 1, 1, date, NULL, 0);
+			records[i] = &t[i].r;
+		}
+		int rc = xxgk_push(c, records, PUSH, statuses, NULL, NULL, 60000);
+		if (rc) {
+			print_message("push %d: %s: %s\n", b, xxgk_strerror(rc),
+				      xxgk_last_error(c));
+			failed = 1;
+		}
+		for (int i = 0; rc == 0 && i < PUSH; i++)
+			if (statuses[i] != XXGK__V1__RECORD_STATUS__CODE__APPLIED)
+				failed = 1;
+	}
+	Xxgk__V1__Reply *reply = daemon_status(&d);
+	print_message("%llu open applications stored; map %llu MiB\n",
+		      (unsigned long long)reply->status->records,
+		      (unsigned long long)(reply->status->map_size >> 20));
+	assert_int_equal(failed, 0);
+	assert_int_equal(reply->status->records, (uint64_t)PUSHES_OPEN * PUSH);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	xxgk_close(c);
+	daemon_check_verify(&d);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_backfill_commits_are_bounded),
+	    cmocka_unit_test(test_map_grows_under_the_deadlines_index),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
