@@ -52,7 +52,7 @@ void config_defaults(struct config *c)
 	snprintf(c->publish, sizeof(c->publish), "tcp://127.0.0.1:7412");
 	c->batch_max = 256;
 	c->batch_records_max = 10000;
-	c->commit_records_max = 8000;
+	c->commit_records_max = 6000;
 	c->max_message_size = 8 << 20;
 	c->queue_max = 16;
 	c->connections_max = 256;

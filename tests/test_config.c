@@ -155,7 +155,7 @@ static void test_defaults_and_example_city(void **state)
 	assert_string_equal(c.admin, ""); /* xxgkd makes it ipc://STATE_DIR/admin.sock */
 	assert_string_equal(c.publish, "tcp://127.0.0.1:7412");
 	assert_int_equal(c.batch_max, 256);
-	assert_int_equal(c.commit_records_max, 8000);
+	assert_int_equal(c.commit_records_max, 6000);
 	assert_int_equal(c.n_units, 41);
 	assert_string_equal(c.units[0].id, "gov-office");
 	assert_int_equal(c.units[0].kind, 1);
