@@ -5,8 +5,7 @@
  *     batches of B records of every kind with realistic ids, as fast as they are answered:
  *     durable records/s (acknowledged means committed), acknowledgement latency p50/p99;
  *  2. the same records applied directly with store_apply in this process, durable, in
- *     transactions as large as the daemon's largest group commit (N x W batches, at most
- *     commit_records_max records): the
+ *     transactions as large as the daemon's largest group commit (N x W batches): the
  *     ceiling of the LMDB writes, and the daemon's share of it;
  *  3. a steady load: the same publishers paced to RATE records/s in all, on a new store.
  *  In phases 1 and 3 a reader asks the admin socket for city reports (an administrator,
@@ -33,7 +32,6 @@
 #include <unistd.h>
 #include <zmq.h>
 
-#include "config.h"
 #include "error.h"
 #include "scheduling.h"
 #include "store.h"
@@ -42,7 +40,6 @@
 #define UNITS 41
 
 static int publishers = 8, window = 8, batch_size = 500, batches = 40, rate = 25000;
-static size_t ceiling_group; /* batches in one transaction of the direct ceiling */
 
 struct packed {
 	uint8_t *data;
@@ -475,16 +472,6 @@ static double direct_ceiling(const char *dir, struct publisher *ps)
 	}
 	store_set_units(st, units, UNITS);
 	size_t group = (size_t)publishers * (size_t)window, total = (size_t)publishers * batches;
-	/* as large as xxgkd's largest group commit: it stops a pass at commit_records_max */
-	struct config cfg;
-	char err[256];
-	if (config_load(&cfg, NULL, NULL, err, sizeof(err)) == 0) {
-		size_t most =
-		    ((size_t)cfg.commit_records_max + (size_t)batch_size - 1) / (size_t)batch_size;
-		if (group > most)
-			group = most;
-		config_free(&cfg);
-	}
 	struct store_status *statuses = calloc(group * (size_t)batch_size, sizeof(*statuses));
 	Xxgk__V1__Request **reqs = calloc(group, sizeof(*reqs));
 	Xxgk__V1__Record **records = calloc(group * (size_t)batch_size, sizeof(*records));
@@ -510,7 +497,6 @@ static double direct_ceiling(const char *dir, struct publisher *ps)
 			xxgk__v1__request__free_unpacked(reqs[i], NULL);
 	}
 	double elapsed = now_ms() - t0;
-	ceiling_group = group;
 	free(reqs);
 	free(records);
 	store_close(st);
@@ -557,9 +543,9 @@ int main(int argc, char **argv)
 	       "real-time priority: %d, the reader's: %s)\n",
 	       one.daemon_realtime, one.reader_realtime ? "real-time" : "normal");
 	double ceiling = direct_ceiling(dir, ps);
-	printf("2. direct LMDB ceiling (same records, store_apply in one process, %zu batches a "
+	printf("2. direct LMDB ceiling (same records, store_apply in one process, %d batches a "
 	       "transaction): %.0f records/s\n",
-	       ceiling_group, ceiling);
+	       publishers * window, ceiling);
 	printf("   xxgkd reaches %.0f%% of the direct ceiling\n", 100.0 * one.rate / ceiling);
 	double interval = 1000.0 * batch_size * publishers / rate;
 	struct phase three = run_phase(dir, "steady", ps, interval);
