@@ -37,6 +37,11 @@ int xxgk_error_from_errno(int err)
 	}
 }
 
+int xxgk_is_mdb_code(int rc)
+{
+	return rc > 0 || (rc >= MDB_KEYEXIST && rc <= MDB_LAST_ERRCODE);
+}
+
 int xxgk_error_from_mdb(int rc)
 {
 	switch (rc) {

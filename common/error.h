@@ -5,6 +5,11 @@
 #include "xxgk_error.h"
 
 /* Maps an LMDB return code (or an errno value LMDB passes on) to a project code. */
+/*
+ * Whether rc is LMDB's rather than the project's: errno values (positive) and LMDB's own
+ * codes (MDB_KEYEXIST to MDB_LAST_ERRCODE, negative like the project's).
+ */
+int xxgk_is_mdb_code(int rc);
 int xxgk_error_from_mdb(int rc);
 
 /* Maps an errno value to a project code. */

@@ -52,6 +52,7 @@ void config_defaults(struct config *c)
 	snprintf(c->publish, sizeof(c->publish), "tcp://127.0.0.1:7412");
 	c->batch_max = 256;
 	c->batch_records_max = 10000;
+	c->commit_pages_max = 8192;
 	c->max_message_size = 8 << 20;
 	c->queue_max = 16;
 	c->connections_max = 256;
@@ -219,6 +220,11 @@ static int daemon_key(struct parse *p, const char *name, const char *value)
 	if (strcmp(name, "batch_records_max") == 0) {
 		if ((ok = set_int(p, name, value, 1, 1000000, &v)))
 			c->batch_records_max = (int)v;
+		return ok;
+	}
+	if (strcmp(name, "commit_pages_max") == 0) {
+		if ((ok = set_int(p, name, value, 16, 10000000, &v)))
+			c->commit_pages_max = (int)v;
 		return ok;
 	}
 	if (strcmp(name, "max_message_size") == 0) {

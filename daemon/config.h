@@ -51,6 +51,7 @@ struct config {
 	char http[CONFIG_ENDPOINT_MAX]; /* host:port of /metrics and /healthz; "" for none */
 	int batch_max;			/* push messages drained into one write transaction */
 	int batch_records_max;		/* records in one push message */
+	int commit_pages_max;		/* LMDB pages one write transaction may dirty */
 	int max_message_size;		/* bytes; larger messages are dropped by ZeroMQ */
 	int queue_max;			/* messages queued per ingest peer, each way */
 	int connections_max;		/* connections per listening endpoint */

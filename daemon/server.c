@@ -20,6 +20,7 @@
 #include "scheduling.h"
 #include "arena.h"
 #include "cells.h"
+#include "commit_bound.h"
 #include "connlimit.h"
 #include "error.h"
 #include "log.h"
@@ -71,6 +72,7 @@ struct server {
 	struct admin_write admin_writes; /* the admin channel's writes, run by this loop */
 	struct store *st;
 	struct arena arena;
+	struct commit_bound bound; /* the records of the next group commit, by LMDB pages */
 	/* the current ingest pass */
 	struct pending_push *pushes;
 	size_t n_pushes, cap_pushes;
@@ -373,6 +375,8 @@ static void on_ingest(void *arg)
 	/* a pass's records cost their decoded form and two statuses each, so a pass takes a
 	 * bounded number of them too, not batch_max times batch_records_max (gigabytes) */
 	size_t records_max = (size_t)s->cfg.batch_records_max * PASS_RECORDS_FACTOR;
+	/* and by the LMDB pages they would dirty, which stay in xxgkd's memory (commit_bound.c) */
+	records_max = commit_bound_records(&s->bound, (size_t)s->cfg.commit_pages_max, records_max);
 	/* and by bytes: pushes of few records with huge strings decode within their own budget
 	 * each, but many of them must not fill the arena's whole cap */
 	size_t bytes_max = (size_t)s->cfg.max_message_size * PASS_BYTES_FACTOR;
@@ -399,7 +403,10 @@ static void on_ingest(void *arg)
 			}
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
+		commit_bound_start(&s->bound);
 		int rc = store_apply(s->st, s->allowed, m, s->allowed_statuses);
+		if (rc == 0)
+			commit_bound_done(&s->bound, m);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		for (size_t j = 0; rc == 0 && j < m; j++)
 			s->statuses[s->allowed_at[j]] = s->allowed_statuses[j];
@@ -1026,6 +1033,7 @@ void server_free(struct server *s)
 		return;
 	zsock_unwatch(&s->ingest_watch);
 	zsock_unwatch(&s->zap_watch);
+	commit_bound_close(&s->bound);
 	admin_write_unwatch(&s->admin_writes);
 	admin_stop(&s->admin);
 	deadlines_stop(&s->deadlines);

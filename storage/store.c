@@ -1638,7 +1638,7 @@ static int write_attempt(struct store *st, struct wtxn *t, void *arg)
 {
 	struct write_call *w = arg;
 	int rc = w->fn(st, t->txn, w->arg);
-	if (rc > 0 || rc <= MDB_KEYEXIST)
+	if (xxgk_is_mdb_code(rc)) /* MDB_MAP_FULL must reach with_retries, to grow the map */
 		wtxn_fail_mdb(t, rc);
 	else if (rc)
 		wtxn_fail(t, rc);
@@ -1770,7 +1770,7 @@ static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
 	struct set_calendar *sc = arg;
 	MDB_val k = str_val("calendar"), v = {calendar_packed_size(), sc->packed};
 	int rc = deadline_index_rebuild(t->txn, st->db_deadlines, st->db_records, sc->cal);
-	if (rc > 0)
+	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
 	else if (rc < 0)
 		wtxn_fail(t, rc);

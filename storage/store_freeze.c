@@ -35,7 +35,7 @@ static uint64_t get_be(const uint8_t *p, int bytes)
 /* LMDB's codes and errno values to the project's; the project's pass as they are. */
 static int to_xxgk(int rc)
 {
-	return rc > 0 || rc <= MDB_KEYEXIST ? xxgk_error_from_mdb(rc) : rc;
+	return xxgk_is_mdb_code(rc) ? xxgk_error_from_mdb(rc) : rc;
 }
 
 static int year_ok(int year)

@@ -67,6 +67,8 @@ static void test_bad_files(void **state)
 	expect_error("[xxgkd]\nbatch_max = many\n", NULL,
 		     ":2: batch_max: want a whole number from 1 to 100000, not \"many\"");
 	expect_error("[xxgkd]\nbatch_max = 0\n", NULL, ":2: batch_max: want a whole number");
+	expect_error("[xxgkd]\ncommit_pages_max = 8\n", NULL,
+		     ":2: commit_pages_max: want a whole number from 16 to 10000000, not \"8\"");
 	expect_error("[xxgkd]\nmap_size = 12x\n", NULL, ":2: map_size: want a whole number");
 	expect_error("[xxgkd]\nlog_level = loud\n", NULL,
 		     ":2: log_level: want error, warn, info or debug");
@@ -153,6 +155,7 @@ static void test_defaults_and_example_city(void **state)
 	assert_string_equal(c.admin, ""); /* xxgkd makes it ipc://STATE_DIR/admin.sock */
 	assert_string_equal(c.publish, "tcp://127.0.0.1:7412");
 	assert_int_equal(c.batch_max, 256);
+	assert_int_equal(c.commit_pages_max, 8192);
 	assert_int_equal(c.n_units, 41);
 	assert_string_equal(c.units[0].id, "gov-office");
 	assert_int_equal(c.units[0].kind, 1);

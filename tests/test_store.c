@@ -552,6 +552,40 @@ static void test_add_after_large_merge(void **state)
 }
 
 /*
+ * A group commit's deltas take one entry per counter, not one per record and flow (500,000 in a
+ * commit of 25,000 records, sorted at its end): 100,000 deltas to 10 counters are 10 entries,
+ * summed; a sum that reaches zero is dropped by the merge, and the list takes new keys after it.
+ */
+static void test_deltas_sum_per_counter(void **state)
+{
+	(void)state;
+	struct delta_list l = {0};
+	for (int i = 0; i < 100000; i++) {
+		struct counter_key k = {SCOPE_UNIT, (uint32_t)(i % 10), 2024, 7};
+		assert_int_equal(delta_add(&l, &k, k.scope_id == 3 ? (i % 20 < 10 ? 1 : -1) : 2),
+				 0);
+	}
+	printf("# 100000 deltas to 10 counters: %zu entries\n", l.n);
+	assert_int_equal(l.n, 10);
+	assert_int_equal(delta_merge(&l), 0);
+	assert_int_equal(l.n, 9); /* counter 3's sum is zero */
+	for (size_t i = 0; i < l.n; i++) {
+		assert_int_equal(l.v[i].key.scope_id, i < 3 ? i : i + 1);
+		assert_int_equal(l.v[i].value, 20000);
+	}
+	struct counter_key k = {SCOPE_CITY, 0, 2024, 7};
+	assert_int_equal(delta_add(&l, &k, 5), 0);
+	assert_int_equal(delta_add(&l, &k, 5), 0);
+	assert_int_equal(l.n, 10);
+	assert_int_equal(l.v[9].value, 10);
+	delta_clear(&l);
+	assert_int_equal(delta_add(&l, &k, 1), 0);
+	assert_int_equal(l.n, 1);
+	assert_int_equal(l.v[0].value, 1);
+	delta_free(&l);
+}
+
+/*
  * With a limit of 1000: tallies are accepted up to the limit; the one that would pass it is
  * rejected as OVERFLOW, naming the counter, and changes nothing, while the others of its batch
  * apply; a tombstone and a lower revision that bring the counter down apply.
@@ -942,6 +976,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_verify_finds_tampering, setup, teardown),
 	    cmocka_unit_test(test_merge_does_not_wrap),
 	    cmocka_unit_test(test_add_after_large_merge),
+	    cmocka_unit_test(test_deltas_sum_per_counter),
 	    cmocka_unit_test_setup_teardown(test_counter_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_real_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_verify_beyond_limit, setup, teardown),
