@@ -35,6 +35,7 @@
 #include "error.h"
 #include "scheduling.h"
 #include "store.h"
+#include "bench_util.h"
 #include "xxgk.h"
 
 #define UNITS 41
@@ -58,13 +59,6 @@ struct publisher {
 };
 
 static atomic_int ingest_done;
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static uint64_t next_rand(uint64_t *s)
 {
@@ -182,12 +176,13 @@ static void *publish(void *arg)
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_connect(s, p->endpoint);
 	/* paced publishers start at staggered times, as independent systems would */
-	double start = now_ms() + p->interval_ms * p->index / publishers;
+	double start = bench_now_ms() + p->interval_ms * p->index / publishers;
 	while (acked < batches) {
 		while (next < batches && next - acked < window) {
 			if (p->interval_ms > 0) {
 				/* paced: each batch leaves at its time, not earlier */
-				double due = start + next * p->interval_ms, wait = due - now_ms();
+				double due = start + next * p->interval_ms,
+				       wait = due - bench_now_ms();
 				if (wait > 0 && acked < next)
 					break; /* wait for replies meanwhile */
 				if (wait > 0) {
@@ -196,7 +191,7 @@ static void *publish(void *arg)
 					nanosleep(&ts, NULL);
 				}
 			}
-			sent_at[next] = now_ms();
+			sent_at[next] = bench_now_ms();
 			if (zmq_send(s, p->msgs[next].data, p->msgs[next].len, 0) < 0)
 				goto fail;
 			next++;
@@ -206,7 +201,7 @@ static void *publish(void *arg)
 		zmq_pollitem_t item = {s, 0, ZMQ_POLLIN, 0};
 		long timeout = 30000;
 		if (p->interval_ms > 0 && next < batches && acked < next) {
-			double due = start + next * p->interval_ms - now_ms();
+			double due = start + next * p->interval_ms - bench_now_ms();
 			timeout = due > 0 ? (long)due + 1 : 0;
 		}
 		int ready = zmq_poll(&item, 1, timeout);
@@ -234,7 +229,7 @@ static void *publish(void *arg)
 					r->push->statuses[i]->message);
 				goto fail;
 			}
-		p->latencies[acked++] = now_ms() - sent_at[r->request_id - 1];
+		p->latencies[acked++] = bench_now_ms() - sent_at[r->request_id - 1];
 		p->acked_records += r->push->n_statuses;
 		xxgk__v1__reply__free_unpacked(r, NULL);
 	}
@@ -278,32 +273,17 @@ static void *read_reports(void *arg)
 		q.city = 1;
 		req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
 		req.report = &q;
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		if (xxgk_call(c, &req, 10000, &reply) != 0)
 			break;
 		if (i > 0)
-			rd->latencies[rd->n++] = now_ms() - t0;
+			rd->latencies[rd->n++] = bench_now_ms() - t0;
 		xxgk__v1__reply__free_unpacked(reply, NULL);
 		struct timespec pause = {0, 2000000}; /* an administrator, not a flood */
 		nanosleep(&pause, NULL);
 	}
 	xxgk_close(c);
 	return NULL;
-}
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), compare_double);
-	size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-	return v[i];
 }
 
 /* How many of process pid's threads run at real-time priority (policy, field 41 of stat). */
@@ -339,8 +319,6 @@ struct phase {
 	double rate, ack_p50, ack_p99, query_p50, query_p99;
 };
 
-static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t size);
-
 /* Runs the publishers (paced every interval_ms, or as fast as answered) against a fresh
  * xxgkd with a reader asking for reports meanwhile. */
 static struct phase run_phase(const char *base, const char *name, struct publisher *ps,
@@ -350,13 +328,13 @@ static struct phase run_phase(const char *base, const char *name, struct publish
 	struct phase out = {0};
 	snprintf(dir, sizeof(dir), "%s/%s", base, name);
 	mkdir(dir, 0700);
-	pid_t pid = start_daemon(dir, ingest, admin, sizeof(ingest));
+	pid_t pid = bench_start_xxgkd(dir, UNITS, NULL, 0, ingest, admin, sizeof(ingest));
 	struct reader rd = {
 	    .endpoint = admin, .latencies = calloc(100000, sizeof(double)), .cap = 100000};
 	pthread_t reader;
 	atomic_store(&ingest_done, 0);
 	pthread_create(&reader, NULL, read_reports, &rd);
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	for (int p = 0; p < publishers; p++) {
 		ps[p].endpoint = ingest;
 		ps[p].acked_records = 0;
@@ -374,7 +352,7 @@ static struct phase run_phase(const char *base, const char *name, struct publish
 		for (int b = 0; b < batches && ps[p].latencies[b] > 0; b++)
 			lat[n_lat++] = ps[p].latencies[b];
 	}
-	double elapsed = now_ms() - t0;
+	double elapsed = bench_now_ms() - t0;
 	out.daemon_realtime = realtime_threads(pid);
 	atomic_store(&ingest_done, 1);
 	pthread_join(reader, NULL);
@@ -386,72 +364,14 @@ static struct phase run_phase(const char *base, const char *name, struct publish
 		exit(1);
 	}
 	out.rate = out.records / (elapsed / 1000.0);
-	out.ack_p50 = percentile(lat, n_lat, 0.50);
-	out.ack_p99 = percentile(lat, n_lat, 0.99);
+	out.ack_p50 = bench_percentile(lat, n_lat, 0.50);
+	out.ack_p99 = bench_percentile(lat, n_lat, 0.99);
 	out.queries = rd.n;
-	out.query_p50 = percentile(rd.latencies, rd.n, 0.50);
-	out.query_p99 = percentile(rd.latencies, rd.n, 0.99);
+	out.query_p50 = bench_percentile(rd.latencies, rd.n, 0.50);
+	out.query_p99 = bench_percentile(rd.latencies, rd.n, 0.99);
 	free(lat);
 	free(rd.latencies);
 	return out;
-}
-
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len)) {
-		perror("bench: free port");
-		exit(1);
-	}
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
-static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t size)
-{
-	char conf[1024], log[1024];
-	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", dir);
-	snprintf(log, sizeof(log), "%s/xxgkd.log", dir);
-	snprintf(ingest, size, "tcp://127.0.0.1:%d", free_port());
-	/* the admin channel as xxgkd has it by default: a local socket */
-	snprintf(admin, size, "ipc://%s/admin.sock", dir);
-	FILE *f = fopen(conf, "w");
-	fprintf(f,
-		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = "
-		"tcp://127.0.0.1:%d\nlog_level = warn\n",
-		dir, ingest, admin, free_port());
-	for (int u = 0; u < UNITS; u++)
-		fprintf(f, "[unit unit-%02d]\nname = 单位%d\nkind = %s\n", u, u,
-			u == 0	? "government"
-			: u % 3 ? "department"
-				: "township");
-	fclose(f);
-	pid_t pid = fork();
-	if (pid == 0) {
-		freopen(log, "w", stderr);
-		execl(XXGKD_PATH, "xxgkd", "-f", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	/* ready when it answers */
-	struct xxgk_client *c;
-	xxgk_connect(&c, admin);
-	for (int i = 0; i < 100; i++) {
-		Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
-		Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-		Xxgk__V1__Reply *reply;
-		req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
-		req.status = &q;
-		if (xxgk_call(c, &req, 100, &reply) == 0) {
-			xxgk__v1__reply__free_unpacked(reply, NULL);
-			xxgk_close(c);
-			return pid;
-		}
-	}
-	fprintf(stderr, "bench: xxgkd did not start; see %s\n", log);
-	exit(1);
 }
 
 /* The same batches applied with store_apply in this process, durable: records/s. */
@@ -475,7 +395,7 @@ static double direct_ceiling(const char *dir, struct publisher *ps)
 	struct store_status *statuses = calloc(group * (size_t)batch_size, sizeof(*statuses));
 	Xxgk__V1__Request **reqs = calloc(group, sizeof(*reqs));
 	Xxgk__V1__Record **records = calloc(group * (size_t)batch_size, sizeof(*records));
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	size_t applied = 0;
 	/* decoding is part of it: the daemon decodes every message too */
 	for (size_t first = 0; first < total; first += group) {
@@ -496,7 +416,7 @@ static double direct_ceiling(const char *dir, struct publisher *ps)
 		for (size_t i = 0; i < k; i++)
 			xxgk__v1__request__free_unpacked(reqs[i], NULL);
 	}
-	double elapsed = now_ms() - t0;
+	double elapsed = bench_now_ms() - t0;
 	free(reqs);
 	free(records);
 	store_close(st);

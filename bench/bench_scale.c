@@ -43,6 +43,7 @@
 #include <zmq.h>
 
 #include "error.h"
+#include "bench_util.h"
 #include "xxgk.h"
 
 #define UNITS 60
@@ -60,13 +61,6 @@ static const char *config_lines[MAX_CONFIG_LINES];
 static int n_config_lines;
 static atomic_size_t acked;    /* records acknowledged, all publishers */
 static atomic_int stop_steady; /* ends the steady load */
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static uint64_t mix(uint64_t z)
 {
@@ -261,10 +255,11 @@ static void *publish(void *arg)
 	int linger = 0;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
 	zmq_connect(s, p->endpoint);
-	double start = now_ms();
+	double start = bench_now_ms();
 	while (done < pushes && !(p->interval_ms > 0 && atomic_load(&stop_steady))) {
 		while (next < pushes && next - done < WINDOW) {
-			if (p->interval_ms > 0 && now_ms() < start + (double)next * p->interval_ms)
+			if (p->interval_ms > 0 &&
+			    bench_now_ms() < start + (double)next * p->interval_ms)
 				break;
 			size_t n = next + 1 < pushes ? BATCH : p->share - next * BATCH, len;
 			void *data = pack_push(p, next, n, &len);
@@ -386,20 +381,6 @@ static unsigned long long device_written(const char *dir)
 
 /* ---- the daemon ---- */
 
-static int free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-	socklen_t len = sizeof(a);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
-	    getsockname(fd, (struct sockaddr *)&a, &len)) {
-		perror("bench_scale: free port");
-		exit(1);
-	}
-	close(fd);
-	return ntohs(a.sin_port);
-}
-
 static int status(struct xxgk_client *c, Xxgk__V1__StatusReply *out)
 {
 	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
@@ -420,65 +401,7 @@ static int status(struct xxgk_client *c, Xxgk__V1__StatusReply *out)
 	return ok ? 0 : -1;
 }
 
-static pid_t start_daemon(const char *dir, char *ingest, char *admin, size_t size)
-{
-	char conf[1200], log[1200];
-	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", dir);
-	snprintf(log, sizeof(log), "%s/xxgkd.log", dir);
-	snprintf(ingest, size, "tcp://127.0.0.1:%d", free_port());
-	snprintf(admin, size, "ipc://%s/admin.sock", dir);
-	FILE *f = fopen(conf, "w");
-	fprintf(f,
-		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = "
-		"tcp://127.0.0.1:%d\nlog_level = warn\n",
-		dir, ingest, admin, free_port());
-	for (int i = 0; i < n_config_lines; i++)
-		fprintf(f, "%s\n", config_lines[i]);
-	for (int u = 0; u < UNITS; u++)
-		fprintf(f, "[unit unit-%02d]\nname = 单位%d\nkind = %s\n", u, u,
-			u == 0	? "government"
-			: u % 3 ? "department"
-				: "township");
-	fclose(f);
-	pid_t pid = fork();
-	if (pid == 0) {
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(127);
-		/* $XXGK_BENCH_XXGKD: another xxgkd, or a script that runs it under a profiler */
-		const char *xxgkd =
-		    getenv("XXGK_BENCH_XXGKD") ? getenv("XXGK_BENCH_XXGKD") : XXGKD_PATH;
-		execl(xxgkd, "xxgkd", "-f", "-c", conf, (char *)NULL);
-		_exit(127);
-	}
-	struct xxgk_client *c;
-	Xxgk__V1__StatusReply st;
-	xxgk_connect(&c, admin);
-	for (int i = 0; i < 100; i++) {
-		if (status(c, &st) == 0) {
-			xxgk_close(c);
-			return pid;
-		}
-		usleep(100000);
-	}
-	fprintf(stderr, "bench_scale: xxgkd did not start; see %s\n", log);
-	exit(1);
-}
-
 /* ---- latencies ---- */
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double percentile(double *v, size_t n, double p)
-{
-	if (n == 0)
-		return 0;
-	qsort(v, n, sizeof(*v), compare_double);
-	return v[(size_t)(p * (double)(n - 1) + 0.5)];
-}
 
 #define SAMPLES 1000
 
@@ -493,7 +416,7 @@ static void latencies(const char *what, const char *ingest, const char *admin)
 		fprintf(stderr, "bench_scale: cannot connect\n");
 		exit(1);
 	}
-	double start = now_ms();
+	double start = bench_now_ms();
 	for (int i = 0; i < SAMPLES; i++) {
 		Xxgk__V1__Reply *reply;
 		Xxgk__V1__ReportQuery q = XXGK__V1__REPORT_QUERY__INIT;
@@ -504,26 +427,26 @@ static void latencies(const char *what, const char *ingest, const char *admin)
 		q.city = 1;
 		req.body_case = XXGK__V1__REQUEST__BODY_REPORT;
 		req.report = &q;
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		if (i % 5 == 0 && xxgk_call(a, &req, 60000, &reply) == 0) {
-			lat[0][n[0]++] = now_ms() - t0;
+			lat[0][n[0]++] = bench_now_ms() - t0;
 			xxgk__v1__reply__free_unpacked(reply, NULL);
 		}
 		Xxgk__V1__StatusReply st;
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (i % 5 == 1 && status(a, &st) == 0)
-			lat[1][n[1]++] = now_ms() - t0;
+			lat[1][n[1]++] = bench_now_ms() - t0;
 		/* a new record of a unit, as a clerk enters it */
 		struct owned o;
 		int code;
 		production_record(&o, (int)(serial % UNITS), total / 52 + 200000 + serial / UNITS);
 		serial++;
 		Xxgk__V1__Record *r = &o.r;
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		if (xxgk_push(in, &r, 1, &code, NULL, NULL, 60000) == 0 &&
 		    code == XXGK__V1__RECORD_STATUS__CODE__APPLIED)
-			lat[2][n[2]++] = now_ms() - t0;
-		double wait = start + (i + 1) * 10.0 - now_ms(); /* 100 pushes a second */
+			lat[2][n[2]++] = bench_now_ms() - t0;
+		double wait = start + (i + 1) * 10.0 - bench_now_ms(); /* 100 pushes a second */
 		if (wait > 0)
 			usleep((useconds_t)(wait * 1000));
 	}
@@ -531,9 +454,10 @@ static void latencies(const char *what, const char *ingest, const char *admin)
 	xxgk_close(in);
 	printf("%s: report p50 %.2f p99 %.2f ms (%zu); status p50 %.2f p99 %.2f ms (%zu); "
 	       "1-record push at 100/s p50 %.2f p99 %.2f ms (%zu of %d applied)\n",
-	       what, percentile(lat[0], n[0], 0.5), percentile(lat[0], n[0], 0.99), n[0],
-	       percentile(lat[1], n[1], 0.5), percentile(lat[1], n[1], 0.99), n[1],
-	       percentile(lat[2], n[2], 0.5), percentile(lat[2], n[2], 0.99), n[2], SAMPLES);
+	       what, bench_percentile(lat[0], n[0], 0.5), bench_percentile(lat[0], n[0], 0.99),
+	       n[0], bench_percentile(lat[1], n[1], 0.5), bench_percentile(lat[1], n[1], 0.99),
+	       n[1], bench_percentile(lat[2], n[2], 0.5), bench_percentile(lat[2], n[2], 0.99),
+	       n[2], SAMPLES);
 	fflush(stdout);
 }
 
@@ -587,7 +511,8 @@ int main(int argc, char **argv)
 	}
 	char ingest[1200], admin[1200], state[1100];
 	snprintf(state, sizeof(state), "%s/state", dir);
-	pid_t pid = start_daemon(dir, ingest, admin, sizeof(ingest));
+	pid_t pid = bench_start_xxgkd(dir, UNITS, config_lines, (size_t)n_config_lines, ingest,
+				      admin, sizeof(ingest));
 	static const char *const names[] = {"production", "random", "sorted"};
 	printf("bench_scale: %zu records in %s order, %d publishers, windows of %d x %d records, "
 	       "%d units, store %s\n",
@@ -620,7 +545,7 @@ int main(int argc, char **argv)
 	}
 	printf("%9s %10s %8s %9s %9s %9s %9s\n", "records", "rec/s", "cpu_us", "dev_B/rec",
 	       "rss_anon", "map_MB", "rec/commit");
-	double t0 = now_ms(), cpu0 = cpu_seconds(pid), first_rate = 0, last_rate = 0;
+	double t0 = bench_now_ms(), cpu0 = cpu_seconds(pid), first_rate = 0, last_rate = 0;
 	unsigned long long dev0 = device_written(state);
 	size_t done0 = 0, next_mark = 1000000 < total ? 1000000 : total;
 	long rss_max = 0;
@@ -636,7 +561,7 @@ int main(int argc, char **argv)
 			break;
 		if (done < next_mark)
 			continue;
-		double t1 = now_ms(), cpu1 = cpu_seconds(pid);
+		double t1 = bench_now_ms(), cpu1 = cpu_seconds(pid);
 		unsigned long long dev1 = device_written(state);
 		long rss = rss_anon_kb(pid);
 		if (status(c, &st1)) {
@@ -656,7 +581,7 @@ int main(int argc, char **argv)
 		       st1.commits > st0.commits ? n / (double)(st1.commits - st0.commits) : 0);
 		fflush(stdout);
 		/* the sync and the status are not part of the next million's time */
-		t0 = now_ms();
+		t0 = bench_now_ms();
 		cpu0 = cpu_seconds(pid);
 		dev0 = device_written(state);
 		st0 = st1;
@@ -688,7 +613,7 @@ int main(int argc, char **argv)
 	memset(steady, 0, sizeof(steady));
 	atomic_store(&stop_steady, 0);
 	size_t acked0 = atomic_load(&acked);
-	double cpu_s = cpu_seconds(pid), ts0 = now_ms();
+	double cpu_s = cpu_seconds(pid), ts0 = bench_now_ms();
 	unsigned long long dev_s = device_written(state);
 	status(c, &st0);
 	for (int p = 0; p < 5; p++) {
@@ -709,7 +634,7 @@ int main(int argc, char **argv)
 	double n = (double)(atomic_load(&acked) - acked0);
 	printf("steady load: %.0f rec/s, %.1f us CPU/record, %.0f device bytes/record, "
 	       "%.0f records/commit, anonymous RSS %ld MB\n",
-	       n / ((now_ms() - ts0) / 1000.0), 1e6 * (cpu_seconds(pid) - cpu_s) / n,
+	       n / ((bench_now_ms() - ts0) / 1000.0), 1e6 * (cpu_seconds(pid) - cpu_s) / n,
 	       (double)(device_written(state) - dev_s) / n,
 	       st1.commits > st0.commits ? (n + SAMPLES) / (double)(st1.commits - st0.commits) : 0,
 	       rss_anon_kb(pid) / 1024);

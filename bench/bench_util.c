@@ -1,0 +1,109 @@
+#include "bench_util.h"
+
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xxgk.h"
+
+double bench_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+double bench_percentile(double *v, size_t n, double p)
+{
+	if (n == 0)
+		return 0;
+	qsort(v, n, sizeof(*v), compare_double);
+	return v[(size_t)(p * (double)(n - 1) + 0.5)];
+}
+
+int bench_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    getsockname(fd, (struct sockaddr *)&a, &len)) {
+		perror("bench: free port");
+		exit(1);
+	}
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* Whether xxgkd answers a status request on c. */
+static int answers(struct xxgk_client *c)
+{
+	Xxgk__V1__StatusQuery q = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	Xxgk__V1__Reply *reply;
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &q;
+	if (xxgk_call(c, &req, 100, &reply))
+		return 0;
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	return 1;
+}
+
+pid_t bench_start_xxgkd(const char *dir, int units, const char *const *lines, size_t n_lines,
+			char *ingest, char *admin, size_t size)
+{
+	char conf[1200], log[1200];
+	snprintf(conf, sizeof(conf), "%s/xxgkd.conf", dir);
+	snprintf(log, sizeof(log), "%s/xxgkd.log", dir);
+	snprintf(ingest, size, "tcp://127.0.0.1:%d", bench_free_port());
+	/* the admin channel as xxgkd has it by default: a local socket */
+	snprintf(admin, size, "ipc://%s/admin.sock", dir);
+	FILE *f = fopen(conf, "w");
+	if (f == NULL) {
+		perror(conf);
+		exit(1);
+	}
+	fprintf(f,
+		"[xxgkd]\nstate_dir = %s/state\ningest = %s\nadmin = %s\npublish = "
+		"tcp://127.0.0.1:%d\nlog_level = warn\n",
+		dir, ingest, admin, bench_free_port());
+	for (size_t i = 0; i < n_lines; i++)
+		fprintf(f, "%s\n", lines[i]);
+	for (int u = 0; u < units; u++)
+		fprintf(f, "[unit unit-%02d]\nname = 单位%d\nkind = %s\n", u, u,
+			u == 0	? "government"
+			: u % 3 ? "department"
+				: "township");
+	fclose(f);
+	pid_t pid = fork();
+	if (pid == 0) {
+		if (freopen(log, "w", stderr) == NULL)
+			_exit(127);
+		const char *xxgkd =
+		    getenv("XXGK_BENCH_XXGKD") ? getenv("XXGK_BENCH_XXGKD") : XXGKD_PATH;
+		execl(xxgkd, "xxgkd", "-f", "-c", conf, (char *)NULL);
+		_exit(127);
+	}
+	struct xxgk_client *c;
+	if (xxgk_connect(&c, admin) == 0) {
+		for (int i = 0; i < 100; i++) {
+			if (answers(c)) {
+				xxgk_close(c);
+				return pid;
+			}
+			usleep(100000);
+		}
+		xxgk_close(c);
+	}
+	fprintf(stderr, "bench: xxgkd did not start; see %s\n", log);
+	exit(1);
+}

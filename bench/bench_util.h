@@ -1,0 +1,30 @@
+/*
+ * What the benchmarks that drive a real xxgkd share: the clock, percentiles, and starting an
+ * xxgkd on loopback with a city of numbered units.
+ */
+#ifndef XXGK_BENCH_UTIL_H
+#define XXGK_BENCH_UTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Milliseconds on the monotonic clock. */
+double bench_now_ms(void);
+
+/* The p-quantile (0..1) of n values, sorting them; 0 when there are none. */
+double bench_percentile(double *v, size_t n, double p);
+
+/* A TCP port free on 127.0.0.1 now; exits on failure. */
+int bench_free_port(void);
+
+/*
+ * Starts xxgkd with dir/xxgkd.conf (state in dir/state, ingest on a free loopback port, admin on
+ * a local socket in dir, log in dir/xxgkd.log): units "unit-00".. of kinds government,
+ * department and township, and the [xxgkd] lines given. Returns once it answers status, its
+ * endpoints in ingest and admin; exits if it does not start. $XXGK_BENCH_XXGKD runs another
+ * xxgkd, or a script that runs it under a profiler.
+ */
+pid_t bench_start_xxgkd(const char *dir, int units, const char *const *lines, size_t n_lines,
+			char *ingest, char *admin, size_t size);
+
+#endif
