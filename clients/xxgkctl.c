@@ -824,6 +824,52 @@ static int cmd_deadlines(const struct options *o)
 	return rc ? 1 : 0;
 }
 
+/*
+ * Where the daemon is, once the command line is known to be right: --admin and --ingest, else
+ * -c, XXGK_ADMIN, /etc/xxgk/xxgkd.conf; and the keys. 0, or the exit status of a failure (said).
+ */
+static int find_daemon(struct options *o, struct locate *where, const char *config, int ledger)
+{
+	char located_err[1024];
+	/* what this command needs and its command line does not say; a blank ledger needs no
+	 * daemon, nor a readable configuration */
+	int want = strcmp(o->command, "submit") == 0  ? LOCATE_INGEST
+		   : strcmp(o->command, "watch") == 0 ? LOCATE_PUBLISH
+						      : LOCATE_ADMIN;
+	if ((want == LOCATE_ADMIN && o->admin) || (want == LOCATE_INGEST && o->ingest) ||
+	    (want == LOCATE_PUBLISH && o->publish) || ledger >= 0)
+		want = 0;
+	if (ledger < 0 && locate_daemon(where, config, want, located_err, sizeof(located_err))) {
+		fprintf(stderr, "xxgkctl: %s\n", located_err);
+		return 1;
+	}
+	if (o->admin == NULL) {
+		o->admin = where->admin;
+		o->admin_from = where->admin_from;
+	}
+	if (o->ingest == NULL) {
+		o->ingest = where->ingest;
+		o->ingest_from = where->ingest_from;
+	}
+	if (o->publish == NULL)
+		o->publish = where->publish;
+	/* the daemon's public key beside the secret_key its configuration names */
+	if (o->key && !o->server_key && where->server_key[0])
+		o->server_key = where->server_key;
+	if (!o->server_key != !o->key)
+		return fail_usage("%s", _("--server-key and --key go together"));
+	if (o->key) {
+		char err[600];
+		if (xxgk_keys_from_files(&o->keys, o->key_storage, o->server_key, o->key, err,
+					 sizeof(err))) {
+			fprintf(stderr, "xxgkctl: %s\n", err);
+			return 1;
+		}
+		o->has_keys = 1;
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option long_options[] = {{"admin", required_argument, NULL, 'a'},
@@ -999,45 +1045,7 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 < argc)
 		return fail_usage(_("unexpected argument \"%s\""), argv[optind + 1]);
-	/* where the daemon is: --admin and --ingest, else -c, XXGK_ADMIN, /etc/xxgk/xxgkd.conf */
 	struct locate where = {0};
-	char located_err[1024];
-	/* what this command needs and its command line does not say; a blank ledger needs no
-	 * daemon, nor a readable configuration */
-	int want = strcmp(o.command, "submit") == 0  ? LOCATE_INGEST
-		   : strcmp(o.command, "watch") == 0 ? LOCATE_PUBLISH
-						     : LOCATE_ADMIN;
-	if ((want == LOCATE_ADMIN && o.admin) || (want == LOCATE_INGEST && o.ingest) ||
-	    (want == LOCATE_PUBLISH && o.publish) || ledger >= 0)
-		want = 0;
-	if (ledger < 0 && locate_daemon(&where, config, want, located_err, sizeof(located_err))) {
-		fprintf(stderr, "xxgkctl: %s\n", located_err);
-		return 1;
-	}
-	if (o.admin == NULL) {
-		o.admin = where.admin;
-		o.admin_from = where.admin_from;
-	}
-	if (o.ingest == NULL) {
-		o.ingest = where.ingest;
-		o.ingest_from = where.ingest_from;
-	}
-	if (o.publish == NULL)
-		o.publish = where.publish;
-	/* the daemon's public key beside the secret_key its configuration names */
-	if (o.key && !o.server_key && where.server_key[0])
-		o.server_key = where.server_key;
-	if (!o.server_key != !o.key)
-		return fail_usage("%s", _("--server-key and --key go together"));
-	if (o.key) {
-		char err[600];
-		if (xxgk_keys_from_files(&o.keys, o.key_storage, o.server_key, o.key, err,
-					 sizeof(err))) {
-			fprintf(stderr, "xxgkctl: %s\n", err);
-			return 1;
-		}
-		o.has_keys = 1;
-	}
 	if (strcmp(o.command, "deadlines") == 0) {
 		if (o.has_year || o.has_template || o.published || o.output || o.xlsx ||
 		    o.format == RENDER_CELLS)
@@ -1046,7 +1054,8 @@ int main(int argc, char **argv)
 					  "--as-of and --format text, markdown, csv, json or html");
 		if (o.unit && o.kind)
 			return fail_usage("%s", "deadlines: --unit and --kind exclude each other");
-		return cmd_deadlines(&o);
+		int rc = find_daemon(&o, &where, config, ledger);
+		return rc ? rc : cmd_deadlines(&o);
 	}
 	if (o.has_within || o.overdue || o.as_of)
 		return fail_usage("--within, --overdue and --as-of go with deadlines, not %s",
@@ -1105,6 +1114,17 @@ int main(int argc, char **argv)
 		return fail_usage("%s", _("report: --year is required"));
 	if (o.unit && o.kind)
 		return fail_usage("%s", _("report: --unit and --kind exclude each other"));
+	static const char *const commands[] = {
+	    "status",	"units",  "submit",   "verify",	 "report", "watch", "backup",
+	    "template", "freeze", "unfreeze", "freezes", "reload", "stop",  "restatements"};
+	size_t c = 0;
+	while (c < sizeof(commands) / sizeof(commands[0]) && strcmp(o.command, commands[c]))
+		c++;
+	if (c == sizeof(commands) / sizeof(commands[0]))
+		return fail_usage(_("unknown command \"%s\""), o.command);
+	int rc = find_daemon(&o, &where, config, ledger);
+	if (rc)
+		return rc;
 	if (strcmp(o.command, "status") == 0)
 		return cmd_status(&o);
 	if (is_units)

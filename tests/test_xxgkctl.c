@@ -492,6 +492,17 @@ static void test_bad_command_lines(void **state)
 	expect(2, "--count goes with watch", "units", "--count", "3", NULL, NULL);
 	expect(2, "--timeout: want milliseconds", "--timeout", "soon", "status", NULL, NULL);
 	expect(1, "report: no unit \"nobody\"", "report", "--year", "2019", "--unit", "nobody");
+	/* a command line is checked before any configuration is read */
+	expect(2, "submit: --unit and --year are required", "-c", "/nonexistent/xxgkd.conf",
+	       "submit", NULL, NULL);
+	const char *argv[] = {XXGKCTL_PATH, "-c", "/nonexistent/xxgkd.conf", "launch", NULL};
+	char *out, *err;
+	int rc = run_program(argv, &out, &err);
+	printf("# xxgkctl -c /nonexistent/xxgkd.conf launch: exit %d: %s", rc, err);
+	assert_int_equal(rc, 2);
+	assert_non_null(strstr(err, "unknown command \"launch\""));
+	free(out);
+	free(err);
 }
 
 static void test_unreachable_daemon(void **state)
