@@ -246,11 +246,89 @@ static void test_map_grows_under_the_deadlines_index(void **state)
 	city_free(&city);
 }
 
+/* Replaces the first `from` in path's text by `to`. */
+static void replace_in_file(const char *path, const char *from, const char *to)
+{
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof(text) - 1, f);
+	fclose(f);
+	text[n] = '\0';
+	char *at = strstr(text, from);
+	assert_non_null(at);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fwrite(text, 1, (size_t)(at - text), f);
+	fputs(to, f);
+	fputs(at + strlen(from), f);
+	fclose(f);
+}
+
+/*
+ * A calendar change recomputes every due date in one transaction, which needs room beside the
+ * old index: on a store reopened with a small map (LMDB maps just what is used), the map grows
+ * for it as for records. Before, LMDB's MDB_MAP_FULL from the rebuild was taken for an xxgk code
+ * and xxgkd refused to start.
+ */
+static void test_map_grows_for_a_calendar_rebuild(void **state)
+{
+	(void)state;
+	enum { PUSHES_OPEN = 20 };
+	static struct trec t[PUSH];
+	Xxgk__V1__Record *records[PUSH];
+	struct city city;
+	struct daemon d;
+	struct xxgk_client *c;
+	char extra[1200], line[1200], year[600];
+	city_make(&city, 4);
+	snprintf(extra, sizeof(extra), "map_size = 1048576\nholidays = %s/data/holidays.conf\n",
+		 XXGK_SOURCE_DIR);
+	daemon_setup(&d, "daemon-map-calendar", &city, extra);
+	daemon_start(&d);
+	assert_int_equal(xxgk_connect(&c, d.ingest), 0);
+	int statuses[PUSH];
+	for (int b = 0; b < PUSHES_OPEN; b++) {
+		for (int i = 0; i < PUSH; i++) {
+			char id[64], date[16];
+			snprintf(id, sizeof(id), "瑞政依申〔2022〕%d号", b * PUSH + i);
+			snprintf(date, sizeof(date), "2022-%02d-%02d", 1 + i % 12, 1 + i % 28);
+			trec_application(&t[i], city.ids[i % city.n], id, 1, 1, date, NULL, 0);
+			records[i] = &t[i].r;
+		}
+		assert_int_equal(xxgk_push(c, records, PUSH, statuses, NULL, NULL, 60000), 0);
+	}
+	xxgk_close(c);
+	daemon_stop(&d);
+	/* 2022 replaced whole by a year with one day off: every due date of 2022 moves */
+	snprintf(year, sizeof(year), "%s/2022.conf", d.dir);
+	FILE *f = fopen(year, "w");
+	assert_non_null(f);
+	fputs("[2022]\nnotice = a test's year\noff = 2022-06-01 test\n", f);
+	fclose(f);
+	snprintf(line, sizeof(line), "holidays = %s/data/holidays.conf\nholidays_extra = %s\n",
+		 XXGK_SOURCE_DIR, year);
+	snprintf(extra, sizeof(extra), "holidays = %s/data/holidays.conf\n", XXGK_SOURCE_DIR);
+	replace_in_file(d.config, extra, line);
+	daemon_start(&d);
+	Xxgk__V1__Reply *reply = daemon_status(&d);
+	print_message("%llu open applications indexed again on the new calendar; map %llu MiB\n",
+		      (unsigned long long)reply->status->records,
+		      (unsigned long long)(reply->status->map_size >> 20));
+	assert_int_equal(reply->status->records, (uint64_t)PUSHES_OPEN * PUSH);
+	xxgk__v1__reply__free_unpacked(reply, NULL);
+	daemon_check_verify(&d);
+	daemon_stop(&d);
+	daemon_teardown(&d);
+	city_free(&city);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_random_backfill_commits_are_bounded),
 	    cmocka_unit_test(test_map_grows_under_the_deadlines_index),
+	    cmocka_unit_test(test_map_grows_for_a_calendar_rebuild),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
