@@ -94,21 +94,16 @@ void deadline_compute(const struct calendar *cal, const struct deadline_events *
 	out->error_year = 0;
 }
 
-static int count_working(const struct calendar *cal, int after, int upto, int *n, int *year)
-{
-	return calendar_count_working(cal, after, upto, n, year);
-}
-
 int deadline_days_left(const struct calendar *cal, int due, int today, int *left, int *year)
 {
 	int n, rc;
 	if (due >= today) {
-		if ((rc = count_working(cal, today, due, &n, year)))
+		if ((rc = calendar_count_working(cal, today, due, &n, year)))
 			return rc;
 		*left = n;
 		return 0;
 	}
-	if ((rc = count_working(cal, due, today, &n, year)))
+	if ((rc = calendar_count_working(cal, due, today, &n, year)))
 		return rc;
 	*left = n > 0 ? -n : -1;
 	return 0;
