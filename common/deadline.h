@@ -14,19 +14,11 @@
 #define XXGK_DEADLINE_H
 
 #include "calendar.h"
+#include "record.h" /* struct deadline_events */
 #include "xxgk.pb-c.h"
 
 #define DEADLINE_PERIOD 20    /* working days (art. 33) */
 #define DEADLINE_EXTENSION 20 /* working days an extension adds, at most and once */
-
-/* The dates of an application's life, days since 1970-01-01; 0 where absent. */
-struct deadline_events {
-	int received, concluded;
-	int extended;
-	int correction_requested, corrected;
-	int consultation_sent, consultation_answered;
-	int fee_notice, fee_paid;
-};
 
 enum deadline_state {
 	DEADLINE_DUE,	    /* running: due is the due date */
@@ -42,7 +34,10 @@ struct deadline {
 	int error_year; /* DEADLINE_ERROR */
 };
 
-/* The events of a validated application (record_check accepted it). 0 or XXGK_EINVAL. */
+/*
+ * The events of a validated application (record_check accepted it; its facts hold them read
+ * already). 0 or XXGK_EINVAL.
+ */
 int deadline_events_of(const Xxgk__V1__Application *a, struct deadline_events *ev);
 
 /* The answer period of ev on cal. Always fills *out (the state says what it holds). */

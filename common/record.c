@@ -142,32 +142,42 @@ static int check_optional_date(const char *field, const char *s, struct date *d,
  * extension field, so a second extension cannot be sent: a newer revision replaces the first.
  */
 static int check_application_events(const Xxgk__V1__Application *a, const struct date *received,
-				    const struct date *concluded, char *msg, size_t size)
+				    const struct date *concluded, struct deadline_events *days,
+				    char *msg, size_t size)
 {
 	static const struct {
 		const char *field;
 		size_t offset;
-		int start; /* index of the event this one ends, or -1 */
+		int start;  /* index of the event this one ends, or -1 */
+		size_t day; /* where its day goes in struct deadline_events */
 	} events[] = {
-	    {"application.extended", offsetof(Xxgk__V1__Application, extended), -1},
+	    {"application.extended", offsetof(Xxgk__V1__Application, extended), -1,
+	     offsetof(struct deadline_events, extended)},
 	    {"application.correction_requested",
-	     offsetof(Xxgk__V1__Application, correction_requested), -1},
-	    {"application.corrected", offsetof(Xxgk__V1__Application, corrected), 1},
+	     offsetof(Xxgk__V1__Application, correction_requested), -1,
+	     offsetof(struct deadline_events, correction_requested)},
+	    {"application.corrected", offsetof(Xxgk__V1__Application, corrected), 1,
+	     offsetof(struct deadline_events, corrected)},
 	    {"application.consultation_sent", offsetof(Xxgk__V1__Application, consultation_sent),
-	     -1},
+	     -1, offsetof(struct deadline_events, consultation_sent)},
 	    {"application.consultation_answered",
-	     offsetof(Xxgk__V1__Application, consultation_answered), 3},
-	    {"application.fee_notice", offsetof(Xxgk__V1__Application, fee_notice), -1},
-	    {"application.fee_paid", offsetof(Xxgk__V1__Application, fee_paid), 5},
+	     offsetof(Xxgk__V1__Application, consultation_answered), 3,
+	     offsetof(struct deadline_events, consultation_answered)},
+	    {"application.fee_notice", offsetof(Xxgk__V1__Application, fee_notice), -1,
+	     offsetof(struct deadline_events, fee_notice)},
+	    {"application.fee_paid", offsetof(Xxgk__V1__Application, fee_paid), 5,
+	     offsetof(struct deadline_events, fee_paid)},
 	};
 	struct date d[sizeof(events) / sizeof(events[0])];
 	int rc;
+	*days = (struct deadline_events){.received = received->day, .concluded = concluded->day};
 	for (size_t i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
 		const char *s = *(const char *const *)((const char *)a + events[i].offset);
 		if ((rc = check_optional_date(events[i].field, s, &d[i], msg, size)))
 			return rc;
 		if (s == NULL)
 			continue;
+		*(int *)((char *)days + events[i].day) = d[i].day;
 		if (d[i].day < received->day)
 			return reject(msg, size, "%s: before received", events[i].field);
 		if (concluded->year && d[i].day > concluded->day)
@@ -212,7 +222,7 @@ static int check_application(const Xxgk__V1__Application *a, struct record_facts
 	f->app.late = 0;
 	if (!a->has_outcome) {
 		memset(&concluded, 0, sizeof(concluded));
-		return check_application_events(a, &received, &concluded, msg, size);
+		return check_application_events(a, &received, &concluded, &f->app.days, msg, size);
 	}
 	if (!enum_known(&xxgk__v1__outcome__descriptor, a->outcome))
 		return reject(msg, size, "application.outcome: unknown value %d", (int)a->outcome);
@@ -220,7 +230,7 @@ static int check_application(const Xxgk__V1__Application *a, struct record_facts
 		return rc;
 	if (concluded.day < received.day)
 		return reject(msg, size, "application: concluded before received");
-	if ((rc = check_application_events(a, &received, &concluded, msg, size)))
+	if ((rc = check_application_events(a, &received, &concluded, &f->app.days, msg, size)))
 		return rc;
 	f->app.concluded_year = concluded.year;
 	f->app.outcome = (int)a->outcome;

@@ -29,6 +29,15 @@ enum record_kind {
 #define SUBMISSION_ID_PREFIX "报送-"
 #define SUBMISSION_ID_MAX 16
 
+/* The dates of an application's life, days since 1970-01-01; 0 where absent (deadline.h). */
+struct deadline_events {
+	int received, concluded;
+	int extended;
+	int correction_requested, corrected;
+	int consultation_sent, consultation_answered;
+	int fee_notice, fee_paid;
+};
+
 struct record_facts {
 	enum record_kind kind;
 	int deleted;
@@ -36,8 +45,9 @@ struct record_facts {
 		struct {
 			int column; /* applicant column, 0..5 */
 			int received_year;
-			int concluded_year; /* 0 while open */
-			int outcome;	    /* Outcome value, 0 while open */
+			int concluded_year;	     /* 0 while open */
+			int outcome;		     /* Outcome value, 0 while open */
+			struct deadline_events days; /* read once, for the answer period */
 			/* answered after the due date: set by the store on its calendar
 			 * (deadline_late), 0 from record_check */
 			int late;

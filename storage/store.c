@@ -32,8 +32,8 @@
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
  *   freezes, snapshots, audit, published: frozen years, see store_freeze.h
- *   deadlines: open applications by due date, see store_deadline.h; meta "calendar" holds the
- *             working-day calendar (calendar_pack) they were computed on
+ *   deadline_groups: open applications by due date, see store_deadline.h; meta "calendar"
+ *             holds the working-day calendar (calendar_pack) they were computed on
  *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
  *             last stored; [unit number u32 BE][year u16 BE] -> u64 BE, when the unit's live
  *             submission of the year was stored (absent once withdrawn). Seconds since the
@@ -394,7 +394,7 @@ static int open_databases(struct store *st)
 		MDB_dbi *dbi;
 	} dbs[] = {{"meta", &st->db_meta},	   {"units", &st->db_units},
 		   {"records", &st->db_records},   {"counters", &st->db_counters},
-		   {"activity", &st->db_activity}, {"deadlines", &st->db_deadlines}};
+		   {"activity", &st->db_activity}, {DEADLINE_DB, &st->db_deadlines}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
 		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc)
@@ -406,6 +406,15 @@ static int open_databases(struct store *st)
 			wtxn_fail_mdb(&t, rc);
 	}
 	st->has_activity = st->has_deadlines = 1;
+	if (!t.err) {
+		/* an earlier version's index: dropped with its calendar, built anew when set */
+		int dropped, rc = deadline_drop_legacy(t.txn, &dropped);
+		MDB_val ck = str_val("calendar");
+		if (rc)
+			wtxn_fail_mdb(&t, rc);
+		else if (dropped)
+			wtxn_del(&t, st->db_meta, &ck);
+	}
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -773,7 +782,7 @@ static int compare_stored(struct wtxn *t, const Xxgk__V1__Record *r, const uint8
 	} else if (record_check(old, of, msg, sizeof(msg)) != 0) {
 		wtxn_fail(t, XXGK_ECORRUPT);
 	} else {
-		deadline_facts_late(cal, old, of);
+		deadline_facts_late(cal, of);
 		replace = 1;
 	}
 	if (replace)
@@ -836,8 +845,10 @@ static void note_activity(struct store *st, struct wtxn *t, const struct unit_en
 static void write_index(struct store *st, struct wtxn *t)
 {
 	int rc = t->err ? 0 : deadline_ops_write(t->txn, st->db_deadlines, &st->deadline_ops);
-	if (rc)
+	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
+	else if (rc)
+		wtxn_fail(t, rc);
 	deadline_ops_clear(&st->deadline_ops);
 }
 
@@ -874,13 +885,13 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	struct record_facts of;
 	Xxgk__V1__Record *old = NULL;
 	int has_old = wtxn_get(t, st->db_records, &k, &v);
-	deadline_facts_late(st->cal, r, &f);
+	deadline_facts_late(st->cal, &f);
 	if (has_old && !compare_stored(t, r, packed, len, &v, s, &of, st->cal, &old))
 		return;
 	if (!t->err && !frozen(st, r, has_old ? &of : NULL, &f, s)) {
 		/* the period's index entry, written with the commit's others (write_index) */
 		if (!st->no_deadlines &&
-		    deadline_index_change(&st->deadline_ops, st->cal, u->number, old, r, &f))
+		    deadline_index_change(&st->deadline_ops, st->cal, u->number, old, &of, r, &f))
 			wtxn_fail(t, XXGK_ENOMEM);
 		v = (MDB_val){len, packed};
 		wtxn_put(t, st->db_records, &k, &v);
@@ -1356,7 +1367,7 @@ static int recompute_record(void *ctx, const MDB_val *k, const MDB_val *v)
 			   u ? u->id : "an unknown unit");
 	else if (record_check(r, &f, msg, sizeof(msg)))
 		difference(rc->vs, "stored record %s/%s is invalid: %s", u->id, r->id, msg);
-	else if ((deadline_facts_late(rc->cal, r, &f), add_flows(rc->want, u, &f, +1)))
+	else if ((deadline_facts_late(rc->cal, &f), add_flows(rc->want, u, &f, +1)))
 		err = ENOMEM;
 	if (r)
 		xxgk__v1__record__free_unpacked(r, NULL);
@@ -1726,7 +1737,7 @@ static int late_record(void *ctx, const MDB_val *k, const MDB_val *v)
 	const struct unit_entry *u = unit_by_number(lr->st, get_be32(k->mv_data));
 	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, v->mv_size, v->mv_data);
 	if (u && r && record_check(r, &f, msg, sizeof(msg)) == 0) {
-		deadline_facts_late(lr->cal, r, &f);
+		deadline_facts_late(lr->cal, &f);
 		if (f.app.late) {
 			struct counter_key keys[3] = {
 			    {SCOPE_UNIT, u->number, (uint16_t)f.app.concluded_year,
@@ -1820,49 +1831,35 @@ out:
 	return rc;
 }
 
+struct deadline_read {
+	struct store *st;
+	store_deadline_fn fn;
+	void *ctx;
+};
+
+static int read_deadline(void *ctx, uint32_t due, uint32_t unit, const char *id, const uint8_t *vp)
+{
+	struct deadline_read *r = ctx;
+	const char *unit_id = store_unit_id(r->st, unit);
+	struct store_deadline d = {
+	    .unit = unit_id ? unit_id : "?",
+	    .id = id,
+	    .received = (int)get_be32(vp),
+	    .state = vp[4],
+	    .due = due == DEADLINE_KEY_ERROR || due == DEADLINE_KEY_SUSPENDED ? 0 : (int)due,
+	    .extended = vp[5],
+	    .error_year = vp[6] << 8 | vp[7],
+	    .suspended = vp[8] << 8 | vp[9],
+	};
+	return r->fn(r->ctx, &d);
+}
+
 /* Reads the index entries with due keys from..to; see store_deadlines. */
 static int read_deadlines(struct store *st, MDB_txn *txn, uint32_t from, uint32_t to,
 			  store_deadline_fn fn, void *ctx)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint8_t start[4];
-	char id[RECORD_ID_MAX + 1];
-	put_be32(start, from);
-	k = (MDB_val){sizeof(start), start};
-	int rc = mdb_cursor_open(txn, st->db_deadlines, &cur);
-	if (rc)
-		return rc;
-	for (MDB_cursor_op op = MDB_SET_RANGE; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-	     op = MDB_NEXT) {
-		const uint8_t *kp = k.mv_data, *vp = v.mv_data;
-		if (k.mv_size < 8 || k.mv_size > 8 + RECORD_ID_MAX ||
-		    v.mv_size != DEADLINE_VALUE_SIZE) {
-			rc = XXGK_ECORRUPT;
-			break;
-		}
-		uint32_t due = get_be32(kp);
-		if (due > to)
-			break;
-		const char *unit = store_unit_id(st, get_be32(kp + 4));
-		memcpy(id, kp + 8, k.mv_size - 8);
-		id[k.mv_size - 8] = '\0';
-		struct store_deadline d = {
-		    .unit = unit ? unit : "?",
-		    .id = id,
-		    .received = (int)get_be32(vp),
-		    .state = vp[4],
-		    .due =
-			due == DEADLINE_KEY_ERROR || due == DEADLINE_KEY_SUSPENDED ? 0 : (int)due,
-		    .extended = vp[5],
-		    .error_year = vp[6] << 8 | vp[7],
-		    .suspended = vp[8] << 8 | vp[9],
-		};
-		if ((rc = fn(ctx, &d)))
-			break;
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	struct deadline_read r = {st, fn, ctx};
+	return deadline_index_read(txn, st->db_deadlines, from, to, read_deadline, &r);
 }
 
 int store_deadlines(struct store *st, int from, int to, int others, store_deadline_fn fn, void *ctx)

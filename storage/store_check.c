@@ -300,9 +300,9 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta",	 "units",     "records", "counters",
-					    "freezes",	 "snapshots", "audit",	 "activity",
-					    "deadlines", "published"};
+	static const char *const names[] = {"meta",	 "units",     "records",  "counters",
+					    "freezes",	 "snapshots", "audit",	  "activity",
+					    "deadlines", "published", DEADLINE_DB};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -441,8 +441,16 @@ static int activity_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
-/* The deadlines index (store_deadline.h): sizes only; verify compares it with the records. */
-static int deadline_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+/* The deadlines index (store_deadline.h): its form; verify compares it with the records. */
+static int deadline_group(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if (!deadline_group_valid(k, v))
+		return damaged(w->why, w->len, "a value of the deadlines index is malformed");
+	return 0;
+}
+
+/* An earlier version's index, an entry a key (dropped when the store is opened for writing). */
+static int legacy_deadline_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	if (k->mv_size < 9 || k->mv_size > 8 + RECORD_ID_MAX || v->mv_size != DEADLINE_VALUE_SIZE)
 		return damaged(w->why, w->len, "an entry of the deadlines database has a bad size");
@@ -491,11 +499,17 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		entry_fn fn;
 		int optional; /* 1: a database that stores written before it was added do not have
 			       */
-	} dbs[] = {{"meta", meta_entry, 0},	     {"units", unit_entry, 0},
-		   {"records", record_entry, 0},     {"counters", counter_entry, 0},
-		   {"freezes", freeze_entry, 1},     {"snapshots", snapshot_entry, 1},
-		   {"audit", audit_entry, 1},	     {"activity", activity_entry, 1},
-		   {"deadlines", deadline_entry, 1}, {"published", published_entry, 1}};
+	} dbs[] = {{"meta", meta_entry, 0},
+		   {"units", unit_entry, 0},
+		   {"records", record_entry, 0},
+		   {"counters", counter_entry, 0},
+		   {"freezes", freeze_entry, 1},
+		   {"snapshots", snapshot_entry, 1},
+		   {"audit", audit_entry, 1},
+		   {"activity", activity_entry, 1},
+		   {DEADLINE_LEGACY_DB, legacy_deadline_entry, 1},
+		   {"published", published_entry, 1},
+		   {DEADLINE_DB, deadline_group, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;

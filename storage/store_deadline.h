@@ -3,12 +3,20 @@
  * deleted, no outcome) by its due date, written in the transaction of the record, so that "what
  * is due" is a range read.
  *
- * Database of the environment (created at open; a store from before gets it and is indexed):
- *   deadlines: [due u32 BE][unit number u32 BE][record id] ->
- *              [received u32 BE][state u8][extended u8][error year u16 BE][suspended u16 BE]
- *   due is a day (days since 1970-01-01) for DEADLINE_DUE; DEADLINE_KEY_ERROR (0) for a period
- *   the calendar cannot count; DEADLINE_KEY_SUSPENDED (all ones) for a period that waits.
- *   meta "calendar" -> u64 BE, the fingerprint of the calendar the index was computed on.
+ * An entry of the index is an application's key and value:
+ *   key   [due u32 BE][unit number u32 BE][record id]
+ *   value [received u32 BE][state u8][extended u8][error year u16 BE][suspended u16 BE]
+ * due is a day (days since 1970-01-01) for DEADLINE_DUE; DEADLINE_KEY_ERROR (0) for a period the
+ * calendar cannot count; DEADLINE_KEY_SUSPENDED (all ones) for a period that waits.
+ *
+ * The entries of one (due, unit) are kept in groups, each a value of at most DEADLINE_GROUP_MAX
+ * bytes under the key of its first entry, so that a commit reads and writes each group it
+ * changes once, not every entry (LMDB's cost is per key):
+ *   deadline_groups: [due][unit][first id] -> entries by id: [id length u8][id][value]
+ * (created at open; a store from before gets it and is indexed). A store of an earlier version
+ * kept an entry a key, in "deadlines": opening it for writing drops that database and the stored
+ * calendar, so that the index is built anew when the calendar is set.
+ *   meta "calendar" -> the calendar the index was computed on (calendar_pack).
  *
  * This header is the store's inside: what store.c calls of store_deadline.c.
  */
@@ -24,44 +32,70 @@
 #define DEADLINE_KEY_ERROR 0u
 #define DEADLINE_KEY_SUSPENDED 0xffffffffu
 #define DEADLINE_VALUE_SIZE 10
+#define DEADLINE_GROUP_MAX 1024 /* bytes: a few values to a page, each rewritten whole */
+#define DEADLINE_DB "deadline_groups"
+#define DEADLINE_LEGACY_DB "deadlines"
 
 struct store;
 
 /* Opens (create: creates) the deadlines database in txn. 0 or an LMDB code. */
 int deadline_db_open(MDB_txn *txn, MDB_dbi *dbi, int create);
 
+/* Drops the index of an earlier version's store, if it has one (*dropped: 1). 0 or an LMDB code. */
+int deadline_drop_legacy(MDB_txn *txn, int *dropped);
+
+/* Whether k, v is a well-formed group of the index (store_check.c, and every read). */
+int deadline_group_valid(const MDB_val *k, const MDB_val *v);
+
 /*
  * The index changes of a commit, collected record by record and written at its end in key
  * order (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
  */
 struct deadline_op;
+struct deadline_op_group;
 struct deadline_ops {
-	struct deadline_op *v;
+	struct deadline_op *v; /* in the records' order */
 	size_t n, cap;
+	struct deadline_op_group *groups; /* the changes by (due, unit) */
+	size_t ngroups, groups_cap;
+	uint32_t *slots; /* groups by (due, unit): a hash, open addressing; 0 is empty */
+	size_t nslots;
+	const struct deadline_op **order; /* one group's changes in key order */
+	size_t order_cap;
+	uint8_t *buf; /* a value's entries, merged */
+	size_t buf_cap;
 };
 
 /*
- * Adds to ops the change that replaces the index entry of the record stored as old (NULL: none)
- * by the one of r (facts f). 0 or XXGK_ENOMEM.
+ * Adds to ops the change that replaces the index entry of the record stored as old (facts of;
+ * NULL: none) by the one of r (facts f). 0 or XXGK_ENOMEM.
  */
 int deadline_index_change(struct deadline_ops *ops, const struct calendar *cal, uint32_t unit,
-			  const Xxgk__V1__Record *old, const Xxgk__V1__Record *r,
-			  const struct record_facts *f);
+			  const Xxgk__V1__Record *old, const struct record_facts *of,
+			  const Xxgk__V1__Record *r, const struct record_facts *f);
 
 /*
  * In the write transaction of the records that made them: writes ops to the index and empties
- * it. 0 or an LMDB code.
+ * it. 0, an LMDB code, XXGK_ECORRUPT (a damaged group) or XXGK_ENOMEM.
  */
 int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops);
 void deadline_ops_clear(struct deadline_ops *ops);
 void deadline_ops_free(struct deadline_ops *ops);
 
 /*
- * Sets f->app.late of a checked record r: 1 when it is an application answered after its due date
- * on cal (NULL: none), else 0. The late answers' counter follows from it (rules.c).
+ * Sets f->app.late of a checked record's facts: 1 when it is an application answered after its
+ * due date on cal (NULL: none), else 0. The late answers' counter follows from it (rules.c).
  */
-void deadline_facts_late(const struct calendar *cal, const Xxgk__V1__Record *r,
-			 struct record_facts *f);
+void deadline_facts_late(const struct calendar *cal, struct record_facts *f);
+
+/*
+ * Calls fn with every entry due from..to (keys), in key order: its due key, unit number, id and
+ * value. fn returning non-zero stops and is returned; a damaged group is XXGK_ECORRUPT.
+ */
+typedef int (*deadline_entry_fn)(void *ctx, uint32_t due, uint32_t unit, const char *id,
+				 const uint8_t *val);
+int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, deadline_entry_fn fn,
+			void *ctx);
 
 /* Drops every entry and indexes every stored record again on cal. 0 or an error. */
 int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal);

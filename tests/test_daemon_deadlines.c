@@ -380,7 +380,7 @@ static void damage_index(const char *state)
 	assert_int_equal(mdb_env_set_mapsize(env, (size_t)64 << 20), 0);
 	assert_int_equal(mdb_env_open(env, state, 0, 0640), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "deadlines", 0, &dbi), 0);
+	assert_int_equal(mdb_dbi_open(txn, "deadline_groups", 0, &dbi), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
 	assert_int_equal(mdb_cursor_del(cur, 0), 0);

@@ -425,7 +425,7 @@ static void plant(const char *state_dir)
 	assert_int_equal(mdb_env_open(env, state_dir, 0, 0640), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
 	assert_int_equal(mdb_dbi_open(txn, "counters", 0, &counters), 0);
-	assert_int_equal(mdb_dbi_open(txn, "deadlines", 0, &deadlines), 0);
+	assert_int_equal(mdb_dbi_open(txn, "deadline_groups", 0, &deadlines), 0);
 	assert_int_equal(mdb_cursor_open(txn, counters, &cur), 0);
 	/* unit scope (2), year 2019: only u001 has records of 2019 */
 	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !planted;

@@ -23,6 +23,8 @@
 #include "record.h"
 #include "report.h"
 #include "store.h"
+#include "store_check.h"
+#include "store_deadline.h"
 #include "testutil.h"
 
 static const char *const shipped[] = {XXGK_SOURCE_DIR "/data/holidays.conf"};
@@ -604,6 +606,311 @@ static void apply_app(struct store *st, const char *unit, const char *id, uint64
 	assert_int_equal(status.code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
 }
 
+/* ---- the index's groups (store_deadline.h): against a model, an earlier version, damage ---- */
+
+#define MODEL_APPS 1200
+#define MODEL_COMMITS 80
+
+struct listed {
+	char (*v)[RECORD_UNIT_MAX + RECORD_ID_MAX + 2];
+	size_t n, cap;
+};
+
+static int collect(void *ctx, const struct store_deadline *d)
+{
+	struct listed *l = ctx;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? 2 * l->cap : 256;
+		l->v = realloc(l->v, l->cap * sizeof(*l->v));
+		assert_non_null(l->v);
+	}
+	snprintf(l->v[l->n++], sizeof(l->v[0]), "%s %s", d->unit, d->id);
+	return 0;
+}
+
+static int compare_lines(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Every open application the store lists (errors and suspended ones too), sorted. */
+static void list_open(struct store *st, struct listed *l)
+{
+	l->n = 0;
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, collect, l), 0);
+	qsort(l->v, l->n, sizeof(l->v[0]), compare_lines);
+}
+
+struct model_app {
+	char unit[8];
+	char id[RECORD_ID_MAX + 1];
+	uint64_t revision;
+	int open;
+};
+
+/*
+ * Random commits of openings, answers, deletions and reopenings, in random order and with
+ * several revisions of an application in one commit, over ids of many lengths: after each, the
+ * store lists exactly the applications the model holds open, and verify finds the index equal
+ * to a rebuild. At the end the index holds fewer values than entries (grouped), some (due, unit)
+ * in more than one value (split), none over DEADLINE_GROUP_MAX bytes.
+ */
+static void test_store_index_groups_follow_a_model(void **state)
+{
+	(void)state;
+	static const char *const received[] = {"2024-09-27", "2024-09-30", "2024-02-05",
+					       "2025-03-03", "2026-12-10"};
+	struct city city;
+	struct listed got = {0}, want = {0};
+	struct model_app *apps = calloc(MODEL_APPS, sizeof(*apps));
+	struct trec *t = malloc(400 * sizeof(*t));
+	Xxgk__V1__Record **batch = malloc(400 * sizeof(*batch));
+	struct store_status *status = malloc(400 * sizeof(*status));
+	uint64_t seed = test_seed(13);
+	struct rng rng = {seed};
+	char *dir = tmpdir_make("deadline-groups");
+	struct calendar *cal = load_shipped();
+	assert_non_null(apps);
+	assert_non_null(t);
+	assert_non_null(batch);
+	assert_non_null(status);
+	printf("# seed %llu\n", (unsigned long long)seed);
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	for (int i = 0; i < MODEL_APPS; i++) {
+		/* distinct numbers, so distinct ids, of 5 to 61 bytes in no order of length */
+		int len = 4 + (int)rng_below(&rng, 57);
+		snprintf(apps[i].unit, sizeof(apps[i].unit), "u%03u", (unsigned)(i % 3));
+		char number[16];
+		int digits = snprintf(number, sizeof(number), "%d", i);
+		apps[i].id[0] = (char)('a' + rng_below(&rng, 3));
+		memset(apps[i].id + 1, '0', (size_t)len);
+		memcpy(apps[i].id + 1 + len - digits, number, (size_t)digits);
+		apps[i].id[1 + len] = '\0';
+	}
+	for (int c = 0; c < MODEL_COMMITS; c++) {
+		size_t n = 1 + rng_below(&rng, 400);
+		for (size_t k = 0; k < n; k++) {
+			struct model_app *a = &apps[rng_below(&rng, MODEL_APPS)];
+			uint32_t what = rng_below(&rng, 20);
+			const char *from = received[rng_below(&rng, 5)];
+			a->revision++;
+			if (what <
+			    12) { /* opened, or moved to another day; now and then it waits */
+				trec_application(&t[k], a->unit, a->id, a->revision, 1, from, NULL,
+						 0);
+				if (what == 0)
+					t[k].body.app.correction_requested = t[k].body.app.received;
+				a->open = 1;
+			} else if (what < 17) {
+				trec_application(&t[k], a->unit, a->id, a->revision, 1, from,
+						 "2026-12-31", 1);
+				a->open = 0;
+			} else {
+				trec_tombstone(&t[k], a->unit, a->id, a->revision,
+					       RECORD_APPLICATION);
+				a->open = 0;
+			}
+			batch[k] = &t[k].r;
+		}
+		test_apply(st, batch, n, status);
+		for (size_t k = 0; k < n; k++)
+			assert_int_equal(status[k].code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+		want.n = 0;
+		for (int i = 0; i < MODEL_APPS; i++)
+			if (apps[i].open) {
+				struct store_deadline d = {.unit = apps[i].unit, .id = apps[i].id};
+				collect(&want, &d);
+			}
+		qsort(want.v, want.n, sizeof(want.v[0]), compare_lines);
+		list_open(st, &got);
+		assert_int_equal(got.n, want.n);
+		for (size_t i = 0; i < want.n; i++)
+			assert_string_equal(got.v[i], want.v[i]);
+		if (c % 10 == 9)
+			verify_clean(st);
+	}
+	verify_clean(st);
+	printf("# %zu open applications after %d commits\n", want.n, MODEL_COMMITS);
+	store_close(st);
+
+	/* the values themselves */
+	char why[256];
+	uint64_t entries;
+	assert_int_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v, prev = {0, NULL};
+	size_t values = 0, split = 0;
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0640), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &dbi), 0);
+	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		assert_true(deadline_group_valid(&k, &v));
+		assert_true(v.mv_size <= DEADLINE_GROUP_MAX);
+		split += values > 0 && memcmp(prev.mv_data, k.mv_data, 8) == 0;
+		prev = k;
+		values++;
+	}
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	printf("# %zu entries in %zu values, %zu of them after another of their (due, unit)\n",
+	       want.n, values, split);
+	assert_true(values < want.n / 4);
+	assert_true(split > 0);
+
+	free(got.v);
+	free(want.v);
+	free(apps);
+	free(t);
+	free(batch);
+	free(status);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/* Opens dir's environment for writing, for the tests below to reach behind the store's back. */
+static MDB_txn *raw_begin(const char *dir, MDB_env **env)
+{
+	MDB_txn *txn;
+	assert_int_equal(mdb_env_create(env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(*env, 16), 0);
+	assert_int_equal(mdb_env_open(*env, dir, 0, 0640), 0);
+	assert_int_equal(mdb_txn_begin(*env, NULL, 0, &txn), 0);
+	return txn;
+}
+
+static void raw_commit(MDB_env *env, MDB_txn *txn)
+{
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+/*
+ * A store of the version that kept an entry a key (database "deadlines", and no groups): opened
+ * for writing, its old index is dropped, and setting the calendar builds the groups.
+ */
+static void test_store_index_of_an_earlier_version(void **state)
+{
+	(void)state;
+	struct city city;
+	struct seen s;
+	MDB_env *env;
+	MDB_dbi groups, legacy;
+	char *dir = tmpdir_make("deadline-earlier");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "a", 1, "2024-09-27", NULL);
+	apply_app(st, "u002", "b", 1, "2024-02-05", NULL);
+	apply_app(st, "u002", "c", 1, "2024-02-05", "2024-02-20");
+	store_close(st);
+
+	/* as the earlier version left it: an entry a key, the calendar stored with them */
+	MDB_txn *txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	assert_int_equal(mdb_drop(txn, groups, 1), 0);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_LEGACY_DB, MDB_CREATE, &legacy), 0);
+	uint8_t key[9] = {0, 0, 0x4e, 0x20, 0, 0, 0, 1, 'a'}, val[DEADLINE_VALUE_SIZE] = {0};
+	MDB_val k = {sizeof(key), key}, v = {sizeof(val), val};
+	assert_int_equal(mdb_put(txn, legacy, &k, &v, 0), 0);
+	raw_commit(env, txn);
+	char why[256];
+	uint64_t entries;
+	assert_int_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+
+	st = test_store_open(dir, &city);
+	list_all(st, &s);
+	assert_int_equal(s.n, 0); /* the old entries are gone, the new not built yet */
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	list_all(st, &s);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.lines[0], "u002 b 0 2024-03-08");
+	assert_string_equal(s.lines[1], "u001 a 0 2024-10-30");
+	verify_clean(st);
+	store_close(st);
+	txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_LEGACY_DB, 0, &legacy), MDB_NOTFOUND);
+	raw_commit(env, txn);
+
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/*
+ * A damaged value of the index: the walk of the store refuses it, a read of the index and a
+ * record that would change that value are refused (nothing stored), and verify names it.
+ */
+static void test_store_index_damaged_group(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	struct seen s;
+	MDB_env *env;
+	MDB_dbi groups;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t copy[DEADLINE_GROUP_MAX];
+	char *dir = tmpdir_make("deadline-damaged");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
+	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
+	uint64_t before = store_digest(st);
+	store_close(st);
+
+	/* the group of g1 and g2 loses its last byte */
+	MDB_txn *txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	assert_int_equal(k.mv_size, 8 + 2);
+	assert_memory_equal((const char *)k.mv_data + 8, "g1", 2);
+	memcpy(copy, v.mv_data, v.mv_size);
+	MDB_val shorter = {v.mv_size - 1, copy};
+	assert_int_equal(mdb_cursor_put(cur, &k, &shorter, MDB_CURRENT), 0);
+	mdb_cursor_close(cur);
+	raw_commit(env, txn);
+
+	char why[256] = "";
+	uint64_t entries;
+	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+	printf("# walk: %s\n", why);
+	assert_non_null(strstr(why, "deadlines index"));
+
+	st = test_store_open(dir, &city);
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, &s), XXGK_ECORRUPT);
+	trec_application(&t, "u001", "g3", 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == before);
+	size_t differences = 0;
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_true(differences > 0);
+	printf("# verify: %zu differences\n", differences);
+	store_close(st);
+
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 /*
  * A store as the code before the late answers left it: no late counters and no meta
  * "late_answers" (the calendar stored as it was).
@@ -730,6 +1037,9 @@ int main(void)
 	    cmocka_unit_test(test_validation_of_events),
 	    cmocka_unit_test(test_store_index),
 	    cmocka_unit_test(test_store_index_revisions_in_one_commit),
+	    cmocka_unit_test(test_store_index_groups_follow_a_model),
+	    cmocka_unit_test(test_store_index_of_an_earlier_version),
+	    cmocka_unit_test(test_store_index_damaged_group),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
