@@ -23,11 +23,12 @@ struct calendar {
 	/* derived from covered and kind, so that a lookup is one byte: WORKING_* */
 	uint8_t working[YEARS * 366];
 	/*
-	 * Working days and uncovered days from first_day up to each day, inclusive: a count over
-	 * a span is one subtraction, and the day n working days on is a binary search (every
-	 * open application's due date is computed on each write and each listing).
+	 * Working days and uncovered days from first_day up to each day, inclusive, and the day
+	 * (from first_day) of the k-th working day, nth[k]: a count over a span is one subtraction
+	 * and the day n working days on one lookup (every open application's due date is computed
+	 * on each write and each listing).
 	 */
-	int32_t worked[YEARS * 366], uncovered[YEARS * 366];
+	int32_t worked[YEARS * 366], uncovered[YEARS * 366], nth[YEARS * 366 + 1];
 };
 
 enum { WORKING_UNCOVERED, WORKING_NO, WORKING_YES };
@@ -50,6 +51,8 @@ static void derive(struct calendar *cal)
 		else
 			cal->working[i] = WORKING_NO;
 		cal->worked[i] = (i ? cal->worked[i - 1] : 0) + (cal->working[i] == WORKING_YES);
+		if (cal->working[i] == WORKING_YES)
+			cal->nth[cal->worked[i]] = i;
 		cal->uncovered[i] =
 		    (i ? cal->uncovered[i - 1] : 0) + (cal->working[i] == WORKING_UNCOVERED);
 	}
@@ -291,9 +294,9 @@ int calendar_add_working(const struct calendar *cal, int day, int n, int limit, 
 		*year = first_uncovered_year(cal, day, day + 1);
 		return XXGK_ENOTFOUND;
 	}
-	/* the first day whose count reaches the target: counts never fall, so a binary search */
+	/* the first day whose count reaches the target: the target-th working day */
 	int32_t target = cal->worked[a] + n;
-	int lo = a + 1, hi = a + limit < DAYS - 1 ? a + limit : DAYS - 1;
+	int hi = a + limit < DAYS - 1 ? a + limit : DAYS - 1;
 	if (cal->worked[hi] < target) {
 		if (cal->uncovered[hi] != cal->uncovered[a]) {
 			*year = first_uncovered_year(cal, day, hi + cal->first_day);
@@ -307,13 +310,7 @@ int calendar_add_working(const struct calendar *cal, int day, int n, int limit, 
 		*year = 0;
 		return XXGK_EINVAL;
 	}
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-		if (cal->worked[mid] >= target)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
+	int lo = cal->nth[target]; /* a < lo <= hi: worked[a] < target <= worked[hi] */
 	if (cal->uncovered[lo] != cal->uncovered[a]) {
 		*year = first_uncovered_year(cal, day, lo + cal->first_day);
 		return XXGK_ENOTFOUND;
