@@ -13,7 +13,11 @@
  *     record a new open application (the index's worst case), then the life of an
  *     application (opened, then answered by a second revision 5 pushes later); the drop from
  *     the totals, and the median over the pushes of one push's time with the index over the
- *     same push's without (robust to a stall of either daemon).
+ *     same push's without (robust to a stall of either daemon);
+ *  4. on the same two daemons, the same kinds of records again at saturation: 8 publishers
+ *     keeping 4 pushes in flight each, so that a group commit takes several pushes; in rounds of
+ *     40 pushes, each round to both daemons in turn: records/s, the drop, and the median of the
+ *     rounds' time with the index over their time without.
  * It prints figures; it is not a test.
  *
  *   bench_deadlines [records [queries [daemon_records [scattered]]]]
@@ -29,6 +33,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "calendar.h"
 #include "error.h"
@@ -70,13 +75,14 @@ struct app {
  * some within 5 working days). scattered: received dates mixed within every batch instead.
  */
 static int scattered;
+static char id_letter = 'B'; /* phase 4 sends other applications than phase 3's */
 
 static void make(struct app *x, size_t i, size_t n)
 {
 	x->r = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
 	x->a = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
 	snprintf(x->unit, sizeof(x->unit), "u%02zu", i % UNITS);
-	snprintf(x->id, sizeof(x->id), "B%07zu", i);
+	snprintf(x->id, sizeof(x->id), "%c%07zu", id_letter, i);
 	unsigned may = (unsigned)(scattered ? i % 31 : (i - OVERDUE) * 31 / (n - OVERDUE)) % 31;
 	if (i < OVERDUE)
 		snprintf(x->received, sizeof(x->received), "2026-03-%02u",
@@ -303,6 +309,230 @@ static void daemon_ingest(const char *const in[2], size_t records, int lifecycle
 	free(ratio);
 }
 
+/*
+ * Phase 4: saturation. PUBLISHERS DEALER sockets (threads) each keep WINDOW pushes in flight to
+ * one daemon, as fast as they are answered, so that its group commits take several pushes: the
+ * daemon's throughput, not one push's round trip. The records go in rounds of ROUND_PUSHES
+ * pushes, each round to both daemons in turn (which first alternates); a round's time with the
+ * index over the same round's without is one pair. lifecycle: each push also answers the
+ * applications opened one round before (answered after they were acknowledged).
+ */
+#define PUBLISHERS 8
+#define WINDOW 4
+#define ROUND_PUSHES 20
+
+struct packed {
+	uint8_t *data;
+	size_t len;
+};
+
+struct publisher {
+	void *socket;
+	const struct packed *msgs; /* pushes p, p + PUBLISHERS, ... of the round */
+	size_t n;
+	int failed;
+};
+
+static struct packed pack_push(Xxgk__V1__Record **ptrs, size_t n, uint64_t request_id)
+{
+	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	push.n_records = n;
+	push.records = ptrs;
+	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
+	req.push = &push;
+	req.has_request_id = 1;
+	req.request_id = request_id;
+	struct packed out = {malloc(xxgk__v1__request__get_packed_size(&req)), 0};
+	if (out.data == NULL)
+		die("pack", XXGK_ENOMEM);
+	out.len = xxgk__v1__request__pack(&req, out.data);
+	return out;
+}
+
+static void *publish(void *arg)
+{
+	struct publisher *p = arg;
+	size_t next = 0, acked = 0;
+	while (acked < p->n && !p->failed) {
+		while (next < p->n && next - acked < WINDOW)
+			if (zmq_send(p->socket, p->msgs[next].data, p->msgs[next].len, 0) < 0)
+				p->failed = 1;
+			else
+				next++;
+		zmq_pollitem_t item = {p->socket, 0, ZMQ_POLLIN, 0};
+		zmq_msg_t msg;
+		if (zmq_poll(&item, 1, 60000) != 1) {
+			p->failed = 1;
+			break;
+		}
+		zmq_msg_init(&msg);
+		if (zmq_msg_recv(&msg, p->socket, 0) < 0) {
+			zmq_msg_close(&msg);
+			p->failed = 1;
+			break;
+		}
+		Xxgk__V1__Reply *r =
+		    xxgk__v1__reply__unpack(NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+		zmq_msg_close(&msg);
+		if (r == NULL || r->body_case != XXGK__V1__REPLY__BODY_PUSH)
+			p->failed = 1;
+		for (size_t i = 0; r && !p->failed && i < r->push->n_statuses; i++)
+			if (r->push->statuses[i]->code != XXGK__V1__RECORD_STATUS__CODE__APPLIED) {
+				fprintf(stderr, "bench_deadlines: not applied: %s\n",
+					r->push->statuses[i]->message);
+				p->failed = 1;
+			}
+		if (r)
+			xxgk__v1__reply__free_unpacked(r, NULL);
+		acked++;
+	}
+	return NULL;
+}
+
+/* The daemon's commits since start (its status) and bytes written (/proc/PID/io wchar). */
+static void daemon_writes(const char *admin, pid_t pid, double *commits, double *wchar)
+{
+	struct xxgk_client *c;
+	Xxgk__V1__Reply *reply = NULL;
+	Xxgk__V1__StatusQuery sq = XXGK__V1__STATUS_QUERY__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	char path[64], line[256];
+	req.body_case = XXGK__V1__REQUEST__BODY_STATUS;
+	req.status = &sq;
+	*commits = *wchar = 0;
+	if (xxgk_connect(&c, admin) == 0) {
+		if (xxgk_call(c, &req, 10000, &reply) == 0) {
+			if (reply->body_case == XXGK__V1__REPLY__BODY_STATUS)
+				*commits = (double)reply->status->commits;
+			xxgk__v1__reply__free_unpacked(reply, NULL);
+		}
+		xxgk_close(c);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+	FILE *f = fopen(path, "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strncmp(line, "wchar:", 6) == 0)
+			*wchar = strtod(line + 6, NULL);
+	if (f)
+		fclose(f);
+}
+
+/* Sends the round's pushes to one daemon through its sockets at saturation: milliseconds. */
+static double send_round(void *const *sockets, const struct packed *msgs, size_t n)
+{
+	struct publisher pubs[PUBLISHERS];
+	pthread_t threads[PUBLISHERS];
+	struct packed *mine[PUBLISHERS];
+	double t0 = now_ms();
+	for (int p = 0; p < PUBLISHERS; p++) {
+		size_t k = 0;
+		mine[p] = calloc(n / PUBLISHERS + 1, sizeof(**mine));
+		for (size_t i = (size_t)p; i < n; i += PUBLISHERS)
+			mine[p][k++] = msgs[i];
+		pubs[p] = (struct publisher){sockets[p], mine[p], k, 0};
+		pthread_create(&threads[p], NULL, publish, &pubs[p]);
+	}
+	int failed = 0;
+	for (int p = 0; p < PUBLISHERS; p++) {
+		pthread_join(threads[p], NULL);
+		failed |= pubs[p].failed;
+		free(mine[p]);
+	}
+	if (failed) {
+		fprintf(stderr, "bench_deadlines: a push at saturation failed\n");
+		exit(1);
+	}
+	return now_ms() - t0;
+}
+
+static void daemon_saturate(const char *const in[2], const char *const admin[2],
+			    const pid_t pid[2], size_t records, int lifecycle)
+{
+	double commits[2][2], wchar[2][2];
+	void *zmq = zmq_ctx_new(), *sockets[2][PUBLISHERS];
+	struct app *apps = calloc(BATCH, sizeof(*apps));
+	Xxgk__V1__Record **ptrs = calloc(BATCH, sizeof(*ptrs));
+	struct packed *msgs = calloc(ROUND_PUSHES, sizeof(*msgs));
+	size_t rounds = records / ((size_t)ROUND_PUSHES * BATCH), paired = 0, sent = 0;
+	double *ratio = calloc(rounds + 1, sizeof(*ratio)), t[2] = {0, 0};
+	size_t opened = lifecycle ? BATCH / 2 : BATCH;
+	uint64_t request_id = 0;
+	id_letter = 'S';
+	for (int d = 0; d < 2; d++)
+		for (int p = 0; p < PUBLISHERS; p++) {
+			int linger = 0;
+			sockets[d][p] = zmq_socket(zmq, ZMQ_DEALER);
+			zmq_setsockopt(sockets[d][p], ZMQ_LINGER, &linger, sizeof(linger));
+			if (zmq_connect(sockets[d][p], in[d]))
+				die(in[d], XXGK_EIO);
+		}
+	for (int d = 0; d < 2; d++)
+		daemon_writes(admin[d], pid[d], &commits[d][0], &wchar[d][0]);
+	for (size_t r = 0; r < rounds; r++) {
+		size_t n_round = 0;
+		for (size_t k = 0; k < ROUND_PUSHES; k++) {
+			size_t b = r * ROUND_PUSHES + k, n = 0;
+			for (size_t i = 0; i < opened; i++, n++) {
+				make(&apps[n], b * opened + i, records);
+				ptrs[n] = &apps[n].r;
+			}
+			for (size_t i = 0; lifecycle && r > 0 && i < opened; i++, n++) {
+				make(&apps[n], (b - ROUND_PUSHES) * opened + i, records);
+				apps[n].r.revision = 2;
+				apps[n].a.concluded = "2026-06-10";
+				apps[n].a.has_outcome = 1;
+				apps[n].a.outcome = XXGK__V1__OUTCOME__OUTCOME_GRANTED;
+				ptrs[n] = &apps[n].r;
+			}
+			msgs[k] = pack_push(ptrs, n, ++request_id);
+			n_round += n;
+		}
+		double rt[2];
+		for (int k = 0; k < 2; k++) {
+			int d = (int)((r + (size_t)k) % 2); /* alternately first */
+			rt[d] = send_round(sockets[d], msgs, ROUND_PUSHES);
+			t[d] += rt[d];
+		}
+		ratio[paired++] = rt[0] / rt[1];
+		sent += n_round;
+		for (size_t k = 0; k < ROUND_PUSHES; k++)
+			free(msgs[k].data);
+	}
+	for (int d = 0; d < 2; d++)
+		daemon_writes(admin[d], pid[d], &commits[d][1], &wchar[d][1]);
+	qsort(ratio, paired, sizeof(*ratio), compare_double);
+	double median = paired ? ratio[paired / 2] : 1;
+	double with = (double)sent / (t[0] / 1000), without = (double)sent / (t[1] / 1000);
+	printf("xxgkd at saturation (%d publishers, %d pushes of %d in flight each), %s: %zu "
+	       "records\n",
+	       PUBLISHERS, WINDOW, BATCH,
+	       lifecycle ? "applications opened, then answered a round later"
+			 : "every record a new open application",
+	       sent);
+	printf("  without the index: %.0f records/s\n", without);
+	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
+	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
+	printf("  median of %zu paired rounds of %d pushes: %.1f%% %s\n", paired, ROUND_PUSHES,
+	       100.0 * fabs(1 - 1 / median), median >= 1 ? "drop" : "gain");
+	for (int d = 0; d < 2; d++) {
+		double n = commits[d][1] - commits[d][0];
+		printf("  %s the index: %.0f commits (%.0f records each), %.0f bytes written a "
+		       "record\n",
+		       d ? "without" : "with", n, n > 0 ? (double)sent / n : 0,
+		       (wchar[d][1] - wchar[d][0]) / (double)sent);
+	}
+	for (int d = 0; d < 2; d++)
+		for (int p = 0; p < PUBLISHERS; p++)
+			zmq_close(sockets[d][p]);
+	zmq_ctx_term(zmq);
+	free(apps);
+	free(ptrs);
+	free(msgs);
+	free(ratio);
+	id_letter = 'B';
+}
+
 int main(int argc, char **argv)
 {
 	size_t records = argc > 1 ? (size_t)atol(argv[1]) : 1000000;
@@ -395,6 +625,9 @@ int main(int argc, char **argv)
 		}
 		const char *const ins[2] = {in[0], in[1]};
 		daemon_ingest(ins, daemon_records, lifecycle);
+		/* phase 4 on the same daemons: the records after phase 3's */
+		const char *const admins[2] = {dadmin[0], dadmin[1]};
+		daemon_saturate(ins, admins, dpid, daemon_records, lifecycle);
 		for (int d = 0; d < 2; d++) {
 			kill(dpid[d], SIGTERM);
 			waitpid(dpid[d], NULL, 0);

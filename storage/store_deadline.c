@@ -235,104 +235,286 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 	       memcmp(op[1]->key, op[0]->key, op[0]->klen);
 }
 
-/* ---- groups: the entries of one (due, unit), a value of up to DEADLINE_GROUP_MAX bytes ---- */
+/*
+ * ---- groups: the entries of one (due, unit), a value of up to DEADLINE_GROUP_MAX bytes ----
+ *
+ * A group's value is its entries in id order, each
+ *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
+ * its id the previous entry's first `shared` bytes followed by the suffix (all of them the
+ * bytes it shares: the first entry shares none, and its id is the key's); received is u16 BE
+ * days before the due date in a group of a day, u32 BE days otherwise (errors, suspended, or
+ * ENTRY_RECEIVED_FULL); suspended and the error year are there only when flags say so. The
+ * state is the key's (a day: due; DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). The ids of a
+ * unit's applications share most of their bytes, and the index is written at every commit
+ * about half-full page by half-full page: a smaller entry is fewer pages to write.
+ */
+#define ENTRY_EXTENDED 1
+#define ENTRY_SUSPENDED 2
+#define ENTRY_ERROR_YEAR 4
+#define ENTRY_RECEIVED_FULL 8
+#define ENTRY_MAX (3 + RECORD_ID_MAX + 4 + 2 + 2)
 
 struct entry {
-	const uint8_t *id;
+	const uint8_t *id; /* valid until the next entry is read */
 	size_t idlen;
-	const uint8_t *val;
+	uint8_t val[DEADLINE_VALUE_SIZE];
 };
 
-/* The entry of a group's value v at *off, *off moved past it: 1, 0 at the end, -1 damaged. */
-static int entry_next(const MDB_val *v, size_t *off, struct entry *e)
+/* Reads a group's entries in order. */
+struct entry_reader {
+	const uint8_t *p, *key_id;
+	size_t size, off, key_idlen;
+	uint32_t due;
+	uint8_t id[RECORD_ID_MAX];
+	size_t idlen;
+	size_t count; /* entries read */
+};
+
+/* k must be a key of the index's size (9 to KEY_MAX bytes). */
+static void reader_init(struct entry_reader *r, const MDB_val *k, const MDB_val *v)
 {
-	const uint8_t *p = v->mv_data;
-	if (*off >= v->mv_size)
-		return 0;
-	size_t idlen = p[*off];
-	if (idlen == 0 || idlen > RECORD_ID_MAX ||
-	    v->mv_size - *off < 1 + idlen + DEADLINE_VALUE_SIZE)
-		return -1;
-	e->id = p + *off + 1;
-	e->idlen = idlen;
-	e->val = e->id + idlen;
-	*off += 1 + idlen + DEADLINE_VALUE_SIZE;
-	return 1;
+	r->p = v->mv_data;
+	r->size = v->mv_size;
+	r->off = 0;
+	r->due = get32(k->mv_data);
+	r->key_id = (const uint8_t *)k->mv_data + 8;
+	r->key_idlen = k->mv_size - 8;
+	r->idlen = 0;
+	r->count = 0;
+}
+
+static int dated(uint32_t due)
+{
+	return due != DEADLINE_KEY_ERROR && due != DEADLINE_KEY_SUSPENDED;
 }
 
 /*
- * Whether k, v is a well-formed group: its sizes and entries, the first the key's, and (ordered)
- * ids strictly ascending. *last: its last entry.
+ * The next entry: 1, 0 at the end, -1 damaged (sizes, an id not after the one before it, a
+ * first id not the key's).
  */
-static int group_form(const MDB_val *k, const MDB_val *v, int ordered, struct entry *last)
+static int entry_next(struct entry_reader *r, struct entry *e)
 {
-	struct entry e, prev = {0};
-	size_t off = 0;
-	int rc, n = 0;
+	if (r->off >= r->size)
+		return 0;
+	const uint8_t *p = r->p + r->off;
+	size_t left = r->size - r->off, shared = p[0], suffix = left >= 2 ? p[1] : 0;
+	if (left < 3 || shared > r->idlen || suffix == 0 || shared + suffix > RECORD_ID_MAX ||
+	    left < 3 + suffix)
+		return -1;
+	/* after the one before: the first byte it does not share is greater */
+	if (shared < r->idlen && p[2] <= r->id[shared])
+		return -1;
+	unsigned flags = p[2 + suffix];
+	int full = !dated(r->due) || (flags & ENTRY_RECEIVED_FULL);
+	size_t need = 3 + suffix + (full ? 4 : 2) + (flags & ENTRY_SUSPENDED ? 2 : 0) +
+		      (flags & ENTRY_ERROR_YEAR ? 2 : 0);
+	if ((flags & ~15u) || left < need)
+		return -1;
+	memcpy(r->id + shared, p + 2, suffix);
+	r->idlen = shared + suffix;
+	if (r->off == 0 && id_compare(r->id, r->idlen, r->key_id, r->key_idlen) != 0)
+		return -1;
+	const uint8_t *q = p + 3 + suffix;
+	uint32_t received = full ? get32(q) : r->due - (uint32_t)(q[0] << 8 | q[1]);
+	q += full ? 4 : 2;
+	unsigned suspended = 0, error_year = 0;
+	if (flags & ENTRY_SUSPENDED) {
+		suspended = (unsigned)(q[0] << 8 | q[1]);
+		q += 2;
+	}
+	if (flags & ENTRY_ERROR_YEAR)
+		error_year = (unsigned)(q[0] << 8 | q[1]);
+	put32(e->val, received);
+	e->val[4] = (uint8_t)(r->due == DEADLINE_KEY_ERROR	 ? DEADLINE_ERROR
+			      : r->due == DEADLINE_KEY_SUSPENDED ? DEADLINE_SUSPENDED
+								 : DEADLINE_DUE);
+	e->val[5] = (uint8_t)(flags & ENTRY_EXTENDED);
+	e->val[6] = (uint8_t)(error_year >> 8);
+	e->val[7] = (uint8_t)error_year;
+	e->val[8] = (uint8_t)(suspended >> 8);
+	e->val[9] = (uint8_t)suspended;
+	e->id = r->id;
+	e->idlen = r->idlen;
+	r->off += need;
+	r->count++;
+	return 1;
+}
+
+/* Walks a group: 1 well-formed (r then holds its last id and its count), else 0. */
+static int group_walk(const MDB_val *k, const MDB_val *v, struct entry_reader *r)
+{
+	struct entry e;
+	int rc;
 	if (k->mv_size < 9 || k->mv_size > KEY_MAX || v->mv_size == 0 ||
 	    v->mv_size > DEADLINE_GROUP_MAX)
 		return 0;
-	while ((rc = entry_next(v, &off, &e)) == 1) {
-		if (n++ == 0 ? id_compare(e.id, e.idlen, (const uint8_t *)k->mv_data + 8,
-					  k->mv_size - 8) != 0
-			     : ordered && id_compare(prev.id, prev.idlen, e.id, e.idlen) >= 0)
-			return 0;
-		prev = e;
-	}
-	*last = prev;
+	reader_init(r, k, v);
+	while ((rc = entry_next(r, &e)) == 1)
+		;
 	return rc == 0;
 }
 
 int deadline_group_valid(const MDB_val *k, const MDB_val *v)
 {
-	struct entry last;
-	return group_form(k, v, 1, &last);
+	struct entry_reader r;
+	return group_walk(k, v, &r);
 }
 
-static uint8_t *entry_put(uint8_t *out, const uint8_t *id, size_t idlen, const uint8_t *val)
+/* Writes entries after one another, each sharing what it can of the id before it. */
+struct entry_writer {
+	uint8_t *out;
+	uint32_t due;
+	uint8_t prev[RECORD_ID_MAX];
+	size_t prevlen;
+};
+
+static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
+			const uint8_t val[DEADLINE_VALUE_SIZE])
 {
-	*out++ = (uint8_t)idlen;
-	memcpy(out, id, idlen);
-	memcpy(out + idlen, val, DEADLINE_VALUE_SIZE);
-	return out + idlen + DEADLINE_VALUE_SIZE;
+	size_t shared = 0, n = idlen < w->prevlen ? idlen : w->prevlen;
+	while (shared < n && id[shared] == w->prev[shared])
+		shared++;
+	uint8_t *o = w->out;
+	uint32_t received = get32(val);
+	unsigned suspended = (unsigned)(val[8] << 8 | val[9]),
+		 error_year = (unsigned)(val[6] << 8 | val[7]);
+	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
+	*o++ = (uint8_t)shared;
+	*o++ = (uint8_t)(idlen - shared);
+	memcpy(o, id + shared, idlen - shared);
+	o += idlen - shared;
+	*o++ = (uint8_t)((val[5] ? ENTRY_EXTENDED : 0) | (suspended ? ENTRY_SUSPENDED : 0) |
+			 (error_year ? ENTRY_ERROR_YEAR : 0) |
+			 (full && dated(w->due) ? ENTRY_RECEIVED_FULL : 0));
+	if (full) {
+		put32(o, received);
+		o += 4;
+	} else {
+		uint32_t before = w->due - received;
+		*o++ = (uint8_t)(before >> 8);
+		*o++ = (uint8_t)before;
+	}
+	if (suspended) {
+		*o++ = (uint8_t)(suspended >> 8);
+		*o++ = (uint8_t)suspended;
+	}
+	if (error_year) {
+		*o++ = (uint8_t)(error_year >> 8);
+		*o++ = (uint8_t)error_year;
+	}
+	w->out = o;
+	memcpy(w->prev + shared, id + shared, idlen - shared);
+	w->prevlen = idlen;
 }
 
-/* Room for n bytes in ops->buf. */
-static int buf_reserve(struct deadline_ops *ops, size_t n)
+/*
+ * Builds the groups of one (due, unit) from entries given in id order, each put under the key of
+ * its first entry once it is full (at most DEADLINE_GROUP_MAX bytes); the value stored under
+ * key old (NULL: none) is replaced.
+ */
+struct group_builder {
+	MDB_cursor *cur;
+	const uint8_t *prefix; /* 8 bytes: due, unit */
+	const MDB_val *old;
+	int kept; /* a put under old's key replaced it */
+	uint8_t *buf;
+	struct entry_writer w;
+	uint8_t first[RECORD_ID_MAX];
+	size_t firstlen;
+	int rc;
+};
+
+static void builder_put(struct group_builder *g, size_t size)
 {
-	if (n <= ops->buf_cap)
+	uint8_t key[KEY_MAX];
+	memcpy(key, g->prefix, 8);
+	memcpy(key + 8, g->first, g->firstlen);
+	MDB_val k = {8 + g->firstlen, key}, v = {size, g->buf};
+	if (g->old && k.mv_size == g->old->mv_size && memcmp(key, g->old->mv_data, k.mv_size) == 0)
+		g->kept = 1;
+	if (g->rc == 0)
+		g->rc = mdb_cursor_put(g->cur, &k, &v, 0);
+}
+
+static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen,
+			const uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	size_t before = (size_t)(g->w.out - g->buf);
+	if (before == 0) { /* a new group: its first entry shares nothing */
+		memcpy(g->first, id, idlen);
+		g->firstlen = idlen;
+		g->w.prevlen = 0;
+	}
+	entry_write(&g->w, id, idlen, val);
+	if ((size_t)(g->w.out - g->buf) <= DEADLINE_GROUP_MAX)
+		return;
+	/* full: the group without this entry is written, and a new one begins with it */
+	builder_put(g, before);
+	g->w.out = g->buf;
+	builder_add(g, id, idlen, val);
+}
+
+static int builder_finish(struct group_builder *g)
+{
+	if (g->w.out > g->buf)
+		builder_put(g, (size_t)(g->w.out - g->buf));
+	if (g->rc == 0 && g->old && !g->kept) {
+		MDB_val k = *g->old, v;
+		if ((g->rc = mdb_cursor_get(g->cur, &k, &v, MDB_SET)) == 0)
+			g->rc = mdb_cursor_del(g->cur, 0);
+	}
+	return g->rc;
+}
+
+/* Room for n bytes in *buf. */
+static int reserve(uint8_t **buf, size_t *cap, size_t n)
+{
+	if (n <= *cap)
 		return 0;
-	uint8_t *b = realloc(ops->buf, n);
+	uint8_t *b = realloc(*buf, n);
 	if (b == NULL)
 		return XXGK_ENOMEM;
-	ops->buf = b;
-	ops->buf_cap = n;
+	*buf = b;
+	*cap = n;
 	return 0;
 }
 
 /*
- * The entries of group value old (none: size 0) with the changes [op, end) made, into ops->buf;
- * *size set to their bytes. 0, XXGK_ECORRUPT (old damaged) or XXGK_ENOMEM.
+ * Writes the entries of the group old (none: size 0; its key okey) with the changes [op, end)
+ * made, as groups of prefix. old is a copy: writes move the pages it was read from.
  */
-static int merge(struct deadline_ops *ops, const MDB_val *old, const struct entry *old_last,
-		 const struct deadline_op *const *op, const struct deadline_op *const *end,
-		 size_t *size)
+static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
+		 const MDB_val *okey, const MDB_val *old, const MDB_val *bound,
+		 const struct deadline_op *const *op, const struct deadline_op *const *end)
 {
-	int rc = buf_reserve(ops, old->mv_size +
-				      (size_t)(end - op) * (1 + KEY_MAX + DEADLINE_VALUE_SIZE));
-	if (rc)
-		return rc;
-	uint8_t *out = ops->buf;
+	struct group_builder g = {cur, prefix, okey, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
+				  {0}, 0,      0};
+	struct entry_reader r;
 	struct entry e;
-	size_t off = 0;
-	/* the usual: every change after the last entry (new applications), kept whole */
-	if (old->mv_size && op < end &&
-	    id_compare(old_last->id, old_last->idlen, (*op)->key + 8, (*op)->klen - 8u) < 0) {
-		memcpy(out, old->mv_data, old->mv_size);
-		out += old->mv_size;
-		off = old->mv_size;
+	int has = 0;
+	if (old->mv_size) {
+		/*
+		 * well-formed, and before the next group of its (due, unit): merged and split, a
+		 * damaged one would be written on (a group's key put over another's)
+		 */
+		if (!group_walk(okey, old, &r) ||
+		    (bound->mv_size &&
+		     id_compare(r.id, r.idlen, (const uint8_t *)bound->mv_data + 8,
+				bound->mv_size - 8) >= 0))
+			return XXGK_ECORRUPT;
+		/* the usual: every change after its last entry (new applications): kept whole */
+		if (op < end && id_compare(r.id, r.idlen, (*op)->key + 8, (*op)->klen - 8u) < 0) {
+			memcpy(g.buf, old->mv_data, old->mv_size);
+			g.w.out = g.buf + old->mv_size;
+			memcpy(g.w.prev, r.id, r.idlen);
+			g.w.prevlen = r.idlen;
+			memcpy(g.first, (const uint8_t *)okey->mv_data + 8, okey->mv_size - 8);
+			g.firstlen = okey->mv_size - 8;
+		} else {
+			reader_init(&r, okey, old);
+			has = entry_next(&r, &e);
+		}
 	}
-	int has = entry_next(old, &off, &e);
 	while (has == 1 || op < end) {
 		if (op < end && !last_of_key(op, end)) {
 			op++;
@@ -341,60 +523,30 @@ static int merge(struct deadline_ops *ops, const MDB_val *old, const struct entr
 		int c = has != 1    ? 1
 			: op == end ? -1
 				    : id_compare(e.id, e.idlen, (*op)->key + 8, (*op)->klen - 8u);
-		if (c <= 0 && has == 1) {
-			if (c < 0) /* kept */
-				out = entry_put(out, e.id, e.idlen, e.val);
-			has = entry_next(old, &off, &e);
-		}
+		if (c < 0) /* kept */
+			builder_add(&g, e.id, e.idlen, e.val);
+		if (c <= 0)
+			has = entry_next(&r, &e);
 		if (c >= 0) {
 			if ((*op)->put) /* added, or replacing the entry it equals */
-				out = entry_put(out, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
+				builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
 			op++;
 		}
 	}
 	if (has < 0)
 		return XXGK_ECORRUPT;
-	*size = (size_t)(out - ops->buf);
-	return 0;
+	return builder_finish(&g);
 }
 
 /*
- * Writes the entries in ops->buf[0..size) of group prefix as values of at most
- * DEADLINE_GROUP_MAX bytes, each under the key of its first entry; the value stored under key
- * old (NULL: none) is replaced.
+ * Whether key k is of the (due, unit) prefix: 1, 0 not, XXGK_ECORRUPT of it but of a size no
+ * group's key has (damage: copied into a key-sized buffer it would overrun it).
  */
-static int write_group(MDB_cursor *cur, struct deadline_ops *ops, size_t size,
-		       const uint8_t prefix[8], const MDB_val *old)
+static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
 {
-	MDB_val whole = {size, ops->buf};
-	size_t off = 0, from = 0, kept = 0;
-	struct entry e, first = {0};
-	uint8_t key[KEY_MAX];
-	int rc = 0;
-	while (rc == 0 && from < size) {
-		/* as many entries as fit, from the first not written */
-		size_t end = from, next;
-		for (off = from; entry_next(&whole, &off, &e) == 1; end = off) {
-			if (end == from)
-				first = e;
-			if (off - from > DEADLINE_GROUP_MAX)
-				break;
-		}
-		next = end;
-		memcpy(key, prefix, 8);
-		memcpy(key + 8, first.id, first.idlen);
-		MDB_val k = {8 + first.idlen, key}, v = {next - from, ops->buf + from};
-		if (old && k.mv_size == old->mv_size && memcmp(key, old->mv_data, k.mv_size) == 0)
-			kept = 1; /* a put under the same key replaces it */
-		rc = mdb_cursor_put(cur, &k, &v, 0);
-		from = next;
-	}
-	if (rc == 0 && old && !kept) {
-		MDB_val k = *old, v;
-		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_SET)) == 0)
-			rc = mdb_cursor_del(cur, 0);
-	}
-	return rc;
+	if (k->mv_size < 8 || memcmp(k->mv_data, prefix, 8) != 0)
+		return 0;
+	return k->mv_size > 8 && k->mv_size <= KEY_MAX ? 1 : XXGK_ECORRUPT;
 }
 
 /*
@@ -407,14 +559,15 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 {
 	const struct deadline_op *from = **op;
 	uint8_t found[KEY_MAX], bound[KEY_MAX];
-	MDB_val k = {from->klen, (void *)from->key}, v, old = {0, NULL}, hold = {0, NULL};
-	size_t blen = 0, size;
-	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), exact = 0;
+	MDB_val k = {from->klen, (void *)from->key}, v, okey = {0, NULL}, old = {0, NULL};
+	size_t blen = 0;
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), exact = 0, in = 0;
 	if (rc == 0) {
 		exact = k.mv_size == from->klen && memcmp(k.mv_data, from->key, k.mv_size) == 0;
-		if (!exact && k.mv_size >= 8 && memcmp(k.mv_data, from->key, 8) == 0)
-			memcpy(bound, k.mv_data,
-			       blen = k.mv_size); /* the next value of the prefix */
+		if (!exact && (in = of_prefix(&k, from->key)) < 0)
+			return in;
+		if (!exact && in) /* the next value of the prefix */
+			memcpy(bound, k.mv_data, blen = k.mv_size);
 		if (!exact)
 			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
 	} else if (rc == MDB_NOTFOUND) {
@@ -422,34 +575,35 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 	}
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	else if (rc == 0 && k.mv_size >= 8 && k.mv_size <= KEY_MAX &&
-		 memcmp(k.mv_data, from->key, 8) == 0) {
+	else if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+		return in;
+	else if (rc == 0 && in) {
+		if (v.mv_size > DEADLINE_GROUP_MAX)
+			return XXGK_ECORRUPT;
+		/* copies: a write moves the pages they are on */
 		memcpy(found, k.mv_data, k.mv_size);
-		old = (MDB_val){k.mv_size, found};
-		hold = v;
+		okey = (MDB_val){k.mv_size, found};
+		memcpy(ops->old, v.mv_data, v.mv_size);
+		old = (MDB_val){v.mv_size, ops->old};
 		if (exact) { /* the next value of the prefix bounds this one */
 			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-			if (rc == 0 && k.mv_size >= 8 && k.mv_size <= KEY_MAX &&
-			    memcmp(k.mv_data, from->key, 8) == 0)
+			if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+				return in;
+			if (rc == 0 && in)
 				memcpy(bound, k.mv_data, blen = k.mv_size);
 			rc = rc == MDB_NOTFOUND ? 0 : rc;
 		}
 	}
 	if (rc)
 		return rc;
-	/* its form, the order of its ids taken on trust (reads and store_check look at it) */
-	struct entry old_last = {0};
-	if (old.mv_data && !group_form(&old, &hold, 0, &old_last))
-		return XXGK_ECORRUPT;
 	const struct deadline_op *const *last = *op;
 	while (last < end && (blen == 0 || id_compare((*last)->key + 8, (*last)->klen - 8u,
 						      bound + 8, blen - 8) < 0))
 		last++;
-	/* merged before any write: a write moves the pages that hold points into */
-	if ((rc = merge(ops, &hold, &old_last, *op, last, &size)))
-		return rc;
+	MDB_val next = {blen, bound};
+	rc = merge(cur, ops, from->key, okey.mv_data ? &okey : NULL, &old, &next, *op, last);
 	*op = last;
-	return write_group(cur, ops, size, from->key, old.mv_data ? &old : NULL);
+	return rc;
 }
 
 /* The changes of group g in key order, into ops->order. */
@@ -480,7 +634,8 @@ int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
 	int rc = 0;
 	if (ops->n == 0)
 		return 0;
-	if ((rc = mdb_cursor_open(txn, dbi, &cur))) {
+	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_GROUP_MAX + ENTRY_MAX)) ||
+	    (rc = mdb_cursor_open(txn, dbi, &cur))) {
 		deadline_ops_clear(ops);
 		return rc;
 	}
@@ -534,20 +689,25 @@ int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, d
 		return rc;
 	for (MDB_cursor_op op = MDB_SET_RANGE; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
 	     op = MDB_NEXT) {
+		struct entry_reader r;
 		struct entry e;
-		size_t off = 0;
-		if (!deadline_group_valid(&k, &v)) {
+		int has;
+		if (k.mv_size < 9 || k.mv_size > KEY_MAX || v.mv_size > DEADLINE_GROUP_MAX) {
 			rc = XXGK_ECORRUPT;
 			break;
 		}
 		uint32_t due = get32(k.mv_data), unit = get32((const uint8_t *)k.mv_data + 4);
 		if (due > to)
 			break;
-		while (rc == 0 && entry_next(&v, &off, &e) == 1) {
+		reader_init(&r, &k, &v);
+		while ((has = entry_next(&r, &e)) == 1) {
 			memcpy(id, e.id, e.idlen);
 			id[e.idlen] = '\0';
-			rc = fn(ctx, due, unit, id, e.val);
+			if ((rc = fn(ctx, due, unit, id, e.val)))
+				break;
 		}
+		if (rc == 0 && (has < 0 || r.off == 0))
+			rc = XXGK_ECORRUPT; /* damaged, or empty */
 		if (rc)
 			break;
 	}
@@ -669,12 +829,12 @@ static void key_words(const uint8_t *key, size_t klen, char *buf, size_t size)
  * The value stored for entry key (due, unit, id) in the index: 1 with *val set, 0 when it has
  * none, or an LMDB code or XXGK_ECORRUPT.
  */
-static int lookup(MDB_cursor *cur, const MDB_val *key, const uint8_t **val)
+static int lookup(MDB_cursor *cur, const MDB_val *key, uint8_t val[DEADLINE_VALUE_SIZE])
 {
 	MDB_val k = *key, v;
+	struct entry_reader r;
 	struct entry e;
-	size_t off = 0;
-	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), has;
 	if (rc == 0 && (k.mv_size != key->mv_size || memcmp(k.mv_data, key->mv_data, k.mv_size)))
 		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
 	else if (rc == MDB_NOTFOUND)
@@ -683,25 +843,26 @@ static int lookup(MDB_cursor *cur, const MDB_val *key, const uint8_t **val)
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	if (k.mv_size < 8 || memcmp(k.mv_data, key->mv_data, 8) != 0)
 		return 0; /* no value of its (due, unit) at or before it */
-	if (!deadline_group_valid(&k, &v))
+	if (k.mv_size > KEY_MAX || k.mv_size < 9 || v.mv_size > DEADLINE_GROUP_MAX)
 		return XXGK_ECORRUPT;
 	const uint8_t *id = (const uint8_t *)key->mv_data + 8;
-	while (entry_next(&v, &off, &e) == 1)
+	reader_init(&r, &k, &v);
+	while ((has = entry_next(&r, &e)) == 1)
 		if (id_compare(e.id, e.idlen, id, key->mv_size - 8) == 0) {
-			*val = e.val;
+			memcpy(val, e.val, DEADLINE_VALUE_SIZE);
 			return 1;
 		}
-	return 0;
+	return has < 0 ? XXGK_ECORRUPT : 0;
 }
 
 static int check_expected(void *ctx, const MDB_val *k, const MDB_val *v, const char *id)
 {
 	struct check *c = ctx;
-	const uint8_t *got = NULL;
+	uint8_t got[DEADLINE_VALUE_SIZE];
 	char words[256], line[320];
 	(void)id;
 	c->expected++;
-	int rc = lookup(c->cur, k, &got);
+	int rc = lookup(c->cur, k, got);
 	if (rc != XXGK_ECORRUPT && (rc < 0 || rc > 1))
 		return rc;
 	key_words(k->mv_data, k->mv_size, words, sizeof(words));
@@ -751,17 +912,36 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 		return rc;
 	if ((rc = foreach_expected_of(txn, records, cal, unit, check_expected, &c)))
 		goto out;
-	/* a unit's entries are spread over the index (by due date first): count every one */
+	/*
+	 * A unit's entries are spread over the index (by due date first): count every one. A group
+	 * that begins at or before the end of the one before it of its (due, unit) holds an entry
+	 * twice or out of order (the count and the lookups cannot tell): named here.
+	 */
+	uint8_t last[KEY_MAX];
+	size_t llen = 0;
 	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c.cur, &k, &v, op)) == 0;
 	     op = MDB_NEXT) {
-		struct entry e;
-		size_t off = 0;
-		if (!deadline_group_valid(&k, &v)) {
+		struct entry_reader r;
+		char words[256], line[384];
+		if (!group_walk(&k, &v, &r)) {
 			entries = SIZE_MAX; /* named below */
 			break;
 		}
-		while (entry_next(&v, &off, &e) == 1)
-			entries++;
+		if (llen && memcmp(last, k.mv_data, 8) == 0 &&
+		    id_compare(last + 8, llen - 8, (const uint8_t *)k.mv_data + 8, k.mv_size - 8) >=
+			0 &&
+		    (unit == UINT32_MAX || get32(last + 4) == unit)) {
+			key_words(k.mv_data, k.mv_size, words, sizeof(words));
+			snprintf(
+			    line, sizeof(line),
+			    "deadlines: %s: in a value of the index that overlaps the one before",
+			    words);
+			fn(ctx, line);
+		}
+		entries += r.count;
+		memcpy(last, k.mv_data, 8);
+		memcpy(last + 8, r.id, r.idlen);
+		llen = 8 + r.idlen;
 	}
 	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
 		goto out;
@@ -771,8 +951,8 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 	/* more entries than open applications: name those that no record explains */
 	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c.cur, &k, &v, op)) == 0;
 	     op = MDB_NEXT) {
+		struct entry_reader r;
 		struct entry e;
-		size_t off = 0;
 		char words[256], line[320];
 		uint8_t key[KEY_MAX];
 		if (!deadline_group_valid(&k, &v)) {
@@ -781,7 +961,8 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 		}
 		if (unit != UINT32_MAX && get32((const uint8_t *)k.mv_data + 4) != unit)
 			continue;
-		while (rc == 0 && entry_next(&v, &off, &e) == 1) {
+		reader_init(&r, &k, &v);
+		while (rc == 0 && entry_next(&r, &e) == 1) {
 			int ok = entry_explained(txn, records, cal, &k, &e);
 			if (ok < 0 || ok > 1) {
 				rc = ok;

@@ -11,8 +11,9 @@
  *
  * The entries of one (due, unit) are kept in groups, each a value of at most DEADLINE_GROUP_MAX
  * bytes under the key of its first entry, so that a commit reads and writes each group it
- * changes once, not every entry (LMDB's cost is per key):
- *   deadline_groups: [due][unit][first id] -> entries by id: [id length u8][id][value]
+ * changes once, not every entry (LMDB's cost is per key), and few pages (an entry is a few
+ * bytes: each id shares what it can of the one before it; store_deadline.c gives the form):
+ *   deadline_groups: [due][unit][first id] -> entries by id
  * (created at open; a store from before gets it and is indexed). A store of an earlier version
  * kept an entry a key, in "deadlines": opening it for writing drops that database and the stored
  * calendar, so that the index is built anew when the calendar is set.
@@ -62,8 +63,9 @@ struct deadline_ops {
 	size_t nslots;
 	const struct deadline_op **order; /* one group's changes in key order */
 	size_t order_cap;
-	uint8_t *buf; /* a value's entries, merged */
+	uint8_t *buf; /* a group being built */
 	size_t buf_cap;
+	uint8_t old[DEADLINE_GROUP_MAX]; /* the group being replaced, copied */
 };
 
 /*
