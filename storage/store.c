@@ -406,15 +406,6 @@ static int open_databases(struct store *st)
 			wtxn_fail_mdb(&t, rc);
 	}
 	st->has_activity = st->has_deadlines = 1;
-	if (!t.err) {
-		/* an earlier version's index: dropped with its calendar, built anew when set */
-		int dropped, rc = deadline_drop_legacy(t.txn, &dropped);
-		MDB_val ck = str_val("calendar");
-		if (rc)
-			wtxn_fail_mdb(&t, rc);
-		else if (dropped)
-			wtxn_del(&t, st->db_meta, &ck);
-	}
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -449,6 +440,27 @@ static int load_calendar(struct store *st, MDB_txn *txn)
 	st->cal = NULL;
 	rc = calendar_unpack(&st->cal, v.mv_data, v.mv_size);
 	return rc == XXGK_EINVAL ? XXGK_ECORRUPT : rc;
+}
+
+static int with_retries(struct store *st, int (*attempt)(struct store *, struct wtxn *, void *),
+			void *arg);
+
+/*
+ * An earlier version's index (an entry a key, store_deadline.h): dropped, and the groups built
+ * on the calendar stored with it, in one transaction (the map grown if need be), so that the
+ * index, the stored calendar and the late answers counted on it agree whatever stops the process.
+ */
+static int migrate_attempt(struct store *st, struct wtxn *t, void *arg)
+{
+	int dropped, rc = deadline_drop_legacy(t->txn, &dropped);
+	(void)arg;
+	if (rc == 0 && dropped && st->cal)
+		rc = deadline_index_rebuild(t->txn, st->db_deadlines, st->db_records, st->cal);
+	if (xxgk_is_mdb_code(rc))
+		wtxn_fail_mdb(t, rc);
+	else if (rc)
+		wtxn_fail(t, rc);
+	return t->err;
 }
 
 /* Read-only: the databases must be there already, and nothing is written. */
@@ -534,6 +546,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	}
 	if (opt->read_only ? (rc = open_databases_read_only(st)) || (rc = units_load(st))
 			   : (rc = open_databases(st)) || (rc = units_load(st)) ||
+				 (rc = with_retries(st, migrate_attempt, NULL)) ||
 				 (rc = store_mark_committed(dir)))
 		goto fail;
 	*out = st;

@@ -15,8 +15,8 @@
  * bytes: each id shares what it can of the one before it; store_deadline.c gives the form):
  *   deadline_groups: [due][unit][first id] -> entries by id
  * (created at open; a store from before gets it and is indexed). A store of an earlier version
- * kept an entry a key, in "deadlines": opening it for writing drops that database and the stored
- * calendar, so that the index is built anew when the calendar is set.
+ * kept an entry a key, in "deadlines": opening it for writing drops that database and builds the
+ * groups on the stored calendar, in one transaction (store.c migrate_attempt).
  *   meta "calendar" -> the calendar the index was computed on (calendar_pack).
  *
  * This header is the store's inside: what store.c calls of store_deadline.c.
