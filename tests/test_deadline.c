@@ -916,6 +916,124 @@ static void test_store_index_damaged_group(void **state)
 }
 
 /*
+ * Two values of one (due, unit) that overlap (damage: g2 in both): each entry is where a lookup
+ * finds it and every one is explained by its record, yet verify names the overlap, and a record
+ * that would change the first value is refused (nothing stored).
+ */
+static void test_store_index_overlapping_groups(void **state)
+{
+	(void)state;
+	struct city city;
+	MDB_env *env;
+	MDB_dbi groups;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t key[8 + 2], val[7];
+	char *dir = tmpdir_make("deadline-overlap");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
+	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
+	verify_clean(st);
+	store_close(st);
+
+	/*
+	 * [due][unit]g1 -> g1 g2, and a second value [due][unit]g2 -> g2. Packed
+	 * (store_deadline.c): g1 is [0][2]"g1"[flags][days before due u16], g2 after it
+	 * [1][1]"2"[flags][u16]; the second value's g2 shares nothing: [0][2]"g2" and the same
+	 * flags and days.
+	 */
+	MDB_txn *txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	assert_int_equal(v.mv_size, 7 + 6);
+	const uint8_t *g2 = (const uint8_t *)v.mv_data + 7;
+	assert_int_equal(g2[0], 1);
+	assert_int_equal(g2[1], 1);
+	assert_int_equal(g2[2], '2');
+	memcpy(key, k.mv_data, 8);
+	memcpy(val, (uint8_t[]){0, 2, 'g', '2'}, 4);
+	memcpy(val + 4, g2 + 3, 3);
+	mdb_cursor_close(cur);
+	memcpy(key + 8, "g2", 2);
+	k = (MDB_val){sizeof(key), key};
+	v = (MDB_val){sizeof(val), val};
+	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
+	raw_commit(env, txn);
+
+	st = test_store_open(dir, &city);
+	size_t differences = 0;
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	assert_true(differences > 0);
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	uint64_t before = store_digest(st);
+	trec_application(&t, "u001", "g15", 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == before);
+	store_close(st);
+
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/*
+ * A key of the index longer than any entry's (damage) right after the one a record would change:
+ * the write is refused (nothing stored), not read into a key-sized buffer.
+ */
+static void test_store_index_damaged_long_key(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	MDB_env *env;
+	MDB_dbi groups;
+	MDB_val k, v;
+	uint8_t key[8 + 400], val[7] = {0, 2, 'g', '9', 0, 0, 20};
+	char *dir = tmpdir_make("deadline-long-key");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
+	uint64_t before = store_digest(st);
+	store_close(st);
+
+	/* after g1's group, of its (due, unit): [due][unit]g9zzz... of 400 bytes */
+	MDB_txn *txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	MDB_cursor *cur;
+	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	memcpy(key, k.mv_data, 8);
+	mdb_cursor_close(cur);
+	memset(key + 8, 'z', sizeof(key) - 8);
+	key[8] = 'g';
+	key[9] = '9';
+	k = (MDB_val){sizeof(key), key};
+	v = (MDB_val){sizeof(val), val};
+	assert_int_equal(mdb_put(txn, groups, &k, &v, 0), 0);
+	raw_commit(env, txn);
+
+	st = test_store_open(dir, &city);
+	trec_application(&t, "u001", "g3", 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == before);
+	store_close(st);
+
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/*
  * A store as the code before the late answers left it: no late counters and no meta
  * "late_answers" (the calendar stored as it was).
  */
@@ -1044,6 +1162,8 @@ int main(void)
 	    cmocka_unit_test(test_store_index_groups_follow_a_model),
 	    cmocka_unit_test(test_store_index_of_an_earlier_version),
 	    cmocka_unit_test(test_store_index_damaged_group),
+	    cmocka_unit_test(test_store_index_damaged_long_key),
+	    cmocka_unit_test(test_store_index_overlapping_groups),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
