@@ -360,6 +360,15 @@ int deadline_group_valid(const MDB_val *k, const MDB_val *v)
 	return group_walk(k, v, &r);
 }
 
+int deadline_group_follows(const MDB_val *pk, const MDB_val *pv, const MDB_val *k)
+{
+	struct entry_reader r;
+	if (pk->mv_size < 8 || k->mv_size < 8 || memcmp(pk->mv_data, k->mv_data, 8) != 0)
+		return 1; /* another (due, unit) */
+	return group_walk(pk, pv, &r) &&
+	       id_compare(r.id, r.idlen, (const uint8_t *)k->mv_data + 8, k->mv_size - 8) < 0;
+}
+
 /* Writes entries after one another, each sharing what it can of the id before it. */
 struct entry_writer {
 	uint8_t *out;
@@ -692,13 +701,13 @@ int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, d
 		struct entry_reader r;
 		struct entry e;
 		int has;
+		if (k.mv_size >= 4 && get32(k.mv_data) > to)
+			break; /* past the days asked for, whatever it holds */
 		if (k.mv_size < 9 || k.mv_size > KEY_MAX || v.mv_size > DEADLINE_GROUP_MAX) {
 			rc = XXGK_ECORRUPT;
 			break;
 		}
 		uint32_t due = get32(k.mv_data), unit = get32((const uint8_t *)k.mv_data + 4);
-		if (due > to)
-			break;
 		reader_init(&r, &k, &v);
 		while ((has = entry_next(&r, &e)) == 1) {
 			memcpy(id, e.id, e.idlen);

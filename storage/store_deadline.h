@@ -49,6 +49,12 @@ int deadline_drop_legacy(MDB_txn *txn, int *dropped);
 int deadline_group_valid(const MDB_val *k, const MDB_val *v);
 
 /*
+ * Whether the group under key k may follow the one pk, pv: another (due, unit), or its first id
+ * after the last of pk's (else the two overlap).
+ */
+int deadline_group_follows(const MDB_val *pk, const MDB_val *pv, const MDB_val *k);
+
+/*
  * The index changes of a commit, collected record by record and written at its end in key
  * order (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
  */

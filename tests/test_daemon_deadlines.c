@@ -367,7 +367,8 @@ static void check_verify(struct daemon *d, int want_deadline_difference)
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 }
 
-/* Deletes the first entry of the deadlines index, behind the stopped daemon's back. */
+/* Deletes the first group of the deadlines index (its entries: one here), behind the stopped
+ * daemon's back. */
 static void damage_index(const char *state)
 {
 	MDB_env *env;

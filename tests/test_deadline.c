@@ -917,8 +917,8 @@ static void test_store_index_damaged_group(void **state)
 
 /*
  * Two values of one (due, unit) that overlap (damage: g2 in both): each entry is where a lookup
- * finds it and every one is explained by its record, yet verify names the overlap, and a record
- * that would change the first value is refused (nothing stored).
+ * finds it and every one is explained by its record, yet the walk of the store refuses it, verify
+ * names the overlap, and a record that would change the first value is refused (nothing stored).
  */
 static void test_store_index_overlapping_groups(void **state)
 {
@@ -964,6 +964,11 @@ static void test_store_index_overlapping_groups(void **state)
 	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
 	raw_commit(env, txn);
 
+	char why[256] = "";
+	uint64_t entries;
+	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+	printf("# walk: %s\n", why);
+	assert_non_null(strstr(why, "overlap"));
 	st = test_store_open(dir, &city);
 	size_t differences = 0;
 	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
