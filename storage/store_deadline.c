@@ -257,7 +257,9 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 struct entry {
 	const uint8_t *id; /* valid until the next entry is read */
 	size_t idlen;
-	uint8_t val[DEADLINE_VALUE_SIZE];
+	const uint8_t *raw; /* as it is packed, sharing `shared` bytes of the id before it */
+	size_t rawlen, shared;
+	uint32_t due; /* its group's */
 };
 
 /* Reads a group's entries in order. */
@@ -310,12 +312,30 @@ static int entry_next(struct entry_reader *r, struct entry *e)
 		      (flags & ENTRY_ERROR_YEAR ? 2 : 0);
 	if ((flags & ~15u) || left < need)
 		return -1;
-	memcpy(r->id + shared, p + 2, suffix);
+	for (size_t i = 0; i < suffix; i++) /* a few bytes: no call */
+		r->id[shared + i] = p[2 + i];
 	r->idlen = shared + suffix;
 	if (r->off == 0 && id_compare(r->id, r->idlen, r->key_id, r->key_idlen) != 0)
 		return -1;
-	const uint8_t *q = p + 3 + suffix;
-	uint32_t received = full ? get32(q) : r->due - (uint32_t)(q[0] << 8 | q[1]);
+	e->id = r->id;
+	e->idlen = r->idlen;
+	e->raw = p;
+	e->rawlen = need;
+	e->shared = shared;
+	e->due = r->due;
+	r->off += need;
+	r->count++;
+	return 1;
+}
+
+/* The value of entry e (read by entry_next, which checked its size). */
+static void entry_value(const struct entry *e, uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	size_t suffix = e->raw[1];
+	unsigned flags = e->raw[2 + suffix];
+	const uint8_t *q = e->raw + 3 + suffix;
+	int full = !dated(e->due) || (flags & ENTRY_RECEIVED_FULL);
+	uint32_t received = full ? get32(q) : e->due - (uint32_t)(q[0] << 8 | q[1]);
 	q += full ? 4 : 2;
 	unsigned suspended = 0, error_year = 0;
 	if (flags & ENTRY_SUSPENDED) {
@@ -324,20 +344,15 @@ static int entry_next(struct entry_reader *r, struct entry *e)
 	}
 	if (flags & ENTRY_ERROR_YEAR)
 		error_year = (unsigned)(q[0] << 8 | q[1]);
-	put32(e->val, received);
-	e->val[4] = (uint8_t)(r->due == DEADLINE_KEY_ERROR	 ? DEADLINE_ERROR
-			      : r->due == DEADLINE_KEY_SUSPENDED ? DEADLINE_SUSPENDED
-								 : DEADLINE_DUE);
-	e->val[5] = (uint8_t)(flags & ENTRY_EXTENDED);
-	e->val[6] = (uint8_t)(error_year >> 8);
-	e->val[7] = (uint8_t)error_year;
-	e->val[8] = (uint8_t)(suspended >> 8);
-	e->val[9] = (uint8_t)suspended;
-	e->id = r->id;
-	e->idlen = r->idlen;
-	r->off += need;
-	r->count++;
-	return 1;
+	put32(val, received);
+	val[4] = (uint8_t)(e->due == DEADLINE_KEY_ERROR	      ? DEADLINE_ERROR
+			   : e->due == DEADLINE_KEY_SUSPENDED ? DEADLINE_SUSPENDED
+							      : DEADLINE_DUE);
+	val[5] = (uint8_t)(flags & ENTRY_EXTENDED);
+	val[6] = (uint8_t)(error_year >> 8);
+	val[7] = (uint8_t)error_year;
+	val[8] = (uint8_t)(suspended >> 8);
+	val[9] = (uint8_t)suspended;
 }
 
 /* Walks a group: 1 well-formed (r then holds its last id and its count), else 0. */
@@ -377,12 +392,28 @@ struct entry_writer {
 	size_t prevlen;
 };
 
+/* How many bytes a and b share from the start, of the first n: 8 compared at a time. */
+static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) /* the lowest byte that differs is the first */
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+	}
+#endif
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
 static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
 			const uint8_t val[DEADLINE_VALUE_SIZE])
 {
-	size_t shared = 0, n = idlen < w->prevlen ? idlen : w->prevlen;
-	while (shared < n && id[shared] == w->prev[shared])
-		shared++;
+	size_t shared = common_prefix(id, w->prev, idlen < w->prevlen ? idlen : w->prevlen);
 	uint8_t *o = w->out;
 	uint32_t received = get32(val);
 	unsigned suspended = (unsigned)(val[8] << 8 | val[9]),
@@ -463,6 +494,25 @@ static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen
 	builder_add(g, id, idlen, val);
 }
 
+/*
+ * Adds an entry of the group being replaced; follows: the entry added before it was the one
+ * before it there, so that it is copied as it is packed (unless it begins a group).
+ */
+static void builder_add_old(struct group_builder *g, const struct entry *e, int follows)
+{
+	size_t before = (size_t)(g->w.out - g->buf);
+	if (!follows || before == 0 || before + e->rawlen > DEADLINE_GROUP_MAX) {
+		uint8_t val[DEADLINE_VALUE_SIZE];
+		entry_value(e, val);
+		builder_add(g, e->id, e->idlen, val);
+		return;
+	}
+	memcpy(g->w.out, e->raw, e->rawlen);
+	g->w.out += e->rawlen;
+	memcpy(g->w.prev + e->shared, e->id + e->shared, e->idlen - e->shared);
+	g->w.prevlen = e->idlen;
+}
+
 static int builder_finish(struct group_builder *g)
 {
 	if (g->w.out > g->buf)
@@ -501,29 +551,12 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 	struct entry_reader r;
 	struct entry e;
 	int has = 0;
-	if (old->mv_size) {
-		/*
-		 * well-formed, and before the next group of its (due, unit): merged and split, a
-		 * damaged one would be written on (a group's key put over another's)
-		 */
-		if (!group_walk(okey, old, &r) ||
-		    (bound->mv_size &&
-		     id_compare(r.id, r.idlen, (const uint8_t *)bound->mv_data + 8,
-				bound->mv_size - 8) >= 0))
+	if (old->mv_size) { /* read as it is merged: each entry checked by entry_next */
+		reader_init(&r, okey, old);
+		if ((has = entry_next(&r, &e)) != 1)
 			return XXGK_ECORRUPT;
-		/* the usual: every change after its last entry (new applications): kept whole */
-		if (op < end && id_compare(r.id, r.idlen, (*op)->key + 8, (*op)->klen - 8u) < 0) {
-			memcpy(g.buf, old->mv_data, old->mv_size);
-			g.w.out = g.buf + old->mv_size;
-			memcpy(g.w.prev, r.id, r.idlen);
-			g.w.prevlen = r.idlen;
-			memcpy(g.first, (const uint8_t *)okey->mv_data + 8, okey->mv_size - 8);
-			g.firstlen = okey->mv_size - 8;
-		} else {
-			reader_init(&r, okey, old);
-			has = entry_next(&r, &e);
-		}
 	}
+	int follows = 0; /* the last entry added was the one before e in the old group */
 	while (has == 1 || op < end) {
 		if (op < end && !last_of_key(op, end)) {
 			op++;
@@ -533,7 +566,8 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 			: op == end ? -1
 				    : id_compare(e.id, e.idlen, (*op)->key + 8, (*op)->klen - 8u);
 		if (c < 0) /* kept */
-			builder_add(&g, e.id, e.idlen, e.val);
+			builder_add_old(&g, &e, follows);
+		follows = c < 0;
 		if (c <= 0)
 			has = entry_next(&r, &e);
 		if (c >= 0) {
@@ -542,7 +576,13 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 			op++;
 		}
 	}
-	if (has < 0)
+	/*
+	 * damaged, or reaching the next group of its (due, unit) (a group's key would be put over
+	 * another's): the commit fails, whatever was written of it
+	 */
+	if (has < 0 || (old->mv_size && bound->mv_size &&
+			id_compare(r.id, r.idlen, (const uint8_t *)bound->mv_data + 8,
+				   bound->mv_size - 8) >= 0))
 		return XXGK_ECORRUPT;
 	return builder_finish(&g);
 }
@@ -615,6 +655,56 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 	return rc;
 }
 
+/*
+ * Sorts ops->order[0..n) by op_ptr_compare, merging the runs already in order: the changes of a
+ * (due, unit) come as several pushes' runs of ids (one per push, interleaved by the commit), so
+ * a few merges, not a sort from nothing.
+ */
+static int sort_runs(struct deadline_ops *ops, size_t n)
+{
+	const struct deadline_op **a = ops->order, **b;
+	if (n > ops->spare_cap) {
+		const struct deadline_op **s = realloc(ops->spare, ops->order_cap * sizeof(*s));
+		if (s == NULL)
+			return XXGK_ENOMEM;
+		ops->spare = s;
+		ops->spare_cap = ops->order_cap;
+	}
+	b = ops->spare;
+	for (;;) {
+		/* one pass: each two runs next to each other merged into one, a into b */
+		size_t runs = 0, i = 0;
+		while (i < n) {
+			size_t mid = i + 1, hi;
+			while (mid < n && op_ptr_compare(&a[mid - 1], &a[mid]) <= 0)
+				mid++;
+			hi = mid;
+			if (hi < n)
+				for (hi++; hi < n && op_ptr_compare(&a[hi - 1], &a[hi]) <= 0; hi++)
+					;
+			for (size_t x = i, y = mid, o = i; o < hi; o++)
+				b[o] = y >= hi || (x < mid && op_ptr_compare(&a[x], &a[y]) <= 0)
+					   ? a[x++]
+					   : a[y++];
+			runs++;
+			i = hi;
+		}
+		const struct deadline_op **t = a;
+		a = b;
+		b = t;
+		if (runs <= 1)
+			break;
+	}
+	if (a != ops->order) { /* the result is in the spare: the two trade places */
+		ops->spare = ops->order;
+		ops->order = a;
+		size_t cap = ops->spare_cap;
+		ops->spare_cap = ops->order_cap;
+		ops->order_cap = cap;
+	}
+	return 0;
+}
+
 /* The changes of group g in key order, into ops->order. */
 static int group_order(struct deadline_ops *ops, const struct deadline_op_group *g)
 {
@@ -632,9 +722,7 @@ static int group_order(struct deadline_ops *ops, const struct deadline_op_group 
 	for (uint32_t i = g->first; i != NO_OP; i = ops->v[i].next)
 		ops->order[n++] = &ops->v[i];
 	/* records applied in id order (the usual: ids are given as cases come) need no sort */
-	if (!g->sorted)
-		qsort(ops->order, n, sizeof(ops->order[0]), op_ptr_compare);
-	return 0;
+	return g->sorted ? 0 : sort_runs(ops, n);
 }
 
 int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
@@ -680,6 +768,7 @@ void deadline_ops_free(struct deadline_ops *ops)
 	free(ops->groups);
 	free(ops->slots);
 	free(ops->order);
+	free(ops->spare);
 	free(ops->buf);
 	*ops = (struct deadline_ops){0};
 }
@@ -712,7 +801,9 @@ int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, d
 		while ((has = entry_next(&r, &e)) == 1) {
 			memcpy(id, e.id, e.idlen);
 			id[e.idlen] = '\0';
-			if ((rc = fn(ctx, due, unit, id, e.val)))
+			uint8_t val[DEADLINE_VALUE_SIZE];
+			entry_value(&e, val);
+			if ((rc = fn(ctx, due, unit, id, val)))
 				break;
 		}
 		if (rc == 0 && (has < 0 || r.off == 0))
@@ -858,7 +949,7 @@ static int lookup(MDB_cursor *cur, const MDB_val *key, uint8_t val[DEADLINE_VALU
 	reader_init(&r, &k, &v);
 	while ((has = entry_next(&r, &e)) == 1)
 		if (id_compare(e.id, e.idlen, id, key->mv_size - 8) == 0) {
-			memcpy(val, e.val, DEADLINE_VALUE_SIZE);
+			entry_value(&e, val);
 			return 1;
 		}
 	return has < 0 ? XXGK_ECORRUPT : 0;

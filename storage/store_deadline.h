@@ -67,8 +67,8 @@ struct deadline_ops {
 	size_t ngroups, groups_cap;
 	uint32_t *slots; /* groups by (due, unit): a hash, open addressing; 0 is empty */
 	size_t nslots;
-	const struct deadline_op **order; /* one group's changes in key order */
-	size_t order_cap;
+	const struct deadline_op **order, **spare; /* one group's changes in key order */
+	size_t order_cap, spare_cap;
 	uint8_t *buf; /* a group being built */
 	size_t buf_cap;
 	uint8_t old[DEADLINE_GROUP_MAX]; /* the group being replaced, copied */
