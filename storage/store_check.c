@@ -232,7 +232,7 @@ struct walk {
 	size_t n_units, cap_units;
 	char *why;
 	size_t len;
-	MDB_val group_k, group_v; /* the deadlines index's group before, if any */
+	MDB_val group_k; /* the key of the deadlines index's group before, if any */
 };
 
 /* LMDB's own codes (MDB_CORRUPTED, MDB_PAGE_NOTFOUND, ...), as opposed to ours and errno's */
@@ -447,10 +447,9 @@ static int deadline_group(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	if (!deadline_group_valid(k, v))
 		return damaged(w->why, w->len, "a value of the deadlines index is malformed");
-	if (w->group_k.mv_data && !deadline_group_follows(&w->group_k, &w->group_v, k))
+	if (w->group_k.mv_data && !deadline_group_follows(&w->group_k, k, v))
 		return damaged(w->why, w->len, "two values of the deadlines index overlap");
 	w->group_k = *k;
-	w->group_v = *v;
 	return 0;
 }
 

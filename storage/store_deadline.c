@@ -238,15 +238,18 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 /*
  * ---- groups: the entries of one (due, unit), a value of up to DEADLINE_GROUP_MAX bytes ----
  *
- * A group's value is its entries in id order, each
+ * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
+ * holds an id, or would, is the first whose key is at or after it (one search), and a unit's new
+ * applications, whose ids come after every other, go to the end of its last group without a
+ * read of what is in it. Its value is its entries in id order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
- * its id the previous entry's first `shared` bytes followed by the suffix (all of them the
- * bytes it shares: the first entry shares none, and its id is the key's); received is u16 BE
- * days before the due date in a group of a day, u32 BE days otherwise (errors, suspended, or
- * ENTRY_RECEIVED_FULL); suspended and the error year are there only when flags say so. The
- * state is the key's (a day: due; DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). The ids of a
- * unit's applications share most of their bytes, and the index is written at every commit
- * about half-full page by half-full page: a smaller entry is fewer pages to write.
+ * its id the previous entry's first `shared` bytes followed by the suffix (all the bytes they
+ * share; the first entry shares none); received is u16 BE days before the due date in a group
+ * of a day, u32 BE days otherwise (errors, suspended, or ENTRY_RECEIVED_FULL); suspended and the
+ * error year are there only when flags say so. The state is the key's (a day: due;
+ * DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). The ids of a unit's applications share most of
+ * their bytes, and the index is written at every commit half-full page by half-full page: a
+ * smaller entry is fewer pages to write.
  */
 #define ENTRY_EXTENDED 1
 #define ENTRY_SUSPENDED 2
@@ -290,33 +293,40 @@ static int dated(uint32_t due)
 	return due != DEADLINE_KEY_ERROR && due != DEADLINE_KEY_SUSPENDED;
 }
 
+/* The size of the packed entry at p, of at most left bytes; 0 when it does not fit. */
+static size_t entry_size(const uint8_t *p, size_t left, uint32_t due)
+{
+	if (left < 3)
+		return 0;
+	size_t suffix = p[1];
+	if (suffix == 0 || left < 3 + suffix)
+		return 0;
+	unsigned flags = p[2 + suffix];
+	int full = !dated(due) || (flags & ENTRY_RECEIVED_FULL);
+	size_t need = 3 + suffix + (full ? 4 : 2) + (flags & ENTRY_SUSPENDED ? 2 : 0) +
+		      (flags & ENTRY_ERROR_YEAR ? 2 : 0);
+	return (flags & ~15u) || left < need ? 0 : need;
+}
+
 /*
  * The next entry: 1, 0 at the end, -1 damaged (sizes, an id not after the one before it, a
- * first id not the key's).
+ * last id not the key's, no entry).
  */
 static int entry_next(struct entry_reader *r, struct entry *e)
 {
 	if (r->off >= r->size)
-		return 0;
+		return r->count && id_compare(r->id, r->idlen, r->key_id, r->key_idlen) == 0 ? 0
+											     : -1;
 	const uint8_t *p = r->p + r->off;
-	size_t left = r->size - r->off, shared = p[0], suffix = left >= 2 ? p[1] : 0;
-	if (left < 3 || shared > r->idlen || suffix == 0 || shared + suffix > RECORD_ID_MAX ||
-	    left < 3 + suffix)
+	size_t shared = p[0], need = entry_size(p, r->size - r->off, r->due), suffix;
+	if (need == 0 || shared > r->idlen || shared + (suffix = p[1]) > RECORD_ID_MAX)
 		return -1;
 	/* after the one before: the first byte it does not share is greater */
 	if (shared < r->idlen && p[2] <= r->id[shared])
 		return -1;
-	unsigned flags = p[2 + suffix];
-	int full = !dated(r->due) || (flags & ENTRY_RECEIVED_FULL);
-	size_t need = 3 + suffix + (full ? 4 : 2) + (flags & ENTRY_SUSPENDED ? 2 : 0) +
-		      (flags & ENTRY_ERROR_YEAR ? 2 : 0);
-	if ((flags & ~15u) || left < need)
-		return -1;
 	for (size_t i = 0; i < suffix; i++) /* a few bytes: no call */
 		r->id[shared + i] = p[2 + i];
 	r->idlen = shared + suffix;
-	if (r->off == 0 && id_compare(r->id, r->idlen, r->key_id, r->key_idlen) != 0)
-		return -1;
 	e->id = r->id;
 	e->idlen = r->idlen;
 	e->raw = p;
@@ -355,7 +365,7 @@ static void entry_value(const struct entry *e, uint8_t val[DEADLINE_VALUE_SIZE])
 	val[9] = (uint8_t)suspended;
 }
 
-/* Walks a group: 1 well-formed (r then holds its last id and its count), else 0. */
+/* Walks a group: 1 well-formed (r then holds its count), else 0. */
 static int group_walk(const MDB_val *k, const MDB_val *v, struct entry_reader *r)
 {
 	struct entry e;
@@ -375,13 +385,25 @@ int deadline_group_valid(const MDB_val *k, const MDB_val *v)
 	return group_walk(k, v, &r);
 }
 
-int deadline_group_follows(const MDB_val *pk, const MDB_val *pv, const MDB_val *k)
+/* The first id of a group's value (its first entry shares nothing): 1, or 0 damaged. */
+static int first_id(const MDB_val *v, const uint8_t **id, size_t *idlen)
 {
-	struct entry_reader r;
+	const uint8_t *p = v->mv_data;
+	if (v->mv_size < 3 || p[0] != 0 || p[1] == 0 || v->mv_size < 2u + p[1])
+		return 0;
+	*id = p + 2;
+	*idlen = p[1];
+	return 1;
+}
+
+int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v)
+{
+	const uint8_t *id;
+	size_t idlen;
 	if (pk->mv_size < 8 || k->mv_size < 8 || memcmp(pk->mv_data, k->mv_data, 8) != 0)
 		return 1; /* another (due, unit) */
-	return group_walk(pk, pv, &r) &&
-	       id_compare(r.id, r.idlen, (const uint8_t *)k->mv_data + 8, k->mv_size - 8) < 0;
+	return first_id(v, &id, &idlen) &&
+	       id_compare((const uint8_t *)pk->mv_data + 8, pk->mv_size - 8, id, idlen) < 0;
 }
 
 /* Writes entries after one another, each sharing what it can of the id before it. */
@@ -410,10 +432,20 @@ static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
 	return i;
 }
 
-static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
-			const uint8_t val[DEADLINE_VALUE_SIZE])
+/* What entry_write will write after the id before it: its size, *shared set. */
+static size_t entry_packed_size(const struct entry_writer *w, const uint8_t *id, size_t idlen,
+				const uint8_t val[DEADLINE_VALUE_SIZE], size_t *shared)
 {
-	size_t shared = common_prefix(id, w->prev, idlen < w->prevlen ? idlen : w->prevlen);
+	uint32_t received = get32(val);
+	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
+	*shared = common_prefix(id, w->prev, idlen < w->prevlen ? idlen : w->prevlen);
+	return 3 + idlen - *shared + (full ? 4 : 2) + (val[8] || val[9] ? 2 : 0) +
+	       (val[6] || val[7] ? 2 : 0);
+}
+
+static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
+			const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared)
+{
 	uint8_t *o = w->out;
 	uint32_t received = get32(val);
 	unsigned suspended = (unsigned)(val[8] << 8 | val[9]),
@@ -449,8 +481,8 @@ static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
 
 /*
  * Builds the groups of one (due, unit) from entries given in id order, each put under the key of
- * its first entry once it is full (at most DEADLINE_GROUP_MAX bytes); the value stored under
- * key old (NULL: none) is replaced.
+ * its last entry once the next would not fit (at most DEADLINE_GROUP_MAX bytes); the value
+ * stored under key old (NULL: none) is replaced.
  */
 struct group_builder {
 	MDB_cursor *cur;
@@ -459,39 +491,33 @@ struct group_builder {
 	int kept; /* a put under old's key replaced it */
 	uint8_t *buf;
 	struct entry_writer w;
-	uint8_t first[RECORD_ID_MAX];
-	size_t firstlen;
 	int rc;
 };
 
-static void builder_put(struct group_builder *g, size_t size)
+/* Puts the group built so far, under its last id (the writer's). */
+static void builder_put(struct group_builder *g)
 {
 	uint8_t key[KEY_MAX];
 	memcpy(key, g->prefix, 8);
-	memcpy(key + 8, g->first, g->firstlen);
-	MDB_val k = {8 + g->firstlen, key}, v = {size, g->buf};
+	memcpy(key + 8, g->w.prev, g->w.prevlen);
+	MDB_val k = {8 + g->w.prevlen, key}, v = {(size_t)(g->w.out - g->buf), g->buf};
 	if (g->old && k.mv_size == g->old->mv_size && memcmp(key, g->old->mv_data, k.mv_size) == 0)
 		g->kept = 1;
 	if (g->rc == 0)
 		g->rc = mdb_cursor_put(g->cur, &k, &v, 0);
+	g->w.out = g->buf;
+	g->w.prevlen = 0; /* the next group's first entry shares nothing */
 }
 
 static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen,
 			const uint8_t val[DEADLINE_VALUE_SIZE])
 {
-	size_t before = (size_t)(g->w.out - g->buf);
-	if (before == 0) { /* a new group: its first entry shares nothing */
-		memcpy(g->first, id, idlen);
-		g->firstlen = idlen;
-		g->w.prevlen = 0;
+	size_t shared, size = entry_packed_size(&g->w, id, idlen, val, &shared);
+	if (g->w.out > g->buf && (size_t)(g->w.out - g->buf) + size > DEADLINE_GROUP_MAX) {
+		builder_put(g); /* full: put, and a new group begins with this entry */
+		size = entry_packed_size(&g->w, id, idlen, val, &shared);
 	}
-	entry_write(&g->w, id, idlen, val);
-	if ((size_t)(g->w.out - g->buf) <= DEADLINE_GROUP_MAX)
-		return;
-	/* full: the group without this entry is written, and a new one begins with it */
-	builder_put(g, before);
-	g->w.out = g->buf;
-	builder_add(g, id, idlen, val);
+	entry_write(&g->w, id, idlen, val, shared);
 }
 
 /*
@@ -516,7 +542,7 @@ static void builder_add_old(struct group_builder *g, const struct entry *e, int 
 static int builder_finish(struct group_builder *g)
 {
 	if (g->w.out > g->buf)
-		builder_put(g, (size_t)(g->w.out - g->buf));
+		builder_put(g);
 	if (g->rc == 0 && g->old && !g->kept) {
 		MDB_val k = *g->old, v;
 		if ((g->rc = mdb_cursor_get(g->cur, &k, &v, MDB_SET)) == 0)
@@ -539,24 +565,66 @@ static int reserve(uint8_t **buf, size_t *cap, size_t n)
 }
 
 /*
- * Writes the entries of the group old (none: size 0; its key okey) with the changes [op, end)
- * made, as groups of prefix. old is a copy: writes move the pages it was read from.
+ * Whether key k is of the (due, unit) prefix: 1, 0 not, XXGK_ECORRUPT of it but of a size no
+ * group's key has (damage: copied into a key-sized buffer it would overrun it).
+ */
+static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
+{
+	if (k->mv_size < 8 || memcmp(k->mv_data, prefix, 8) != 0)
+		return 0;
+	return k->mv_size > 8 && k->mv_size <= KEY_MAX ? 1 : XXGK_ECORRUPT;
+}
+
+/*
+ * The changes [op, end) of prefix, all after every entry of its groups, appended to its last
+ * group (key okey, value old, copied; none: size 0) while it has room, the rest in new groups.
+ * The last group is taken as it is packed, its form checked but not its ids' order.
+ */
+static int append(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
+		  const MDB_val *okey, const MDB_val *old, const struct deadline_op *const *op,
+		  const struct deadline_op *const *end)
+{
+	struct group_builder g = {cur, prefix, NULL, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
+				  0};
+	if (old->mv_size && old->mv_size + ENTRY_MAX <= DEADLINE_GROUP_MAX) {
+		/* its entries' sizes add up, and its last id is the key's */
+		size_t off = 0, n;
+		while (off < old->mv_size && (n = entry_size((const uint8_t *)old->mv_data + off,
+							     old->mv_size - off, g.w.due)) > 0)
+			off += n;
+		if (off != old->mv_size)
+			return XXGK_ECORRUPT;
+		g.old = okey;
+		memcpy(g.buf, old->mv_data, old->mv_size);
+		g.w.out = g.buf + old->mv_size;
+		memcpy(g.w.prev, (const uint8_t *)okey->mv_data + 8, okey->mv_size - 8);
+		g.w.prevlen = okey->mv_size - 8;
+	}
+	int added = 0;
+	for (; op < end; op++)
+		if (last_of_key(op, end) && (*op)->put) { /* a delete of what is not there: none */
+			builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
+			added = 1;
+		}
+	return added ? builder_finish(&g) : 0;
+}
+
+/*
+ * Writes the group old (key okey; a copy) with the changes [op, end) made, all of ids up to its
+ * last, as groups of prefix.
  */
 static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
-		 const MDB_val *okey, const MDB_val *old, const MDB_val *bound,
-		 const struct deadline_op *const *op, const struct deadline_op *const *end)
+		 const MDB_val *okey, const MDB_val *old, const struct deadline_op *const *op,
+		 const struct deadline_op *const *end)
 {
 	struct group_builder g = {cur, prefix, okey, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
-				  {0}, 0,      0};
+				  0};
 	struct entry_reader r;
 	struct entry e;
-	int has = 0;
-	if (old->mv_size) { /* read as it is merged: each entry checked by entry_next */
-		reader_init(&r, okey, old);
-		if ((has = entry_next(&r, &e)) != 1)
-			return XXGK_ECORRUPT;
-	}
-	int follows = 0; /* the last entry added was the one before e in the old group */
+	reader_init(&r, okey, old);
+	int has = entry_next(&r, &e), follows = 0; /* the last entry added was e's predecessor */
+	if (has != 1)
+		return XXGK_ECORRUPT;
 	while (has == 1 || op < end) {
 		if (op < end && !last_of_key(op, end)) {
 			op++;
@@ -576,82 +644,69 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 			op++;
 		}
 	}
-	/*
-	 * damaged, or reaching the next group of its (due, unit) (a group's key would be put over
-	 * another's): the commit fails, whatever was written of it
-	 */
-	if (has < 0 || (old->mv_size && bound->mv_size &&
-			id_compare(r.id, r.idlen, (const uint8_t *)bound->mv_data + 8,
-				   bound->mv_size - 8) >= 0))
-		return XXGK_ECORRUPT;
-	return builder_finish(&g);
+	/* damaged: the commit fails, whatever was written of it */
+	return has < 0 ? XXGK_ECORRUPT : builder_finish(&g);
 }
 
 /*
- * Whether key k is of the (due, unit) prefix: 1, 0 not, XXGK_ECORRUPT of it but of a size no
- * group's key has (damage: copied into a key-sized buffer it would overrun it).
- */
-static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
-{
-	if (k->mv_size < 8 || memcmp(k->mv_data, prefix, 8) != 0)
-		return 0;
-	return k->mv_size > 8 && k->mv_size <= KEY_MAX ? 1 : XXGK_ECORRUPT;
-}
-
-/*
- * Applies the changes from *op on (of one prefix, in key order, up to end) to the group value that
- * holds the first's key, or would: the last value of the prefix at or before it, else a new one.
- * *op is moved past those applied: the ones before the next value of the prefix.
+ * Applies the changes from *op on (of one prefix, in key order, up to end) to the group that
+ * holds the first's id, or would: the first of the prefix whose key is at or after it, with the
+ * changes up to its key; past the last, the rest are appended. *op is moved past those applied.
  */
 static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 			 const struct deadline_op *const **op, const struct deadline_op *const *end)
 {
 	const struct deadline_op *from = **op;
-	uint8_t found[KEY_MAX], bound[KEY_MAX];
-	MDB_val k = {from->klen, (void *)from->key}, v, okey = {0, NULL}, old = {0, NULL};
-	size_t blen = 0;
-	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), exact = 0, in = 0;
-	if (rc == 0) {
-		exact = k.mv_size == from->klen && memcmp(k.mv_data, from->key, k.mv_size) == 0;
-		if (!exact && (in = of_prefix(&k, from->key)) < 0)
-			return in;
-		if (!exact && in) /* the next value of the prefix */
-			memcpy(bound, k.mv_data, blen = k.mv_size);
-		if (!exact)
-			rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-	} else if (rc == MDB_NOTFOUND) {
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	}
-	if (rc == MDB_NOTFOUND)
-		rc = 0;
-	else if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+	uint8_t found[KEY_MAX];
+	MDB_val k = {from->klen, (void *)from->key}, v, okey = {0, NULL}, old = {0, ops->old};
+	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), in = 0;
+	if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
 		return in;
-	else if (rc == 0 && in) {
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && in) {
+		/* the group that holds it, or would: the changes up to its last id go into it */
 		if (v.mv_size > DEADLINE_GROUP_MAX)
 			return XXGK_ECORRUPT;
 		/* copies: a write moves the pages they are on */
 		memcpy(found, k.mv_data, k.mv_size);
 		okey = (MDB_val){k.mv_size, found};
 		memcpy(ops->old, v.mv_data, v.mv_size);
-		old = (MDB_val){v.mv_size, ops->old};
-		if (exact) { /* the next value of the prefix bounds this one */
-			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-			if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
-				return in;
-			if (rc == 0 && in)
-				memcpy(bound, k.mv_data, blen = k.mv_size);
-			rc = rc == MDB_NOTFOUND ? 0 : rc;
-		}
-	}
-	if (rc)
+		old.mv_size = v.mv_size;
+		/* the next group of the prefix must begin after it (else they overlap: damage) */
+		const uint8_t *nid;
+		size_t nlen;
+		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0 &&
+		    (in = of_prefix(&k, from->key)) != 0 &&
+		    (in < 0 || !first_id(&v, &nid, &nlen) ||
+		     id_compare(found + 8, okey.mv_size - 8, nid, nlen) >= 0))
+			return XXGK_ECORRUPT;
+		if (rc && rc != MDB_NOTFOUND)
+			return rc;
+		const struct deadline_op *const *last = *op;
+		while (last < end && id_compare((*last)->key + 8, (*last)->klen - 8u, found + 8,
+						okey.mv_size - 8) <= 0)
+			last++;
+		rc = merge(cur, ops, from->key, &okey, &old, *op, last);
+		*op = last;
 		return rc;
-	const struct deadline_op *const *last = *op;
-	while (last < end && (blen == 0 || id_compare((*last)->key + 8, (*last)->klen - 8u,
-						      bound + 8, blen - 8) < 0))
-		last++;
-	MDB_val next = {blen, bound};
-	rc = merge(cur, ops, from->key, okey.mv_data ? &okey : NULL, &old, &next, *op, last);
-	*op = last;
+	}
+	/* after every group of the prefix: to its last, the one before (if of the prefix) */
+	rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+		return in;
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0 && in) {
+		if (v.mv_size > DEADLINE_GROUP_MAX)
+			return XXGK_ECORRUPT;
+		memcpy(found, k.mv_data, k.mv_size);
+		okey = (MDB_val){k.mv_size, found};
+		memcpy(ops->old, v.mv_data, v.mv_size);
+		old.mv_size = v.mv_size;
+	}
+	rc = append(cur, ops, from->key, okey.mv_data ? &okey : NULL, &old, *op, end);
+	*op = end;
 	return rc;
 }
 
@@ -935,14 +990,10 @@ static int lookup(MDB_cursor *cur, const MDB_val *key, uint8_t val[DEADLINE_VALU
 	struct entry_reader r;
 	struct entry e;
 	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), has;
-	if (rc == 0 && (k.mv_size != key->mv_size || memcmp(k.mv_data, key->mv_data, k.mv_size)))
-		rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
-	else if (rc == MDB_NOTFOUND)
-		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
 	if (rc)
 		return rc == MDB_NOTFOUND ? 0 : rc;
 	if (k.mv_size < 8 || memcmp(k.mv_data, key->mv_data, 8) != 0)
-		return 0; /* no value of its (due, unit) at or before it */
+		return 0; /* no group of its (due, unit) at or after it */
 	if (k.mv_size > KEY_MAX || k.mv_size < 9 || v.mv_size > DEADLINE_GROUP_MAX)
 		return XXGK_ECORRUPT;
 	const uint8_t *id = (const uint8_t *)key->mv_data + 8;
@@ -1027,9 +1078,8 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 			entries = SIZE_MAX; /* named below */
 			break;
 		}
-		if (llen && memcmp(last, k.mv_data, 8) == 0 &&
-		    id_compare(last + 8, llen - 8, (const uint8_t *)k.mv_data + 8, k.mv_size - 8) >=
-			0 &&
+		MDB_val pk = {llen, last};
+		if (llen && !deadline_group_follows(&pk, &k, &v) &&
 		    (unit == UINT32_MAX || get32(last + 4) == unit)) {
 			key_words(k.mv_data, k.mv_size, words, sizeof(words));
 			snprintf(
@@ -1039,9 +1089,8 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 			fn(ctx, line);
 		}
 		entries += r.count;
-		memcpy(last, k.mv_data, 8);
-		memcpy(last + 8, r.id, r.idlen);
-		llen = 8 + r.idlen;
+		memcpy(last, k.mv_data, k.mv_size);
+		llen = k.mv_size;
 	}
 	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
 		goto out;

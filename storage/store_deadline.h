@@ -10,10 +10,10 @@
  * calendar cannot count; DEADLINE_KEY_SUSPENDED (all ones) for a period that waits.
  *
  * The entries of one (due, unit) are kept in groups, each a value of at most DEADLINE_GROUP_MAX
- * bytes under the key of its first entry, so that a commit reads and writes each group it
+ * bytes under the key of its last entry, so that a commit reads and writes each group it
  * changes once, not every entry (LMDB's cost is per key), and few pages (an entry is a few
  * bytes: each id shares what it can of the one before it; store_deadline.c gives the form):
- *   deadline_groups: [due][unit][first id] -> entries by id
+ *   deadline_groups: [due][unit][last id] -> entries by id
  * (created at open; a store from before gets it and is indexed). A store of an earlier version
  * kept an entry a key, in "deadlines": opening it for writing drops that database and builds the
  * groups on the stored calendar, in one transaction (store.c migrate_attempt).
@@ -49,10 +49,10 @@ int deadline_drop_legacy(MDB_txn *txn, int *dropped);
 int deadline_group_valid(const MDB_val *k, const MDB_val *v);
 
 /*
- * Whether the group under key k may follow the one pk, pv: another (due, unit), or its first id
- * after the last of pk's (else the two overlap).
+ * Whether the group k, v may follow the one under key pk: of another (due, unit), or its first
+ * id after pk's last (else the two overlap).
  */
-int deadline_group_follows(const MDB_val *pk, const MDB_val *pv, const MDB_val *k);
+int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v);
 
 /*
  * The index changes of a commit, collected record by record and written at its end in key

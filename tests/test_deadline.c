@@ -608,7 +608,7 @@ static void apply_app(struct store *st, const char *unit, const char *id, uint64
 
 /* ---- the index's groups (store_deadline.h): against a model, an earlier version, damage ---- */
 
-#define MODEL_APPS 1200
+#define MODEL_APPS 3000
 #define MODEL_COMMITS 80
 
 struct listed {
@@ -879,13 +879,13 @@ static void test_store_index_damaged_group(void **state)
 	uint64_t before = store_digest(st);
 	store_close(st);
 
-	/* the group of g1 and g2 loses its last byte */
+	/* the group of g1 and g2 (under its last id) loses its last byte */
 	MDB_txn *txn = raw_begin(dir, &env);
 	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
 	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
 	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
 	assert_int_equal(k.mv_size, 8 + 2);
-	assert_memory_equal((const char *)k.mv_data + 8, "g1", 2);
+	assert_memory_equal((const char *)k.mv_data + 8, "g2", 2);
 	memcpy(copy, v.mv_data, v.mv_size);
 	MDB_val shorter = {v.mv_size - 1, copy};
 	assert_int_equal(mdb_cursor_put(cur, &k, &shorter, MDB_CURRENT), 0);
@@ -928,7 +928,7 @@ static void test_store_index_overlapping_groups(void **state)
 	MDB_dbi groups;
 	MDB_cursor *cur;
 	MDB_val k, v;
-	uint8_t key[8 + 2], val[7];
+	uint8_t key[8 + 2], packed[19], a[13], b[13];
 	char *dir = tmpdir_make("deadline-overlap");
 	struct calendar *cal = load_shipped();
 	city_make(&city, 3);
@@ -936,31 +936,38 @@ static void test_store_index_overlapping_groups(void **state)
 	assert_int_equal(store_set_calendar(st, cal), 0);
 	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
 	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
+	apply_app(st, "u001", "g3", 1, "2024-09-27", NULL);
 	verify_clean(st);
 	store_close(st);
 
 	/*
-	 * [due][unit]g1 -> g1 g2, and a second value [due][unit]g2 -> g2. Packed
-	 * (store_deadline.c): g1 is [0][2]"g1"[flags][days before due u16], g2 after it
-	 * [1][1]"2"[flags][u16]; the second value's g2 shares nothing: [0][2]"g2" and the same
-	 * flags and days.
+	 * [due][unit]g3 -> g1 g2 g3 becomes [due][unit]g2 -> g1 g2 and [due][unit]g3 -> g2 g3.
+	 * Packed (store_deadline.c): g1 is [0][2]"g1"[flags][days before due u16], g2 and g3 after
+	 * it [1][1]"2" and [1][1]"3" with theirs; a group's first entry shares nothing.
 	 */
 	MDB_txn *txn = raw_begin(dir, &env);
 	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
 	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
 	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
-	assert_int_equal(v.mv_size, 7 + 6);
-	const uint8_t *g2 = (const uint8_t *)v.mv_data + 7;
-	assert_int_equal(g2[0], 1);
-	assert_int_equal(g2[1], 1);
-	assert_int_equal(g2[2], '2');
-	memcpy(key, k.mv_data, 8);
-	memcpy(val, (uint8_t[]){0, 2, 'g', '2'}, 4);
-	memcpy(val + 4, g2 + 3, 3);
+	assert_int_equal(k.mv_size, 8 + 2);
+	assert_int_equal(v.mv_size, sizeof(packed));
+	memcpy(key, k.mv_data, sizeof(key));
+	memcpy(packed, v.mv_data, sizeof(packed));
+	assert_memory_equal(packed, ((uint8_t[]){0, 2, 'g', '1'}), 4);
+	assert_memory_equal(packed + 7, ((uint8_t[]){1, 1, '2'}), 3);
+	assert_memory_equal(packed + 13, ((uint8_t[]){1, 1, '3'}), 3);
+	assert_int_equal(mdb_cursor_del(cur, 0), 0);
 	mdb_cursor_close(cur);
-	memcpy(key + 8, "g2", 2);
+	memcpy(a, packed, 13); /* g1 g2 */
+	memcpy(b, (uint8_t[]){0, 2, 'g', '2'}, 4);
+	memcpy(b + 4, packed + 10, 3); /* g2, sharing nothing, then g3 */
+	memcpy(b + 7, packed + 13, 6);
+	key[9] = '2';
 	k = (MDB_val){sizeof(key), key};
-	v = (MDB_val){sizeof(val), val};
+	v = (MDB_val){sizeof(a), a};
+	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
+	key[9] = '3';
+	v = (MDB_val){sizeof(b), b};
 	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
 	raw_commit(env, txn);
 
