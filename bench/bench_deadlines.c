@@ -249,8 +249,15 @@ static double push(struct xxgk_client *c, Xxgk__V1__Record **ptrs, size_t n, int
  * Phase 3: records to two xxgkd (ingest endpoints in[0] with the index, in[1] without),
  * alternately; lifecycle: each batch also answers the applications opened 5 batches before.
  */
-static void daemon_ingest(const char *const in[2], size_t records, int lifecycle)
+static void daemon_writes(const char *admin, pid_t pid, double *commits, double *wchar);
+static void print_writes(double commits[2][2], double wchar[2][2], size_t sent);
+
+static void daemon_ingest(const char *const in[2], const char *const admin[2], const pid_t pid[2],
+			  size_t records, int lifecycle)
 {
+	double commits[2][2], wchar[2][2];
+	for (int d = 0; d < 2; d++)
+		daemon_writes(admin[d], pid[d], &commits[d][0], &wchar[d][0]);
 	struct xxgk_client *c[2];
 	struct app *apps = calloc(2 * BATCH, sizeof(*apps));
 	Xxgk__V1__Record **ptrs = calloc(2 * BATCH, sizeof(*ptrs));
@@ -289,6 +296,8 @@ static void daemon_ingest(const char *const in[2], size_t records, int lifecycle
 			ratio[paired++] = pt[0] / pt[1];
 		sent += n;
 	}
+	for (int d = 0; d < 2; d++)
+		daemon_writes(admin[d], pid[d], &commits[d][1], &wchar[d][1]);
 	qsort(ratio, paired, sizeof(*ratio), compare_double);
 	double median = paired ? ratio[paired / 2] : 1;
 	double with = (double)sent / (t[0] / 1000), without = (double)sent / (t[1] / 1000);
@@ -301,6 +310,7 @@ static void daemon_ingest(const char *const in[2], size_t records, int lifecycle
 	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
 	printf("  median of %zu paired pushes: %.1f%% %s\n", paired, 100.0 * fabs(1 - 1 / median),
 	       median >= 1 ? "drop" : "gain");
+	print_writes(commits, wchar, sent);
 	for (int d = 0; d < 2; d++)
 		xxgk_close(c[d]);
 	free(apps);
@@ -418,6 +428,17 @@ static void daemon_writes(const char *admin, pid_t pid, double *commits, double 
 		fclose(f);
 }
 
+static void print_writes(double commits[2][2], double wchar[2][2], size_t sent)
+{
+	for (int d = 0; d < 2; d++) {
+		double n = commits[d][1] - commits[d][0];
+		printf("  %s the index: %.0f commits (%.0f records each), %.0f bytes written a "
+		       "record\n",
+		       d ? "without" : "with", n, n > 0 ? (double)sent / n : 0,
+		       (wchar[d][1] - wchar[d][0]) / (double)sent);
+	}
+}
+
 /* Sends the round's pushes to one daemon through its sockets at saturation: milliseconds. */
 static double send_round(void *const *sockets, const struct packed *msgs, size_t n)
 {
@@ -446,8 +467,8 @@ static double send_round(void *const *sockets, const struct packed *msgs, size_t
 	return now_ms() - t0;
 }
 
-static void daemon_saturate(const char *const in[2], const char *const admin[2],
-			    const pid_t pid[2], size_t records, int lifecycle)
+static void daemon_saturate(const char *const in[2], const char *const admin[2], const pid_t pid[2],
+			    size_t records, int lifecycle)
 {
 	double commits[2][2], wchar[2][2];
 	void *zmq = zmq_ctx_new(), *sockets[2][PUBLISHERS];
@@ -515,13 +536,7 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
 	printf("  median of %zu paired rounds of %d pushes: %.1f%% %s\n", paired, ROUND_PUSHES,
 	       100.0 * fabs(1 - 1 / median), median >= 1 ? "drop" : "gain");
-	for (int d = 0; d < 2; d++) {
-		double n = commits[d][1] - commits[d][0];
-		printf("  %s the index: %.0f commits (%.0f records each), %.0f bytes written a "
-		       "record\n",
-		       d ? "without" : "with", n, n > 0 ? (double)sent / n : 0,
-		       (wchar[d][1] - wchar[d][0]) / (double)sent);
-	}
+	print_writes(commits, wchar, sent);
 	for (int d = 0; d < 2; d++)
 		for (int p = 0; p < PUBLISHERS; p++)
 			zmq_close(sockets[d][p]);
@@ -624,9 +639,9 @@ int main(int argc, char **argv)
 					       d ? "XXGK_BENCH_NO_DEADLINES=1" : NULL);
 		}
 		const char *const ins[2] = {in[0], in[1]};
-		daemon_ingest(ins, daemon_records, lifecycle);
-		/* phase 4 on the same daemons: the records after phase 3's */
 		const char *const admins[2] = {dadmin[0], dadmin[1]};
+		daemon_ingest(ins, admins, dpid, daemon_records, lifecycle);
+		/* phase 4 on the same daemons: the records after phase 3's */
 		daemon_saturate(ins, admins, dpid, daemon_records, lifecycle);
 		for (int d = 0; d < 2; d++) {
 			kill(dpid[d], SIGTERM);

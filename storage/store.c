@@ -857,7 +857,8 @@ static void note_activity(struct store *st, struct wtxn *t, const struct unit_en
 /* Writes the deadlines index changes that the records applied in t collected. */
 static void write_index(struct store *st, struct wtxn *t)
 {
-	int rc = t->err ? 0 : deadline_ops_write(t->txn, st->db_deadlines, &st->deadline_ops);
+	int rc =
+	    t->err ? 0 : deadline_ops_write(t->txn, st->db_deadlines, &st->deadline_ops, st->cal);
 	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
 	else if (rc)
@@ -904,7 +905,7 @@ static void apply_record(struct store *st, struct wtxn *t, struct delta_list *de
 	if (!t->err && !frozen(st, r, has_old ? &of : NULL, &f, s)) {
 		/* the period's index entry, written with the commit's others (write_index) */
 		if (!st->no_deadlines &&
-		    deadline_index_change(&st->deadline_ops, st->cal, u->number, old, &of, r, &f))
+		    deadline_index_change(&st->deadline_ops, u->number, old, &of, r, &f))
 			wtxn_fail(t, XXGK_ENOMEM);
 		v = (MDB_val){len, packed};
 		wtxn_put(t, st->db_records, &k, &v);

@@ -42,26 +42,27 @@ int deadline_drop_legacy(MDB_txn *txn, int *dropped)
  * The index entry of an application: 1 with key and value filled when it is open, else 0. A
  * record whose dates cannot be read has none (record_check let it in, so that cannot happen).
  */
-static int entry_of(const struct calendar *cal, uint32_t unit, const Xxgk__V1__Record *r,
-		    const struct deadline_events *days, uint8_t key[KEY_MAX], size_t *klen,
-		    uint8_t val[DEADLINE_VALUE_SIZE])
+/* Whether r is an open application (one with an index entry), its id of a size that fits. */
+static int open_application(const Xxgk__V1__Record *r)
 {
-	struct deadline_events read;
+	return r->body_case == XXGK__V1__RECORD__BODY_APPLICATION && r->application != NULL &&
+	       !(r->has_deleted && r->deleted) && !r->application->has_outcome &&
+	       strlen(r->id) <= RECORD_ID_MAX;
+}
+
+/* The index entry of the open application id of unit whose events are ev. */
+static void entry_from(const struct calendar *cal, uint32_t unit, const char *id, size_t idlen,
+		       const struct deadline_events *ev, uint8_t key[KEY_MAX], size_t *klen,
+		       uint8_t val[DEADLINE_VALUE_SIZE])
+{
 	struct deadline dl;
-	if (r->body_case != XXGK__V1__RECORD__BODY_APPLICATION || r->application == NULL ||
-	    (r->has_deleted && r->deleted) || r->application->has_outcome)
-		return 0;
-	size_t idlen = strlen(r->id);
-	if (idlen > RECORD_ID_MAX || (!days && deadline_events_of(r->application, &read)))
-		return 0;
-	const struct deadline_events *ev = days ? days : &read;
 	deadline_compute(cal, ev, &dl);
 	uint32_t due = dl.state == DEADLINE_DUE		? (uint32_t)dl.due
 		       : dl.state == DEADLINE_SUSPENDED ? DEADLINE_KEY_SUSPENDED
 							: DEADLINE_KEY_ERROR;
 	put32(key, due);
 	put32(key + 4, unit);
-	memcpy(key + 8, r->id, idlen);
+	memcpy(key + 8, id, idlen);
 	*klen = 8 + idlen;
 	put32(val, (uint32_t)ev->received);
 	val[4] = (uint8_t)dl.state;
@@ -71,6 +72,20 @@ static int entry_of(const struct calendar *cal, uint32_t unit, const Xxgk__V1__R
 	int s = dl.suspended > 0xffff ? 0xffff : dl.suspended;
 	val[8] = (uint8_t)(s >> 8);
 	val[9] = (uint8_t)s;
+}
+
+/*
+ * The index entry of a stored record: 1 with key and value filled when it is an open
+ * application, else 0 (also when its dates cannot be read: record_check let it in, so that
+ * cannot happen).
+ */
+static int entry_of(const struct calendar *cal, uint32_t unit, const Xxgk__V1__Record *r,
+		    uint8_t key[KEY_MAX], size_t *klen, uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	struct deadline_events ev;
+	if (!open_application(r) || deadline_events_of(r->application, &ev))
+		return 0;
+	entry_from(cal, unit, r->id, strlen(r->id), &ev, key, klen, val);
 	return 1;
 }
 
@@ -80,7 +95,7 @@ static int entry_of_packed(const struct calendar *cal, uint32_t unit, const MDB_
 	Xxgk__V1__Record *r = xxgk__v1__record__unpack(NULL, packed->mv_size, packed->mv_data);
 	if (r == NULL)
 		return XXGK_ECORRUPT;
-	int has = entry_of(cal, unit, r, NULL, key, klen, val);
+	int has = entry_of(cal, unit, r, key, klen, val);
 	xxgk__v1__record__free_unpacked(r, NULL);
 	return has;
 }
@@ -195,22 +210,60 @@ static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t 
 	return 0;
 }
 
-int deadline_index_change(struct deadline_ops *ops, const struct calendar *cal, uint32_t unit,
-			  const Xxgk__V1__Record *old, const struct record_facts *of,
-			  const Xxgk__V1__Record *r, const struct record_facts *f)
+int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V1__Record *old,
+			  const struct record_facts *of, const Xxgk__V1__Record *r,
+			  const struct record_facts *f)
 {
-	uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE], nkey[KEY_MAX], nval[DEADLINE_VALUE_SIZE];
-	size_t oklen = 0, nklen = 0;
 	/* only applications have periods: other kinds cost nothing here */
 	if (f->kind != RECORD_APPLICATION)
 		return 0;
-	int had = old ? entry_of(cal, unit, old, &of->app.days, okey, &oklen, oval) : 0;
-	int has = entry_of(cal, unit, r, &f->app.days, nkey, &nklen, nval);
-	if (had && has && oklen == nklen && memcmp(okey, nkey, oklen) == 0 &&
-	    memcmp(oval, nval, sizeof(oval)) == 0)
+	int had = old && open_application(old), has = open_application(r);
+	if (!had && !has)
 		return 0;
-	int rc = had ? op_add(ops, 0, okey, oklen, NULL) : 0;
-	return rc ? rc : has ? op_add(ops, 1, nkey, nklen, nval) : 0;
+	if (ops->n_notes == ops->notes_cap) {
+		size_t cap = ops->notes_cap ? 2 * ops->notes_cap : 256;
+		struct deadline_note *v = realloc(ops->notes, cap * sizeof(*v));
+		if (v == NULL)
+			return XXGK_ENOMEM;
+		ops->notes = v;
+		ops->notes_cap = cap;
+	}
+	struct deadline_note *n = &ops->notes[ops->n_notes++];
+	n->id = r->id;
+	n->unit = unit;
+	n->had = (uint8_t)had;
+	n->has = (uint8_t)has;
+	if (had)
+		n->old_days = of->app.days;
+	if (has)
+		n->days = f->app.days;
+	return 0;
+}
+
+/*
+ * The entries of the records noted, computed together at the commit's end (one loop: its code
+ * stays in the cache, rather than taking room in every record's) and added to ops as changes.
+ */
+static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal)
+{
+	for (size_t i = 0; i < ops->n_notes; i++) {
+		const struct deadline_note *n = &ops->notes[i];
+		uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE], nkey[KEY_MAX],
+		    nval[DEADLINE_VALUE_SIZE];
+		size_t oklen = 0, nklen = 0, idlen = strlen(n->id);
+		if (n->had)
+			entry_from(cal, n->unit, n->id, idlen, &n->old_days, okey, &oklen, oval);
+		if (n->has)
+			entry_from(cal, n->unit, n->id, idlen, &n->days, nkey, &nklen, nval);
+		if (n->had && n->has && oklen == nklen && memcmp(okey, nkey, oklen) == 0 &&
+		    memcmp(oval, nval, sizeof(oval)) == 0)
+			continue;
+		int rc = n->had ? op_add(ops, 0, okey, oklen, NULL) : 0;
+		if (rc || (n->has && (rc = op_add(ops, 1, nkey, nklen, nval))))
+			return rc;
+	}
+	ops->n_notes = 0;
+	return 0;
 }
 
 /* By id, and changes to one id in the records' order. */
@@ -780,12 +833,15 @@ static int group_order(struct deadline_ops *ops, const struct deadline_op_group 
 	return g->sorted ? 0 : sort_runs(ops, n);
 }
 
-int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
+int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops,
+		       const struct calendar *cal)
 {
 	MDB_cursor *cur;
-	int rc = 0;
-	if (ops->n == 0)
-		return 0;
+	int rc = changes_of_notes(ops, cal);
+	if (rc || ops->n == 0) {
+		deadline_ops_clear(ops);
+		return rc;
+	}
 	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_GROUP_MAX + ENTRY_MAX)) ||
 	    (rc = mdb_cursor_open(txn, dbi, &cur))) {
 		deadline_ops_clear(ops);
@@ -812,6 +868,7 @@ int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops)
 void deadline_ops_clear(struct deadline_ops *ops)
 {
 	ops->n = 0;
+	ops->n_notes = 0;
 	ops->ngroups = 0;
 	if (ops->slots)
 		memset(ops->slots, 0, ops->nslots * sizeof(ops->slots[0]));
@@ -820,6 +877,7 @@ void deadline_ops_clear(struct deadline_ops *ops)
 void deadline_ops_free(struct deadline_ops *ops)
 {
 	free(ops->v);
+	free(ops->notes);
 	free(ops->groups);
 	free(ops->slots);
 	free(ops->order);
@@ -942,7 +1000,7 @@ static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const cha
 	(void)id;
 	int rc = op_add(&b->ops, 1, k->mv_data, k->mv_size, v->mv_data);
 	if (rc == 0 && b->ops.n == REBUILD_BATCH)
-		rc = deadline_ops_write(b->txn, b->dbi, &b->ops);
+		rc = deadline_ops_write(b->txn, b->dbi, &b->ops, NULL);
 	return rc;
 }
 
@@ -953,7 +1011,7 @@ int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const str
 	if (rc == 0)
 		rc = foreach_expected(txn, records, cal, put_expected, &b);
 	if (rc == 0)
-		rc = deadline_ops_write(txn, dbi, &b.ops);
+		rc = deadline_ops_write(txn, dbi, &b.ops, NULL);
 	deadline_ops_free(&b.ops);
 	return rc;
 }

@@ -58,10 +58,20 @@ int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v
  * The index changes of a commit, collected record by record and written at its end in key
  * order (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
  */
+/* An application a record of the commit changed: its entries are computed at the end. */
+struct deadline_note {
+	const char *id; /* the record's: records live until their commit */
+	uint32_t unit;
+	uint8_t had, has; /* an open application before, after */
+	struct deadline_events old_days, days;
+};
+
 struct deadline_op;
 struct deadline_op_group;
 struct deadline_ops {
-	struct deadline_op *v; /* in the records' order */
+	struct deadline_note *notes; /* in the records' order */
+	size_t n_notes, notes_cap;
+	struct deadline_op *v; /* the changes: in the records' order */
 	size_t n, cap;
 	struct deadline_op_group *groups; /* the changes by (due, unit) */
 	size_t ngroups, groups_cap;
@@ -75,18 +85,21 @@ struct deadline_ops {
 };
 
 /*
- * Adds to ops the change that replaces the index entry of the record stored as old (facts of;
- * NULL: none) by the one of r (facts f). 0 or XXGK_ENOMEM.
+ * Notes in ops that the index entry of the record stored as old (facts of; NULL: none) is to be
+ * replaced by the one of r (facts f), of unit; r must live until deadline_ops_write. 0 or
+ * XXGK_ENOMEM.
  */
-int deadline_index_change(struct deadline_ops *ops, const struct calendar *cal, uint32_t unit,
-			  const Xxgk__V1__Record *old, const struct record_facts *of,
-			  const Xxgk__V1__Record *r, const struct record_facts *f);
+int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V1__Record *old,
+			  const struct record_facts *of, const Xxgk__V1__Record *r,
+			  const struct record_facts *f);
 
 /*
- * In the write transaction of the records that made them: writes ops to the index and empties
- * it. 0, an LMDB code, XXGK_ECORRUPT (a damaged group) or XXGK_ENOMEM.
+ * In the write transaction of the records that made them: computes the entries noted on cal,
+ * writes the changes to the index and empties ops. 0, an LMDB code, XXGK_ECORRUPT (a damaged group)
+ * or XXGK_ENOMEM.
  */
-int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops);
+int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops,
+		       const struct calendar *cal);
 void deadline_ops_clear(struct deadline_ops *ops);
 void deadline_ops_free(struct deadline_ops *ops);
 
