@@ -362,8 +362,8 @@ static size_t entry_size(const uint8_t *p, size_t left, uint32_t due)
 }
 
 /*
- * The next entry: 1, 0 at the end, -1 damaged (sizes, an id not after the one before it, a
- * last id not the key's, no entry).
+ * The next entry: 1, 0 at the end, -1 damaged (sizes, an id not after the one before it or with
+ * a NUL in it, a last id not the key's, no entry).
  */
 static int entry_next(struct entry_reader *r, struct entry *e)
 {
@@ -377,8 +377,12 @@ static int entry_next(struct entry_reader *r, struct entry *e)
 	/* after the one before: the first byte it does not share is greater */
 	if (shared < r->idlen && p[2] <= r->id[shared])
 		return -1;
-	for (size_t i = 0; i < suffix; i++) /* a few bytes: no call */
+	for (size_t i = 0; i < suffix; i++) { /* a few bytes: no call */
+		if (p[2 + i] == 0)
+			return -1; /* no record's id has a NUL: read as a C string, it would be cut
+				    */
 		r->id[shared + i] = p[2 + i];
+	}
 	r->idlen = shared + suffix;
 	e->id = r->id;
 	e->idlen = r->idlen;

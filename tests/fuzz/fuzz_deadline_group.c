@@ -1,0 +1,139 @@
+/*
+ * libFuzzer: a group of the deadlines index (storage/store_deadline.c) as a damaged store could
+ * hold it, under a key of any id, in a real LMDB environment. Its check, a read of the index, a
+ * verify and a commit of open applications next to it and into it must refuse what is damaged
+ * (XXGK_ECORRUPT, a difference) and never crash; a group the check accepts reads back whole,
+ * takes the commit, and reads back after it.
+ *
+ * Input: [key id length][key id][changes n][n x ([id length][id])][the group's value]
+ * The key is [due 0: a period the empty calendar cannot count][unit 1][key id]; the changes are
+ * open applications of unit 1 (received 2024-01-02), which the empty calendar puts there too.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "calendar.h"
+#include "error.h"
+#include "record.h"
+#include "store_deadline.h"
+
+#define CHANGES_MAX 8
+
+static MDB_env *env;
+static MDB_dbi dbi, records;
+static struct calendar *cal;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char dir[] = "/tmp/xxgk-fuzz-deadline-XXXXXX";
+	MDB_txn *txn;
+	(void)argc, (void)argv;
+	if (mkdtemp(dir) == NULL || mdb_env_create(&env) || mdb_env_set_maxdbs(env, 4) ||
+	    mdb_env_set_mapsize(env, (size_t)64 << 20) ||
+	    mdb_env_open(env, dir, MDB_NOSYNC, 0600) || mdb_txn_begin(env, NULL, 0, &txn) ||
+	    deadline_db_open(txn, &dbi, 1) || mdb_dbi_open(txn, "records", MDB_CREATE, &records) ||
+	    mdb_txn_commit(txn) || (cal = calendar_empty()) == NULL) {
+		fprintf(stderr, "fuzz_deadline_group: cannot set up LMDB in %s\n", dir);
+		abort();
+	}
+	return 0;
+}
+
+static int count_entry(void *ctx, uint32_t due, uint32_t unit, const char *id, const uint8_t *val)
+{
+	(void)due, (void)unit, (void)val;
+	if (strlen(id) == 0 || strlen(id) > RECORD_ID_MAX)
+		abort(); /* an entry read back is an id of the sizes the index keeps */
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static void no_line(void *ctx, const char *line)
+{
+	(void)line;
+	++*(size_t *)ctx;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char ids[CHANGES_MAX][RECORD_ID_MAX + 1];
+	static Xxgk__V1__Record recs[CHANGES_MAX];
+	static Xxgk__V1__Application apps[CHANGES_MAX];
+	uint8_t key[8 + 255] = {0, 0, 0, 0, 0, 0, 0, 1};
+	size_t at = 0, n, klen;
+	MDB_txn *txn;
+	if (size < 2 || (klen = data[0]) == 0 || 1 + klen + 1 > size)
+		return 0;
+	memcpy(key + 8, data + 1, klen);
+	at = 1 + klen;
+	n = data[at++] % (CHANGES_MAX + 1);
+	struct deadline_ops ops = {0};
+	for (size_t i = 0; i < n; i++) {
+		size_t len = at < size ? data[at++] : 0;
+		if (len == 0 || len > RECORD_ID_MAX || at + len > size) {
+			n = i;
+			break;
+		}
+		memcpy(ids[i], data + at, len);
+		ids[i][len] = '\0';
+		at += len;
+		if (strlen(ids[i]) != len) { /* a NUL in it: an id no record has */
+			n = i;
+			break;
+		}
+	}
+	MDB_val k = {8 + klen, key}, v = {size - at, (void *)(data + at)};
+	if (k.mv_size > (size_t)mdb_env_get_maxkeysize(env) || v.mv_size == 0)
+		return 0;
+	if (mdb_txn_begin(env, NULL, 0, &txn))
+		abort();
+	if (mdb_drop(txn, dbi, 0) || mdb_put(txn, dbi, &k, &v, 0)) {
+		mdb_txn_abort(txn);
+		return 0;
+	}
+	int valid = deadline_group_valid(&k, &v);
+	size_t read = 0, lines = 0;
+	int rc = deadline_index_read(txn, dbi, 0, UINT32_MAX, count_entry, &read);
+	if (valid && rc != 0)
+		abort(); /* accepted by the check, refused by the read */
+	if (!valid && rc != XXGK_ECORRUPT)
+		abort(); /* damage a read let through */
+	if (deadline_index_verify(txn, dbi, records, cal, UINT32_MAX, no_line, &lines))
+		abort(); /* verify reports damage as differences, and runs */
+	if (!valid && lines == 0)
+		abort();
+	/* open applications of unit 1 next to it and into it */
+	for (size_t i = 0; i < n; i++) {
+		struct record_facts f = {.kind = RECORD_APPLICATION};
+		recs[i] = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
+		apps[i] = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
+		recs[i].id = ids[i];
+		recs[i].body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+		recs[i].application = &apps[i];
+		apps[i].received = "2024-01-02";
+		f.app.days.received = 19724;
+		if (deadline_index_change(&ops, 1, NULL, NULL, &recs[i], &f))
+			abort();
+	}
+	rc = deadline_ops_write(txn, dbi, &ops, cal);
+	if (rc != 0 && rc != XXGK_ECORRUPT)
+		abort(); /* a write into the group: done, or refused as damage */
+	if (valid && rc != 0)
+		abort(); /* a sound group refused */
+	if (rc == 0 && valid) {
+		size_t after = 0;
+		if (deadline_index_read(txn, dbi, 0, UINT32_MAX, count_entry, &after) != 0)
+			abort(); /* what a commit wrote reads back */
+	}
+	deadline_ops_free(&ops);
+	mdb_txn_abort(txn);
+	return 0;
+}
