@@ -531,6 +531,52 @@ static void test_store_index(void **state)
 	tmpdir_remove(dir);
 }
 
+static int see_counts(void *ctx, const struct store_deadline *d)
+{
+	struct store_deadline *got = ctx;
+	got[strcmp(d->id, "p1") == 0 ? 0 : 1] = *d;
+	return 0;
+}
+
+/*
+ * Paused days are kept with the entry: a consultation answered (due, 2 working days not
+ * counted: 8 and 9 Oct) and one that runs the count into 2027 (an error, 3 days not counted).
+ */
+static void test_store_index_paused(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	struct store_deadline got[2] = {{0}};
+	char *dir = tmpdir_make("deadline-paused");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	trec_application(&t, "u001", "p1", 1, 1, "2024-09-27", NULL, 0);
+	t.body.app.consultation_sent = "2024-09-30";
+	t.body.app.consultation_answered = "2024-10-09";
+	test_apply(st, &r, 1, &status);
+	trec_application(&t, "u001", "p2", 1, 1, "2026-12-10", NULL, 0);
+	t.body.app.consultation_sent = "2026-12-11";
+	t.body.app.consultation_answered = "2026-12-16";
+	test_apply(st, &r, 1, &status);
+	assert_int_equal(status.code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see_counts, got), 0);
+	assert_int_equal(got[0].state, DEADLINE_DUE);
+	assert_int_equal(got[0].suspended, 2);
+	assert_int_equal(got[1].state, DEADLINE_ERROR);
+	assert_int_equal(got[1].error_year, 2027);
+	assert_int_equal(got[1].suspended, 3);
+	verify_clean(st);
+	store_close(st);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 static int64_t late_of(struct store *st, int year, const char *unit)
 {
 	struct report_scope scope = {unit ? SCOPE_UNIT : SCOPE_CITY, 0, unit};
@@ -1227,6 +1273,7 @@ int main(void)
 	    cmocka_unit_test(test_validation_of_events),
 	    cmocka_unit_test(test_store_index),
 	    cmocka_unit_test(test_store_index_revisions_in_one_commit),
+	    cmocka_unit_test(test_store_index_paused),
 	    cmocka_unit_test(test_store_index_groups_follow_a_model),
 	    cmocka_unit_test(test_store_index_of_an_earlier_version),
 	    cmocka_unit_test(test_store_index_damaged_group),
