@@ -293,8 +293,8 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
  *
  * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
  * holds an id, or would, is the first whose key is at or after it (one search), and a unit's new
- * applications, whose ids come after every other, go to the end of its last group without a
- * read of what is in it. Its value is its entries in id order, each
+ * applications, whose ids come after every other, go to the end of its last group (copied as
+ * it is packed, walked but not rebuilt). Its value is its entries in id order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
  * its id the previous entry's first `shared` bytes followed by the suffix (all the bytes they
  * share; the first entry shares none); received is u16 BE days before the due date in a group
@@ -635,7 +635,9 @@ static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
 /*
  * The changes [op, end) of prefix, all after every entry of its groups, appended to its last
  * group (key okey, value old, copied; none: size 0) while it has room, the rest in new groups.
- * The last group is taken as it is packed, its form checked but not its ids' order.
+ * The last group is copied as it is packed, once walked: the first added shares bytes of the
+ * key's id, so a last entry that is not the key's (damage, every size right) would turn into a
+ * well-formed group holding an id no record has.
  */
 static int append(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
 		  const MDB_val *okey, const MDB_val *old, const struct deadline_op *const *op,
@@ -644,12 +646,9 @@ static int append(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *pref
 	struct group_builder g = {cur, prefix, NULL, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
 				  0};
 	if (old->mv_size && old->mv_size + ENTRY_MAX <= DEADLINE_GROUP_MAX) {
-		/* its entries' sizes add up, and its last id is the key's */
-		size_t off = 0, n;
-		while (off < old->mv_size && (n = entry_size((const uint8_t *)old->mv_data + off,
-							     old->mv_size - off, g.w.due)) > 0)
-			off += n;
-		if (off != old->mv_size)
+		/* its entries' sizes add up, in order, and its last id is the key's */
+		struct entry_reader r;
+		if (!group_walk(okey, old, &r))
 			return XXGK_ECORRUPT;
 		g.old = okey;
 		memcpy(g.buf, old->mv_data, old->mv_size);

@@ -531,6 +531,52 @@ static void test_store_index(void **state)
 	tmpdir_remove(dir);
 }
 
+static int see_counts(void *ctx, const struct store_deadline *d)
+{
+	struct store_deadline *got = ctx;
+	got[strcmp(d->id, "p1") == 0 ? 0 : 1] = *d;
+	return 0;
+}
+
+/*
+ * Paused days are kept with the entry: a consultation answered (due, 2 working days not
+ * counted: 8 and 9 Oct) and one that runs the count into 2027 (an error, 3 days not counted).
+ */
+static void test_store_index_paused(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	struct store_deadline got[2] = {{0}};
+	char *dir = tmpdir_make("deadline-paused");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	trec_application(&t, "u001", "p1", 1, 1, "2024-09-27", NULL, 0);
+	t.body.app.consultation_sent = "2024-09-30";
+	t.body.app.consultation_answered = "2024-10-09";
+	test_apply(st, &r, 1, &status);
+	trec_application(&t, "u001", "p2", 1, 1, "2026-12-10", NULL, 0);
+	t.body.app.consultation_sent = "2026-12-11";
+	t.body.app.consultation_answered = "2026-12-16";
+	test_apply(st, &r, 1, &status);
+	assert_int_equal(status.code, XXGK__V1__RECORD_STATUS__CODE__APPLIED);
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see_counts, got), 0);
+	assert_int_equal(got[0].state, DEADLINE_DUE);
+	assert_int_equal(got[0].suspended, 2);
+	assert_int_equal(got[1].state, DEADLINE_ERROR);
+	assert_int_equal(got[1].error_year, 2027);
+	assert_int_equal(got[1].suspended, 3);
+	verify_clean(st);
+	store_close(st);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
 static int64_t late_of(struct store *st, int year, const char *unit)
 {
 	struct report_scope scope = {unit ? SCOPE_UNIT : SCOPE_CITY, 0, unit};
@@ -916,6 +962,62 @@ static void test_store_index_damaged_group(void **state)
 }
 
 /*
+ * The last value of a (due, unit) whose last entry is not the id of its key (damage: g2 packed
+ * as g4, every size right): a record appended after it is refused (nothing stored), not packed
+ * after the key's id, which would leave a well-formed value holding g4 and no g2.
+ */
+static void test_store_index_damaged_last_id(void **state)
+{
+	(void)state;
+	struct city city;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	MDB_env *env;
+	MDB_dbi groups;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t copy[13];
+	char *dir = tmpdir_make("deadline-last-id");
+	struct calendar *cal = load_shipped();
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
+	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
+	uint64_t before = store_digest(st);
+	store_close(st);
+
+	/* [due][unit]g2 -> [0][2]"g1"[flags][u16] [1][1]"2"[flags][u16]: "2" becomes "4" */
+	MDB_txn *txn = raw_begin(dir, &env);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	assert_int_equal(k.mv_size, 8 + 2);
+	assert_int_equal(v.mv_size, sizeof(copy));
+	memcpy(copy, v.mv_data, sizeof(copy));
+	assert_memory_equal(copy + 7, ((uint8_t[]){1, 1, '2'}), 3);
+	copy[9] = '4';
+	MDB_val damaged = {sizeof(copy), copy};
+	assert_int_equal(mdb_cursor_put(cur, &k, &damaged, MDB_CURRENT), 0);
+	mdb_cursor_close(cur);
+	raw_commit(env, txn);
+
+	st = test_store_open(dir, &city);
+	trec_application(&t, "u001", "g5", 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == before);
+	store_close(st);
+	char why[256] = "";
+	uint64_t entries;
+	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/*
  * Two values of one (due, unit) that overlap (damage: g2 in both): each entry is where a lookup
  * finds it and every one is explained by its record, yet the walk of the store refuses it, verify
  * names the overlap, and a record that would change the first value is refused (nothing stored).
@@ -1171,9 +1273,11 @@ int main(void)
 	    cmocka_unit_test(test_validation_of_events),
 	    cmocka_unit_test(test_store_index),
 	    cmocka_unit_test(test_store_index_revisions_in_one_commit),
+	    cmocka_unit_test(test_store_index_paused),
 	    cmocka_unit_test(test_store_index_groups_follow_a_model),
 	    cmocka_unit_test(test_store_index_of_an_earlier_version),
 	    cmocka_unit_test(test_store_index_damaged_group),
+	    cmocka_unit_test(test_store_index_damaged_last_id),
 	    cmocka_unit_test(test_store_index_damaged_long_key),
 	    cmocka_unit_test(test_store_index_overlapping_groups),
 	    cmocka_unit_test(test_store_late_answers),
