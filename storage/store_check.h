@@ -32,9 +32,10 @@ int store_mark_committed(const char *dir);
 
 /*
  * Opens the environment in dir read-only and walks every B-tree (LMDB's free list and main
- * database, meta, units, records, counters, and activity, freezes, snapshots, audit and
- * published when there),
- * checking key order, sizes and every record's decoding, and, unless live, that every page past
+ * database, meta, units, records, counters, and activity, freezes, snapshots, audit,
+ * published, the deadlines index's groups and an earlier version's "deadlines" when there),
+ * checking key order, sizes, every record's decoding and every group's form (no two of one
+ * unit's day overlapping), and, unless live, that every page past
  * the end of the file is a free one. live: a daemon may be committing meanwhile, so the file's
  * size and the newest meta do not belong to the walk's snapshot and that check would call a
  * growing store truncated (an in-use page past the end still faults the walk). Sets *entries to

@@ -705,6 +705,22 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 }
 
 /*
+ * Copies the group k, v into found and ops->old (a write moves the pages they are on), as okey
+ * and old. 0, or XXGK_ECORRUPT for a value over the size of a group.
+ */
+static int take_group(struct deadline_ops *ops, const MDB_val *k, const MDB_val *v,
+		      uint8_t found[KEY_MAX], MDB_val *okey, MDB_val *old)
+{
+	if (v->mv_size > DEADLINE_GROUP_MAX)
+		return XXGK_ECORRUPT;
+	memcpy(found, k->mv_data, k->mv_size);
+	*okey = (MDB_val){k->mv_size, found};
+	memcpy(ops->old, v->mv_data, v->mv_size);
+	*old = (MDB_val){v->mv_size, ops->old};
+	return 0;
+}
+
+/*
  * Applies the changes from *op on (of one prefix, in key order, up to end) to the group that
  * holds the first's id, or would: the first of the prefix whose key is at or after it, with the
  * changes up to its key; past the last, the rest are appended. *op is moved past those applied.
@@ -722,13 +738,8 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 		return rc;
 	if (rc == 0 && in) {
 		/* the group that holds it, or would: the changes up to its last id go into it */
-		if (v.mv_size > DEADLINE_GROUP_MAX)
-			return XXGK_ECORRUPT;
-		/* copies: a write moves the pages they are on */
-		memcpy(found, k.mv_data, k.mv_size);
-		okey = (MDB_val){k.mv_size, found};
-		memcpy(ops->old, v.mv_data, v.mv_size);
-		old.mv_size = v.mv_size;
+		if ((rc = take_group(ops, &k, &v, found, &okey, &old)))
+			return rc;
 		/* the next group of the prefix must begin after it (else they overlap: damage) */
 		const uint8_t *nid;
 		size_t nlen;
@@ -753,14 +764,8 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 		return in;
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (rc == 0 && in) {
-		if (v.mv_size > DEADLINE_GROUP_MAX)
-			return XXGK_ECORRUPT;
-		memcpy(found, k.mv_data, k.mv_size);
-		okey = (MDB_val){k.mv_size, found};
-		memcpy(ops->old, v.mv_data, v.mv_size);
-		old.mv_size = v.mv_size;
-	}
+	if (rc == 0 && in && (rc = take_group(ops, &k, &v, found, &okey, &old)))
+		return rc;
 	rc = append(cur, ops, from->key, okey.mv_data ? &okey : NULL, &old, *op, end);
 	*op = end;
 	return rc;
