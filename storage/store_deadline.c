@@ -634,7 +634,8 @@ static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
 
 /*
  * The changes [op, end) of prefix, all after every entry of its groups, appended to its last
- * group (key okey, value old, copied; none: size 0) while it has room, the rest in new groups.
+ * group (key okey, value old, copied; none: size 0; the cursor on it) while it has room, the
+ * rest in new groups.
  * The last group is copied as it is packed, once walked: the first added shares bytes of the
  * key's id, so a last entry that is not the key's (damage, every size right) would turn into a
  * well-formed group holding an id no record has.
@@ -645,24 +646,28 @@ static int append(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *pref
 {
 	struct group_builder g = {cur, prefix, NULL, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
 				  0};
+	int added = 0, rc;
+	for (const struct deadline_op *const *o = op; o < end && !added; o++)
+		added = last_of_key(o, end) && (*o)->put; /* a delete of what is not there: none */
+	if (!added)
+		return 0;
 	if (old->mv_size && old->mv_size + ENTRY_MAX <= DEADLINE_GROUP_MAX) {
 		/* its entries' sizes add up, in order, and its last id is the key's */
 		struct entry_reader r;
 		if (!group_walk(okey, old, &r))
 			return XXGK_ECORRUPT;
-		g.old = okey;
 		memcpy(g.buf, old->mv_data, old->mv_size);
 		g.w.out = g.buf + old->mv_size;
 		memcpy(g.w.prev, (const uint8_t *)okey->mv_data + 8, okey->mv_size - 8);
 		g.w.prevlen = okey->mv_size - 8;
+		/* it ends under a later id: deleted where the cursor is, on it, before any put */
+		if ((rc = mdb_cursor_del(cur, 0)))
+			return rc;
 	}
-	int added = 0;
 	for (; op < end; op++)
-		if (last_of_key(op, end) && (*op)->put) { /* a delete of what is not there: none */
+		if (last_of_key(op, end) && (*op)->put)
 			builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
-			added = 1;
-		}
-	return added ? builder_finish(&g) : 0;
+	return builder_finish(&g);
 }
 
 /*
