@@ -899,66 +899,101 @@ static void test_store_index_of_an_earlier_version(void **state)
 }
 
 /*
- * A damaged value of the index: the walk of the store refuses it, a read of the index and a
- * record that would change that value are refused (nothing stored), and verify names it.
+ * The damage tests: a store of three units on the shipped calendar holding u001's applications
+ * ids (received 2024-09-27, open: one group), closed, its environment then opened for writing
+ * behind its back with the first group's key and value in k, v.
+ */
+struct damage {
+	struct city city;
+	struct calendar *cal;
+	char *dir;
+	uint64_t digest; /* the store's, before the damage */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi groups;
+	MDB_cursor *cur;
+	MDB_val k, v;
+};
+
+static void damage_begin(struct damage *d, const char *tag, const char *const *ids, size_t n)
+{
+	d->dir = tmpdir_make(tag);
+	d->cal = load_shipped();
+	city_make(&d->city, 3);
+	struct store *st = test_store_open(d->dir, &d->city);
+	assert_int_equal(store_set_calendar(st, d->cal), 0);
+	for (size_t i = 0; i < n; i++)
+		apply_app(st, "u001", ids[i], 1, "2024-09-27", NULL);
+	verify_clean(st);
+	d->digest = store_digest(st);
+	store_close(st);
+	d->txn = raw_begin(d->dir, &d->env);
+	assert_int_equal(mdb_dbi_open(d->txn, DEADLINE_DB, 0, &d->groups), 0);
+	assert_int_equal(mdb_cursor_open(d->txn, d->groups, &d->cur), 0);
+	assert_int_equal(mdb_cursor_get(d->cur, &d->k, &d->v, MDB_FIRST), 0);
+}
+
+/* The damage committed: the walk of the store refuses it, saying words. */
+static void damage_commit(struct damage *d, const char *words)
+{
+	char why[256] = "";
+	uint64_t entries;
+	mdb_cursor_close(d->cur);
+	raw_commit(d->env, d->txn);
+	assert_int_not_equal(store_check_walk(d->dir, 0, &entries, why, sizeof(why)), 0);
+	printf("# walk: %s\n", why);
+	assert_non_null(strstr(why, words));
+}
+
+/* The store opened again refuses u001's application id (nothing stored); verify finds it. */
+static void damage_refuses(struct damage *d, const char *id)
+{
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	size_t differences = 0;
+	struct store *st = test_store_open(d->dir, &d->city);
+	trec_application(&t, "u001", id, 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == d->digest);
+	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
+	printf("# verify: %zu differences\n", differences);
+	assert_true(differences > 0);
+	store_close(st);
+}
+
+static void damage_end(struct damage *d)
+{
+	calendar_free(d->cal);
+	city_free(&d->city);
+	tmpdir_remove(d->dir);
+}
+
+/*
+ * A damaged value of the index (g1 g2 under g2's key, its last byte gone): the walk of the store
+ * refuses it, a read of the index and a record that would change that value are refused
+ * (nothing stored), and verify names it.
  */
 static void test_store_index_damaged_group(void **state)
 {
 	(void)state;
-	struct city city;
-	struct trec t;
-	Xxgk__V1__Record *r = &t.r;
-	struct store_status status;
+	struct damage d;
 	struct seen s;
-	MDB_env *env;
-	MDB_dbi groups;
-	MDB_cursor *cur;
-	MDB_val k, v;
 	uint8_t copy[DEADLINE_GROUP_MAX];
-	char *dir = tmpdir_make("deadline-damaged");
-	struct calendar *cal = load_shipped();
-	city_make(&city, 3);
-	struct store *st = test_store_open(dir, &city);
-	assert_int_equal(store_set_calendar(st, cal), 0);
-	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
-	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
-	uint64_t before = store_digest(st);
-	store_close(st);
+	damage_begin(&d, "deadline-damaged", (const char *const[]){"g1", "g2"}, 2);
+	assert_int_equal(d.k.mv_size, 8 + 2);
+	assert_memory_equal((const char *)d.k.mv_data + 8, "g2", 2);
+	memcpy(copy, d.v.mv_data, d.v.mv_size);
+	MDB_val shorter = {d.v.mv_size - 1, copy};
+	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &shorter, MDB_CURRENT), 0);
+	damage_commit(&d, "deadlines index");
 
-	/* the group of g1 and g2 (under its last id) loses its last byte */
-	MDB_txn *txn = raw_begin(dir, &env);
-	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
-	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
-	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
-	assert_int_equal(k.mv_size, 8 + 2);
-	assert_memory_equal((const char *)k.mv_data + 8, "g2", 2);
-	memcpy(copy, v.mv_data, v.mv_size);
-	MDB_val shorter = {v.mv_size - 1, copy};
-	assert_int_equal(mdb_cursor_put(cur, &k, &shorter, MDB_CURRENT), 0);
-	mdb_cursor_close(cur);
-	raw_commit(env, txn);
-
-	char why[256] = "";
-	uint64_t entries;
-	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
-	printf("# walk: %s\n", why);
-	assert_non_null(strstr(why, "deadlines index"));
-
-	st = test_store_open(dir, &city);
+	struct store *st = test_store_open(d.dir, &d.city);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, &s), XXGK_ECORRUPT);
-	trec_application(&t, "u001", "g3", 1, 1, "2024-09-27", NULL, 0);
-	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
-	assert_true(store_digest(st) == before);
-	size_t differences = 0;
-	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
-	assert_true(differences > 0);
-	printf("# verify: %zu differences\n", differences);
 	store_close(st);
-
-	calendar_free(cal);
-	city_free(&city);
-	tmpdir_remove(dir);
+	damage_refuses(&d, "g3");
+	damage_end(&d);
 }
 
 /*
@@ -969,52 +1004,20 @@ static void test_store_index_damaged_group(void **state)
 static void test_store_index_damaged_last_id(void **state)
 {
 	(void)state;
-	struct city city;
-	struct trec t;
-	Xxgk__V1__Record *r = &t.r;
-	struct store_status status;
-	MDB_env *env;
-	MDB_dbi groups;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct damage d;
 	uint8_t copy[13];
-	char *dir = tmpdir_make("deadline-last-id");
-	struct calendar *cal = load_shipped();
-	city_make(&city, 3);
-	struct store *st = test_store_open(dir, &city);
-	assert_int_equal(store_set_calendar(st, cal), 0);
-	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
-	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
-	uint64_t before = store_digest(st);
-	store_close(st);
-
+	damage_begin(&d, "deadline-last-id", (const char *const[]){"g1", "g2"}, 2);
 	/* [due][unit]g2 -> [0][2]"g1"[flags][u16] [1][1]"2"[flags][u16]: "2" becomes "4" */
-	MDB_txn *txn = raw_begin(dir, &env);
-	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
-	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
-	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
-	assert_int_equal(k.mv_size, 8 + 2);
-	assert_int_equal(v.mv_size, sizeof(copy));
-	memcpy(copy, v.mv_data, sizeof(copy));
+	assert_int_equal(d.k.mv_size, 8 + 2);
+	assert_int_equal(d.v.mv_size, sizeof(copy));
+	memcpy(copy, d.v.mv_data, sizeof(copy));
 	assert_memory_equal(copy + 7, ((uint8_t[]){1, 1, '2'}), 3);
 	copy[9] = '4';
 	MDB_val damaged = {sizeof(copy), copy};
-	assert_int_equal(mdb_cursor_put(cur, &k, &damaged, MDB_CURRENT), 0);
-	mdb_cursor_close(cur);
-	raw_commit(env, txn);
-
-	st = test_store_open(dir, &city);
-	trec_application(&t, "u001", "g5", 1, 1, "2024-09-27", NULL, 0);
-	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
-	assert_true(store_digest(st) == before);
-	store_close(st);
-	char why[256] = "";
-	uint64_t entries;
-	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
-
-	calendar_free(cal);
-	city_free(&city);
-	tmpdir_remove(dir);
+	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &damaged, MDB_CURRENT), 0);
+	damage_commit(&d, "deadlines index");
+	damage_refuses(&d, "g5");
+	damage_end(&d);
 }
 
 /*
@@ -1025,75 +1028,35 @@ static void test_store_index_damaged_last_id(void **state)
 static void test_store_index_overlapping_groups(void **state)
 {
 	(void)state;
-	struct city city;
-	MDB_env *env;
-	MDB_dbi groups;
-	MDB_cursor *cur;
-	MDB_val k, v;
+	struct damage d;
 	uint8_t key[8 + 2], packed[19], a[13], b[13];
-	char *dir = tmpdir_make("deadline-overlap");
-	struct calendar *cal = load_shipped();
-	city_make(&city, 3);
-	struct store *st = test_store_open(dir, &city);
-	assert_int_equal(store_set_calendar(st, cal), 0);
-	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
-	apply_app(st, "u001", "g2", 1, "2024-09-27", NULL);
-	apply_app(st, "u001", "g3", 1, "2024-09-27", NULL);
-	verify_clean(st);
-	store_close(st);
-
+	damage_begin(&d, "deadline-overlap", (const char *const[]){"g1", "g2", "g3"}, 3);
 	/*
 	 * [due][unit]g3 -> g1 g2 g3 becomes [due][unit]g2 -> g1 g2 and [due][unit]g3 -> g2 g3.
 	 * Packed (store_deadline.c): g1 is [0][2]"g1"[flags][days before due u16], g2 and g3 after
 	 * it [1][1]"2" and [1][1]"3" with theirs; a group's first entry shares nothing.
 	 */
-	MDB_txn *txn = raw_begin(dir, &env);
-	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
-	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
-	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
-	assert_int_equal(k.mv_size, 8 + 2);
-	assert_int_equal(v.mv_size, sizeof(packed));
-	memcpy(key, k.mv_data, sizeof(key));
-	memcpy(packed, v.mv_data, sizeof(packed));
+	assert_int_equal(d.k.mv_size, 8 + 2);
+	assert_int_equal(d.v.mv_size, sizeof(packed));
+	memcpy(key, d.k.mv_data, sizeof(key));
+	memcpy(packed, d.v.mv_data, sizeof(packed));
 	assert_memory_equal(packed, ((uint8_t[]){0, 2, 'g', '1'}), 4);
 	assert_memory_equal(packed + 7, ((uint8_t[]){1, 1, '2'}), 3);
 	assert_memory_equal(packed + 13, ((uint8_t[]){1, 1, '3'}), 3);
-	assert_int_equal(mdb_cursor_del(cur, 0), 0);
-	mdb_cursor_close(cur);
+	assert_int_equal(mdb_cursor_del(d.cur, 0), 0);
 	memcpy(a, packed, 13); /* g1 g2 */
 	memcpy(b, (uint8_t[]){0, 2, 'g', '2'}, 4);
 	memcpy(b + 4, packed + 10, 3); /* g2, sharing nothing, then g3 */
 	memcpy(b + 7, packed + 13, 6);
 	key[9] = '2';
-	k = (MDB_val){sizeof(key), key};
-	v = (MDB_val){sizeof(a), a};
-	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
+	MDB_val k = {sizeof(key), key}, v = {sizeof(a), a};
+	assert_int_equal(mdb_put(d.txn, d.groups, &k, &v, MDB_NOOVERWRITE), 0);
 	key[9] = '3';
 	v = (MDB_val){sizeof(b), b};
-	assert_int_equal(mdb_put(txn, groups, &k, &v, MDB_NOOVERWRITE), 0);
-	raw_commit(env, txn);
-
-	char why[256] = "";
-	uint64_t entries;
-	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
-	printf("# walk: %s\n", why);
-	assert_non_null(strstr(why, "overlap"));
-	st = test_store_open(dir, &city);
-	size_t differences = 0;
-	assert_int_equal(store_verify(st, NULL, NULL, &differences), 0);
-	assert_true(differences > 0);
-	struct trec t;
-	Xxgk__V1__Record *r = &t.r;
-	struct store_status status;
-	uint64_t before = store_digest(st);
-	trec_application(&t, "u001", "g15", 1, 1, "2024-09-27", NULL, 0);
-	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
-	assert_true(store_digest(st) == before);
-	store_close(st);
-
-	calendar_free(cal);
-	city_free(&city);
-	tmpdir_remove(dir);
+	assert_int_equal(mdb_put(d.txn, d.groups, &k, &v, MDB_NOOVERWRITE), 0);
+	damage_commit(&d, "overlap");
+	damage_refuses(&d, "g15");
+	damage_end(&d);
 }
 
 /*
@@ -1103,48 +1066,19 @@ static void test_store_index_overlapping_groups(void **state)
 static void test_store_index_damaged_long_key(void **state)
 {
 	(void)state;
-	struct city city;
-	struct trec t;
-	Xxgk__V1__Record *r = &t.r;
-	struct store_status status;
-	MDB_env *env;
-	MDB_dbi groups;
-	MDB_val k, v;
+	struct damage d;
 	uint8_t key[8 + 400], val[7] = {0, 2, 'g', '9', 0, 0, 20};
-	char *dir = tmpdir_make("deadline-long-key");
-	struct calendar *cal = load_shipped();
-	city_make(&city, 3);
-	struct store *st = test_store_open(dir, &city);
-	assert_int_equal(store_set_calendar(st, cal), 0);
-	apply_app(st, "u001", "g1", 1, "2024-09-27", NULL);
-	uint64_t before = store_digest(st);
-	store_close(st);
-
+	damage_begin(&d, "deadline-long-key", (const char *const[]){"g1"}, 1);
 	/* after g1's group, of its (due, unit): [due][unit]g9zzz... of 400 bytes */
-	MDB_txn *txn = raw_begin(dir, &env);
-	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
-	MDB_cursor *cur;
-	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
-	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
-	memcpy(key, k.mv_data, 8);
-	mdb_cursor_close(cur);
+	memcpy(key, d.k.mv_data, 8);
 	memset(key + 8, 'z', sizeof(key) - 8);
 	key[8] = 'g';
 	key[9] = '9';
-	k = (MDB_val){sizeof(key), key};
-	v = (MDB_val){sizeof(val), val};
-	assert_int_equal(mdb_put(txn, groups, &k, &v, 0), 0);
-	raw_commit(env, txn);
-
-	st = test_store_open(dir, &city);
-	trec_application(&t, "u001", "g3", 1, 1, "2024-09-27", NULL, 0);
-	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
-	assert_true(store_digest(st) == before);
-	store_close(st);
-
-	calendar_free(cal);
-	city_free(&city);
-	tmpdir_remove(dir);
+	MDB_val k = {sizeof(key), key}, v = {sizeof(val), val};
+	assert_int_equal(mdb_put(d.txn, d.groups, &k, &v, 0), 0);
+	damage_commit(&d, "deadlines");
+	damage_refuses(&d, "g3");
+	damage_end(&d);
 }
 
 /*
