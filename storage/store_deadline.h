@@ -54,10 +54,6 @@ int deadline_group_valid(const MDB_val *k, const MDB_val *v);
  */
 int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v);
 
-/*
- * The index changes of a commit, collected record by record and written at its end in key
- * order (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
- */
 /* An application a record of the commit changed: its entries are computed at the end. */
 struct deadline_note {
 	const char *id; /* the record's: records live until their commit */
@@ -66,6 +62,10 @@ struct deadline_note {
 	struct deadline_events old_days, days;
 };
 
+/*
+ * The index changes of a commit, noted record by record and written at its end
+ * (deadline_ops_write). Zero-initialised; deadline_ops_free frees.
+ */
 struct deadline_op;
 struct deadline_op_group;
 struct deadline_ops {
