@@ -8,7 +8,7 @@
  *     2026-06-01: 1,000 overdue among the N) and --within 5 over the admin socket, Q times
  *     each: latency p50/p99/max;
  *  3. ingest as a unit's system sees it: two real xxgkd, one keeping the index and one not
- *     (XXGK_BENCH_NO_DEADLINES), each sent the same D records (default 200,000) in pushes of
+ *     (XXGK_BENCH_NO_DEADLINES), each sent the same D records (default 1,000,000) in pushes of
  *     1,000, alternately, acknowledged durably: records/s of each and the drop. Twice: every
  *     record a new open application (the index's worst case), then the life of an
  *     application (opened, then answered by a second revision 5 pushes later); the drop from
@@ -16,12 +16,13 @@
  *     same push's without (robust to a stall of either daemon);
  *  4. on the same two daemons, the same kinds of records again at saturation: 8 publishers
  *     keeping 4 pushes in flight each, so that a group commit takes several pushes; in rounds of
- *     40 pushes, each round to both daemons in turn: records/s, the drop, and the median of the
- *     rounds' time with the index over their time without.
+ *     20 pushes, each round to both daemons in turn: records/s, the drop, and the median of the
+ *     rounds' time with the index over their time without (D/20,000 rounds: 50 by default, for
+ *     the median to settle on a shared machine); each daemon's commits and bytes written.
  * It prints figures; it is not a test.
  *
  *   bench_deadlines [records [queries [daemon_records [scattered]]]]
- *   (default 1000000 1000 200000)
+ *   (default 1000000 1000 1000000)
  */
 #include <math.h>
 #include <pthread.h>
@@ -552,7 +553,7 @@ int main(int argc, char **argv)
 {
 	size_t records = argc > 1 ? (size_t)atol(argv[1]) : 1000000;
 	int queries = argc > 2 ? atoi(argv[2]) : 1000;
-	size_t daemon_records = argc > 3 ? (size_t)atol(argv[3]) : 200000;
+	size_t daemon_records = argc > 3 ? (size_t)atol(argv[3]) : 1000000;
 	scattered = argc > 4 && strcmp(argv[4], "scattered") == 0;
 	char base[] = "/tmp/xxgk-bench-deadlines-XXXXXX", with_dir[600], without_dir[600],
 	     conf[600], admin[700], cmd[2000];
