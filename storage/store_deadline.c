@@ -42,12 +42,12 @@ int deadline_drop_legacy(MDB_txn *txn, int *dropped)
  * The index entry of an application: 1 with key and value filled when it is open, else 0. A
  * record whose dates cannot be read has none (record_check let it in, so that cannot happen).
  */
-/* Whether r is an open application (one with an index entry), its id of a size that fits. */
-static int open_application(const Xxgk__V1__Record *r)
+/* Whether r (its id idlen bytes) is an open application, one with an index entry. */
+static int open_application(const Xxgk__V1__Record *r, size_t idlen)
 {
 	return r->body_case == XXGK__V1__RECORD__BODY_APPLICATION && r->application != NULL &&
 	       !(r->has_deleted && r->deleted) && !r->application->has_outcome &&
-	       strlen(r->id) <= RECORD_ID_MAX;
+	       idlen <= RECORD_ID_MAX;
 }
 
 /* The index entry of the open application id of unit whose events are ev. */
@@ -83,9 +83,10 @@ static int entry_of(const struct calendar *cal, uint32_t unit, const Xxgk__V1__R
 		    uint8_t key[KEY_MAX], size_t *klen, uint8_t val[DEADLINE_VALUE_SIZE])
 {
 	struct deadline_events ev;
-	if (!open_application(r) || deadline_events_of(r->application, &ev))
+	size_t idlen = strlen(r->id);
+	if (!open_application(r, idlen) || deadline_events_of(r->application, &ev))
 		return 0;
-	entry_from(cal, unit, r->id, strlen(r->id), &ev, key, klen, val);
+	entry_from(cal, unit, r->id, idlen, &ev, key, klen, val);
 	return 1;
 }
 
@@ -175,29 +176,31 @@ static long group_of(struct deadline_ops *ops, uint64_t prefix)
 	return (long)ops->ngroups++;
 }
 
-static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t klen,
-		  const uint8_t *val)
+/* Room for one more change: the next slot, ops->v[ops->n], or NULL out of memory. */
+static struct deadline_op *op_slot(struct deadline_ops *ops)
 {
 	if (ops->n == ops->cap) {
 		size_t cap = ops->cap ? 2 * ops->cap : 256;
 		struct deadline_op *v = realloc(ops->v, cap * sizeof(*v));
 		if (v == NULL)
-			return XXGK_ENOMEM;
+			return NULL;
 		ops->v = v;
 		ops->cap = cap;
 	}
-	long g = group_of(ops, prefix_of(key));
+	return &ops->v[ops->n];
+}
+
+/* Takes the change filled in the next slot (its key, and its value if a put). */
+static int op_take(struct deadline_ops *ops, int put)
+{
+	struct deadline_op *op = &ops->v[ops->n];
+	long g = group_of(ops, prefix_of(op->key));
 	if (g < 0)
 		return XXGK_ENOMEM;
 	struct deadline_op_group *grp = &ops->groups[g];
-	struct deadline_op *op = &ops->v[ops->n];
 	op->next = NO_OP;
 	op->seq = (uint32_t)ops->n;
 	op->put = (uint8_t)put;
-	op->klen = (uint8_t)klen;
-	memcpy(op->key, key, klen);
-	if (put)
-		memcpy(op->val, val, DEADLINE_VALUE_SIZE);
 	if (grp->n++ == 0)
 		grp->first = (uint32_t)ops->n;
 	else {
@@ -210,6 +213,19 @@ static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t 
 	return 0;
 }
 
+static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t klen,
+		  const uint8_t *val)
+{
+	struct deadline_op *op = op_slot(ops);
+	if (op == NULL)
+		return XXGK_ENOMEM;
+	op->klen = (uint8_t)klen;
+	memcpy(op->key, key, klen);
+	if (put)
+		memcpy(op->val, val, DEADLINE_VALUE_SIZE);
+	return op_take(ops, put);
+}
+
 int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V1__Record *old,
 			  const struct record_facts *of, const Xxgk__V1__Record *r,
 			  const struct record_facts *f)
@@ -217,7 +233,8 @@ int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V
 	/* only applications have periods: other kinds cost nothing here */
 	if (f->kind != RECORD_APPLICATION)
 		return 0;
-	int had = old && open_application(old), has = open_application(r);
+	size_t idlen = strlen(r->id);
+	int had = old && open_application(old, idlen), has = open_application(r, idlen);
 	if (!had && !has)
 		return 0;
 	if (ops->n_notes == ops->notes_cap) {
@@ -230,6 +247,7 @@ int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V
 	}
 	struct deadline_note *n = &ops->notes[ops->n_notes++];
 	n->id = r->id;
+	n->idlen = (uint8_t)idlen;
 	n->unit = unit;
 	n->had = (uint8_t)had;
 	n->has = (uint8_t)has;
@@ -248,18 +266,36 @@ static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal
 {
 	for (size_t i = 0; i < ops->n_notes; i++) {
 		const struct deadline_note *n = &ops->notes[i];
-		uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE], nkey[KEY_MAX],
-		    nval[DEADLINE_VALUE_SIZE];
-		size_t oklen = 0, nklen = 0, idlen = strlen(n->id);
+		uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE];
+		size_t oklen = 0, klen;
+		struct deadline_op *op;
+		int rc = 0;
 		if (n->had)
-			entry_from(cal, n->unit, n->id, idlen, &n->old_days, okey, &oklen, oval);
-		if (n->has)
-			entry_from(cal, n->unit, n->id, idlen, &n->days, nkey, &nklen, nval);
-		if (n->had && n->has && oklen == nklen && memcmp(okey, nkey, oklen) == 0 &&
-		    memcmp(oval, nval, sizeof(oval)) == 0)
-			continue;
-		int rc = n->had ? op_add(ops, 0, okey, oklen, NULL) : 0;
-		if (rc || (n->has && (rc = op_add(ops, 1, nkey, nklen, nval))))
+			entry_from(cal, n->unit, n->id, n->idlen, &n->old_days, okey, &oklen, oval);
+		if (n->has) { /* the new entry straight into the next slot, taken if it changed */
+			if ((op = op_slot(ops)) == NULL)
+				return XXGK_ENOMEM;
+			entry_from(cal, n->unit, n->id, n->idlen, &n->days, op->key, &klen,
+				   op->val);
+			op->klen = (uint8_t)klen;
+			if (n->had && oklen == klen && memcmp(okey, op->key, klen) == 0 &&
+			    memcmp(oval, op->val, sizeof(oval)) == 0)
+				continue;
+			if (n->had) { /* the delete goes before it: the last change of a key stays
+				       */
+				uint8_t nkey[KEY_MAX], nval[DEADLINE_VALUE_SIZE];
+				memcpy(nkey, op->key, klen);
+				memcpy(nval, op->val, sizeof(nval));
+				if ((rc = op_add(ops, 0, okey, oklen, NULL)))
+					return rc;
+				rc = op_add(ops, 1, nkey, klen, nval);
+			} else {
+				rc = op_take(ops, 1);
+			}
+		} else if (n->had) {
+			rc = op_add(ops, 0, okey, oklen, NULL);
+		}
+		if (rc)
 			return rc;
 	}
 	ops->n_notes = 0;

@@ -58,6 +58,7 @@ int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v
 struct deadline_note {
 	const char *id; /* the record's: records live until their commit */
 	uint32_t unit;
+	uint8_t idlen;
 	uint8_t had, has; /* an open application before, after */
 	struct deadline_events old_days, days;
 };
