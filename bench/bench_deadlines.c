@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "bench_util.h"
 #include "calendar.h"
 #include "error.h"
 #include "store.h"
@@ -44,13 +45,6 @@
 #define UNITS 41
 #define BATCH 1000
 #define OVERDUE 1000
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
-}
 
 static int compare_double(const void *a, const void *b)
 {
@@ -123,9 +117,9 @@ static struct store *open_store(const char *dir, int no_deadlines, const struct 
 
 static double apply(struct store *st, Xxgk__V1__Record **ptrs, struct store_status *statuses)
 {
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	int rc = store_apply(st, ptrs, BATCH, statuses);
-	double t = now_ms() - t0;
+	double t = bench_now_ms() - t0;
 	if (rc)
 		die("store_apply", rc);
 	for (int i = 0; i < BATCH; i++)
@@ -154,10 +148,10 @@ static void query(const char *admin, int within, int overdue, int n)
 		q.as_of = "2026-06-01";
 		req.body_case = XXGK__V1__REQUEST__BODY_DEADLINES;
 		req.deadlines = &q;
-		double t0 = now_ms();
+		double t0 = bench_now_ms();
 		if ((rc = xxgk_call(c, &req, 10000, &reply)))
 			die("deadlines", rc);
-		lat[i] = now_ms() - t0;
+		lat[i] = bench_now_ms() - t0;
 		if (reply->body_case != XXGK__V1__REPLY__BODY_DEADLINES) {
 			fprintf(stderr, "bench_deadlines: %s\n",
 				reply->body_case == XXGK__V1__REPLY__BODY_ERROR
@@ -232,9 +226,9 @@ static void write_conf(const char *conf, const char *state_dir, const char *dir,
 /* Pushes a batch of n records to c; its time in ms. Every record must be applied. */
 static double push(struct xxgk_client *c, Xxgk__V1__Record **ptrs, size_t n, int *statuses)
 {
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	int rc = xxgk_push(c, ptrs, n, statuses, NULL, NULL, 60000);
-	double t = now_ms() - t0;
+	double t = bench_now_ms() - t0;
 	if (rc)
 		die("push", rc);
 	for (size_t i = 0; i < n; i++)
@@ -344,23 +338,6 @@ struct publisher {
 	int failed;
 };
 
-static struct packed pack_push(Xxgk__V1__Record **ptrs, size_t n, uint64_t request_id)
-{
-	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	push.n_records = n;
-	push.records = ptrs;
-	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
-	req.push = &push;
-	req.has_request_id = 1;
-	req.request_id = request_id;
-	struct packed out = {malloc(xxgk__v1__request__get_packed_size(&req)), 0};
-	if (out.data == NULL)
-		die("pack", XXGK_ENOMEM);
-	out.len = xxgk__v1__request__pack(&req, out.data);
-	return out;
-}
-
 static void *publish(void *arg)
 {
 	struct publisher *p = arg;
@@ -446,7 +423,7 @@ static double send_round(void *const *sockets, const struct packed *msgs, size_t
 	struct publisher pubs[PUBLISHERS];
 	pthread_t threads[PUBLISHERS];
 	struct packed *mine[PUBLISHERS];
-	double t0 = now_ms();
+	double t0 = bench_now_ms();
 	for (int p = 0; p < PUBLISHERS; p++) {
 		size_t k = 0;
 		mine[p] = calloc(n / PUBLISHERS + 1, sizeof(**mine));
@@ -465,7 +442,7 @@ static double send_round(void *const *sockets, const struct packed *msgs, size_t
 		fprintf(stderr, "bench_deadlines: a push at saturation failed\n");
 		exit(1);
 	}
-	return now_ms() - t0;
+	return bench_now_ms() - t0;
 }
 
 static void daemon_saturate(const char *const in[2], const char *const admin[2], const pid_t pid[2],
@@ -507,7 +484,7 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 				apps[n].a.outcome = XXGK__V1__OUTCOME__OUTCOME_GRANTED;
 				ptrs[n] = &apps[n].r;
 			}
-			msgs[k] = pack_push(ptrs, n, ++request_id);
+			msgs[k].data = bench_pack_push(ptrs, n, ++request_id, &msgs[k].len);
 			n_round += n;
 		}
 		double rt[2];

@@ -153,16 +153,8 @@ static struct packed pack_batch(int p, int b, struct owned *scratch)
 		make_record(&scratch[i], p, (size_t)b * (size_t)batch_size + (size_t)i, &rng);
 		ptrs[i] = &scratch[i].r;
 	}
-	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	push.n_records = (size_t)batch_size;
-	push.records = ptrs;
-	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
-	req.push = &push;
-	req.has_request_id = 1;
-	req.request_id = (uint64_t)b + 1;
-	struct packed out = {malloc(xxgk__v1__request__get_packed_size(&req)), 0};
-	out.len = xxgk__v1__request__pack(&req, out.data);
+	struct packed out;
+	out.data = bench_pack_push(ptrs, (size_t)batch_size, (uint64_t)b + 1, &out.len);
 	free(ptrs);
 	return out;
 }

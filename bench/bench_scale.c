@@ -234,17 +234,7 @@ static void *pack_push(struct publisher *p, size_t b, size_t n, size_t *len)
 		}
 		ptrs[i] = &o->r;
 	}
-	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
-	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
-	push.n_records = n;
-	push.records = ptrs;
-	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
-	req.push = &push;
-	req.has_request_id = 1;
-	req.request_id = (uint64_t)b + 1;
-	void *data = malloc(xxgk__v1__request__get_packed_size(&req));
-	*len = xxgk__v1__request__pack(&req, data);
-	return data;
+	return bench_pack_push(ptrs, n, (uint64_t)b + 1, len);
 }
 
 static void *publish(void *arg)

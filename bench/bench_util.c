@@ -107,3 +107,22 @@ pid_t bench_start_xxgkd(const char *dir, int units, const char *const *lines, si
 	fprintf(stderr, "bench: xxgkd did not start; see %s\n", log);
 	exit(1);
 }
+
+void *bench_pack_push(Xxgk__V1__Record **records, size_t n, uint64_t request_id, size_t *len)
+{
+	Xxgk__V1__PushBatch push = XXGK__V1__PUSH_BATCH__INIT;
+	Xxgk__V1__Request req = XXGK__V1__REQUEST__INIT;
+	push.n_records = n;
+	push.records = records;
+	req.body_case = XXGK__V1__REQUEST__BODY_PUSH;
+	req.push = &push;
+	req.has_request_id = 1;
+	req.request_id = request_id;
+	void *data = malloc(xxgk__v1__request__get_packed_size(&req));
+	if (data == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		exit(1);
+	}
+	*len = xxgk__v1__request__pack(&req, data);
+	return data;
+}

@@ -6,7 +6,10 @@
 #define XXGK_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
+
+#include "xxgk.pb-c.h"
 
 /* Milliseconds on the monotonic clock. */
 double bench_now_ms(void);
@@ -26,5 +29,11 @@ int bench_free_port(void);
  */
 pid_t bench_start_xxgkd(const char *dir, int units, const char *const *lines, size_t n_lines,
 			char *ingest, char *admin, size_t size);
+
+/*
+ * The push request of records[0..n) with request_id, packed as a client sends it: malloc'd
+ * bytes (*len of them); exits when out of memory.
+ */
+void *bench_pack_push(Xxgk__V1__Record **records, size_t n, uint64_t request_id, size_t *len);
 
 #endif
