@@ -9,16 +9,21 @@
  *     each: latency p50/p99/max;
  *  3. ingest as a unit's system sees it: two real xxgkd, one keeping the index and one not
  *     (XXGK_BENCH_NO_DEADLINES), each sent the same D records (default 1,000,000) in pushes of
- *     1,000, alternately, acknowledged durably: records/s of each and the drop. Twice: every
- *     record a new open application (the index's worst case), then the life of an
- *     application (opened, then answered by a second revision 5 pushes later); the drop from
- *     the totals, and the median over the pushes of one push's time with the index over the
- *     same push's without (robust to a stall of either daemon);
- *  4. on the same two daemons, the same kinds of records again at saturation: 8 publishers
- *     keeping 4 pushes in flight each, so that a group commit takes several pushes; in rounds of
- *     20 pushes, each round to both daemons in turn: records/s, the drop, and the median of the
- *     rounds' time with the index over their time without (D/20,000 rounds: 50 by default, for
- *     the median to settle on a shared machine); each daemon's commits and bytes written.
+ *     1,000, alternately, acknowledged durably: records/s of each and the drop. Three streams,
+ *     each on two new daemons: every record a new open application (the index's worst case);
+ *     the life of an application (opened, then answered by a second revision 5 pushes later);
+ *     records of every kind as units send them, bench_ingest's mix (bench_make_record:
+ *     applications, 80% of them answered in the same record, normative documents, legal cases
+ *     and tallies, in random units and dates of 2019-2021), D/4 of them (250,000 by default:
+ *     each costs the store more than an ordered application). The drop from the totals, and the
+ *     median over the pushes of one push's time with the index over the same push's without
+ *     (robust to a stall of either daemon);
+ *  4. on the same two daemons, the same kind of records again (other ids) at saturation: 8
+ *     publishers keeping 4 pushes in flight each, so that a group commit takes several pushes;
+ *     in rounds of 20 pushes, each round to both daemons in turn: records/s, the drop, and the
+ *     median of the rounds' time with the index over their time without (D/20,000 rounds: 50 by
+ *     default, for the median to settle on a shared machine; 12 for the mix); each daemon's
+ *     commits and bytes written.
  * It prints figures; it is not a test.
  *
  *   bench_deadlines [records [queries [daemon_records [scattered]]]]
@@ -93,6 +98,35 @@ static void make(struct app *x, size_t i, size_t n)
 	x->a.has_applicant = 1;
 	x->a.applicant = XXGK__V1__APPLICANT_TYPE__APPLICANT_NATURAL_PERSON;
 	x->a.received = x->received;
+}
+
+/*
+ * The streams of phases 3 and 4, each sent to two new daemons: every record a new open
+ * application (the index's worst case); applications opened, then answered by a second revision;
+ * records of every kind as units send them (bench_ingest's mix, bench_make_record: a quarter of
+ * them applications, 80% of those answered in the same record), daemon_records / MIX_SHARE of
+ * them (at least one round of phase 4): a random mix costs the store several times what ordered
+ * applications do (estimated: the whole of daemon_records would add more than half to the run).
+ */
+enum stream { STREAM_OPEN, STREAM_LIFECYCLE, STREAM_MIX, STREAMS };
+#define MIX_SHARE 4
+
+/* Phase 3's and phase 4's description of each stream. */
+static const char *const stream_names[STREAMS][2] = {
+    {"every record a new open application", "every record a new open application"},
+    {"applications opened, then answered 5 pushes later",
+     "applications opened, then answered a round later"},
+    {"records of every kind (bench_ingest's mix)", "records of every kind (bench_ingest's mix)"},
+};
+
+/* Push b of the mix (publisher 0 in phase 3, 1 in phase 4: other ids) into mix and ptrs. */
+static void make_mix(struct bench_record *mix, Xxgk__V1__Record **ptrs, int publisher, size_t b)
+{
+	uint64_t rng = (uint64_t)publisher << 32 | (uint64_t)b;
+	for (size_t i = 0; i < BATCH; i++) {
+		bench_make_record(&mix[i], "u", UNITS, publisher, b * BATCH + i, &rng);
+		ptrs[i] = &mix[i].r;
+	}
 }
 
 static struct store *open_store(const char *dir, int no_deadlines, const struct calendar *cal)
@@ -242,19 +276,22 @@ static double push(struct xxgk_client *c, Xxgk__V1__Record **ptrs, size_t n, int
 
 /*
  * Phase 3: records to two xxgkd (ingest endpoints in[0] with the index, in[1] without),
- * alternately; lifecycle: each batch also answers the applications opened 5 batches before.
+ * alternately; STREAM_LIFECYCLE: each batch also answers the applications opened 5 batches
+ * before; STREAM_MIX: batches of bench_ingest's mix.
  */
 static void daemon_writes(const char *admin, pid_t pid, double *commits, double *wchar);
 static void print_writes(double commits[2][2], double wchar[2][2], size_t sent);
 
 static void daemon_ingest(const char *const in[2], const char *const admin[2], const pid_t pid[2],
-			  size_t records, int lifecycle)
+			  size_t records, enum stream stream)
 {
 	double commits[2][2], wchar[2][2];
+	int lifecycle = stream == STREAM_LIFECYCLE;
 	for (int d = 0; d < 2; d++)
 		daemon_writes(admin[d], pid[d], &commits[d][0], &wchar[d][0]);
 	struct xxgk_client *c[2];
 	struct app *apps = calloc(2 * BATCH, sizeof(*apps));
+	struct bench_record *mix = calloc(BATCH, sizeof(*mix));
 	Xxgk__V1__Record **ptrs = calloc(2 * BATCH, sizeof(*ptrs));
 	int *statuses = calloc(2 * BATCH, sizeof(*statuses));
 	double t[2] = {0, 0};
@@ -269,7 +306,11 @@ static void daemon_ingest(const char *const in[2], const char *const admin[2], c
 	size_t opened = lifecycle ? BATCH / 2 : BATCH;
 	for (size_t b = 0; sent + BATCH <= records; b++) {
 		size_t n = 0;
-		for (size_t i = 0; i < opened; i++, n++) {
+		if (stream == STREAM_MIX) {
+			make_mix(mix, ptrs, 0, b);
+			n = BATCH;
+		}
+		for (size_t i = 0; stream != STREAM_MIX && i < opened; i++, n++) {
 			make(&apps[n], b * opened + i, records);
 			ptrs[n] = &apps[n].r;
 		}
@@ -296,9 +337,7 @@ static void daemon_ingest(const char *const in[2], const char *const admin[2], c
 	qsort(ratio, paired, sizeof(*ratio), compare_double);
 	double median = paired ? ratio[paired / 2] : 1;
 	double with = (double)sent / (t[0] / 1000), without = (double)sent / (t[1] / 1000);
-	printf("xxgkd ingest, %s: %zu records in pushes of up to %d\n",
-	       lifecycle ? "applications opened, then answered 5 pushes later"
-			 : "every record a new open application",
+	printf("xxgkd ingest, %s: %zu records in pushes of up to %d\n", stream_names[stream][0],
 	       sent, BATCH);
 	printf("  without the index: %.0f records/s\n", without);
 	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
@@ -309,6 +348,7 @@ static void daemon_ingest(const char *const in[2], const char *const admin[2], c
 	for (int d = 0; d < 2; d++)
 		xxgk_close(c[d]);
 	free(apps);
+	free(mix);
 	free(ptrs);
 	free(statuses);
 	free(ratio);
@@ -319,8 +359,9 @@ static void daemon_ingest(const char *const in[2], const char *const admin[2], c
  * one daemon, as fast as they are answered, so that its group commits take several pushes: the
  * daemon's throughput, not one push's round trip. The records go in rounds of ROUND_PUSHES
  * pushes, each round to both daemons in turn (which first alternates); a round's time with the
- * index over the same round's without is one pair. lifecycle: each push also answers the
- * applications opened one round before (answered after they were acknowledged).
+ * index over the same round's without is one pair. STREAM_LIFECYCLE: each push also answers the
+ * applications opened one round before (answered after they were acknowledged); STREAM_MIX:
+ * pushes of bench_ingest's mix, with other ids than phase 3's.
  */
 #define PUBLISHERS 8
 #define WINDOW 4
@@ -446,11 +487,13 @@ static double send_round(void *const *sockets, const struct packed *msgs, size_t
 }
 
 static void daemon_saturate(const char *const in[2], const char *const admin[2], const pid_t pid[2],
-			    size_t records, int lifecycle)
+			    size_t records, enum stream stream)
 {
 	double commits[2][2], wchar[2][2];
+	int lifecycle = stream == STREAM_LIFECYCLE;
 	void *zmq = zmq_ctx_new(), *sockets[2][PUBLISHERS];
 	struct app *apps = calloc(BATCH, sizeof(*apps));
+	struct bench_record *mix = calloc(BATCH, sizeof(*mix));
 	Xxgk__V1__Record **ptrs = calloc(BATCH, sizeof(*ptrs));
 	struct packed *msgs = calloc(ROUND_PUSHES, sizeof(*msgs));
 	size_t rounds = records / ((size_t)ROUND_PUSHES * BATCH), paired = 0, sent = 0;
@@ -472,7 +515,11 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 		size_t n_round = 0;
 		for (size_t k = 0; k < ROUND_PUSHES; k++) {
 			size_t b = r * ROUND_PUSHES + k, n = 0;
-			for (size_t i = 0; i < opened; i++, n++) {
+			if (stream == STREAM_MIX) {
+				make_mix(mix, ptrs, 1, b);
+				n = BATCH;
+			}
+			for (size_t i = 0; stream != STREAM_MIX && i < opened; i++, n++) {
 				make(&apps[n], b * opened + i, records);
 				ptrs[n] = &apps[n].r;
 			}
@@ -505,10 +552,7 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 	double with = (double)sent / (t[0] / 1000), without = (double)sent / (t[1] / 1000);
 	printf("xxgkd at saturation (%d publishers, %d pushes of %d in flight each), %s: %zu "
 	       "records\n",
-	       PUBLISHERS, WINDOW, BATCH,
-	       lifecycle ? "applications opened, then answered a round later"
-			 : "every record a new open application",
-	       sent);
+	       PUBLISHERS, WINDOW, BATCH, stream_names[stream][1], sent);
 	printf("  without the index: %.0f records/s\n", without);
 	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
 	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
@@ -520,6 +564,7 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 			zmq_close(sockets[d][p]);
 	zmq_ctx_term(zmq);
 	free(apps);
+	free(mix);
 	free(ptrs);
 	free(msgs);
 	free(ratio);
@@ -600,14 +645,13 @@ int main(int argc, char **argv)
 	kill(pid, SIGTERM);
 	waitpid(pid, NULL, 0);
 
-	/* phase 3: two new daemons, the same records to both */
-	for (int lifecycle = 0; lifecycle < 2; lifecycle++) {
+	/* phase 3: two new daemons for each stream, the same records to both */
+	for (int stream = 0; stream < STREAMS; stream++) {
 		static const char *const names[2] = {"with", "without"};
 		char in[2][700], dconf[2][720], dstate[2][700], dadmin[2][700], dlog[2][720];
 		pid_t dpid[2];
 		for (int d = 0; d < 2; d++) {
-			snprintf(dstate[d], sizeof(dstate[d]), "%s/d%d-%s", base, lifecycle,
-				 names[d]);
+			snprintf(dstate[d], sizeof(dstate[d]), "%s/d%d-%s", base, stream, names[d]);
 			snprintf(dconf[d], sizeof(dconf[d]), "%s.conf", dstate[d]);
 			snprintf(dlog[d], sizeof(dlog[d]), "%s.log", dstate[d]);
 			snprintf(dadmin[d], sizeof(dadmin[d]), "ipc://%s/%s-admin", base, names[d]);
@@ -618,9 +662,13 @@ int main(int argc, char **argv)
 		}
 		const char *const ins[2] = {in[0], in[1]};
 		const char *const admins[2] = {dadmin[0], dadmin[1]};
-		daemon_ingest(ins, admins, dpid, daemon_records, lifecycle);
+		/* the mix: fewer records (each costs more), at least one round of phase 4 */
+		size_t n = stream == STREAM_MIX ? daemon_records / MIX_SHARE : daemon_records;
+		if (n < (size_t)ROUND_PUSHES * BATCH)
+			n = (size_t)ROUND_PUSHES * BATCH;
+		daemon_ingest(ins, admins, dpid, n, (enum stream)stream);
 		/* phase 4 on the same daemons: the records after phase 3's */
-		daemon_saturate(ins, admins, dpid, daemon_records, lifecycle);
+		daemon_saturate(ins, admins, dpid, n, (enum stream)stream);
 		for (int d = 0; d < 2; d++) {
 			kill(dpid[d], SIGTERM);
 			waitpid(dpid[d], NULL, 0);

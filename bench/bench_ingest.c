@@ -60,97 +60,14 @@ struct publisher {
 
 static atomic_int ingest_done;
 
-static uint64_t next_rand(uint64_t *s)
-{
-	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* One record of every kind in turn, with the ids units really use. */
-struct owned {
-	Xxgk__V1__Record r;
-	union {
-		Xxgk__V1__Application app;
-		Xxgk__V1__Document doc;
-		Xxgk__V1__Case cas;
-		Xxgk__V1__Tally tally;
-	} body;
-	char unit[32], id[96], d1[11], d2[11];
-};
-
-static void make_record(struct owned *o, int publisher, size_t serial, uint64_t *rng)
-{
-	int month = 1 + (int)(next_rand(rng) % 12), day = 1 + (int)(next_rand(rng) % 28);
-	int year = 2019 + (int)(next_rand(rng) % 3);
-	memset(o, 0, sizeof(*o));
-	o->r = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
-	snprintf(o->unit, sizeof(o->unit), "unit-%02d", (int)(next_rand(rng) % UNITS));
-	snprintf(o->d1, sizeof(o->d1), "%04d-%02d-%02d", year, month, day);
-	snprintf(o->d2, sizeof(o->d2), "%04d-%02d-%02d", year, month, day < 20 ? day + 8 : 28);
-	o->r.unit = o->unit;
-	o->r.id = o->id;
-	o->r.has_revision = 1;
-	o->r.revision = 1;
-	switch (serial % 4) {
-	case 0:
-		snprintf(o->id, sizeof(o->id), "瑞政依申〔%d〕第%02d%06zu号", year, publisher,
-			 serial);
-		o->body.app = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
-		o->body.app.has_applicant = 1;
-		o->body.app.applicant = 1 + (int)(next_rand(rng) % 6);
-		o->body.app.received = o->d1;
-		if (next_rand(rng) % 10 < 8) {
-			o->body.app.concluded = o->d2;
-			o->body.app.has_outcome = 1;
-			o->body.app.outcome = 1 + (int)(next_rand(rng) % 21);
-		}
-		o->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
-		o->r.application = &o->body.app;
-		break;
-	case 1:
-		snprintf(o->id, sizeof(o->id), "瑞政规〔%d〕%02d%06zu号", year, publisher, serial);
-		o->body.doc = (Xxgk__V1__Document)XXGK__V1__DOCUMENT__INIT;
-		o->body.doc.has_kind = 1;
-		o->body.doc.kind = XXGK__V1__DOCUMENT_KIND__DOCUMENT_NORMATIVE;
-		o->body.doc.made = o->d1;
-		o->body.doc.published = o->d2;
-		o->r.body_case = XXGK__V1__RECORD__BODY_DOCUMENT;
-		o->r.document = &o->body.doc;
-		break;
-	case 2:
-		snprintf(o->id, sizeof(o->id), "温政复〔%d〕%02d%06zu号", year, publisher, serial);
-		o->body.cas = (Xxgk__V1__Case)XXGK__V1__CASE__INIT;
-		o->body.cas.has_group = 1;
-		o->body.cas.group = 1 + (int)(next_rand(rng) % 3);
-		o->body.cas.filed = o->d1;
-		o->body.cas.closed = o->d2;
-		o->body.cas.has_result = 1;
-		o->body.cas.result = 1 + (int)(next_rand(rng) % 3);
-		o->r.body_case = XXGK__V1__RECORD__BODY_LEGAL_CASE;
-		o->r.legal_case = &o->body.cas;
-		break;
-	default:
-		snprintf(o->id, sizeof(o->id), "XK-%s-%02d-%06zu", o->d1, publisher, serial);
-		o->body.tally = (Xxgk__V1__Tally)XXGK__V1__TALLY__INIT;
-		o->body.tally.has_measure = 1;
-		o->body.tally.measure = 1 + (int)(next_rand(rng) % 7);
-		o->body.tally.date = o->d1;
-		o->body.tally.has_value = 1;
-		o->body.tally.value = (int64_t)(next_rand(rng) % 1000);
-		o->r.body_case = XXGK__V1__RECORD__BODY_TALLY;
-		o->r.tally = &o->body.tally;
-	}
-}
-
 /* Packs publisher p's batch b as a push Request (request_id = b + 1). */
-static struct packed pack_batch(int p, int b, struct owned *scratch)
+static struct packed pack_batch(int p, int b, struct bench_record *scratch)
 {
 	uint64_t rng = (uint64_t)p << 32 | (uint64_t)b;
 	Xxgk__V1__Record **ptrs = calloc((size_t)batch_size, sizeof(*ptrs));
 	for (int i = 0; i < batch_size; i++) {
-		make_record(&scratch[i], p, (size_t)b * (size_t)batch_size + (size_t)i, &rng);
+		bench_make_record(&scratch[i], "unit-", UNITS, p,
+				  (size_t)b * (size_t)batch_size + (size_t)i, &rng);
 		ptrs[i] = &scratch[i].r;
 	}
 	struct packed out;
@@ -435,7 +352,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	struct publisher *ps = calloc((size_t)publishers, sizeof(*ps));
-	struct owned *scratch = calloc((size_t)batch_size, sizeof(*scratch));
+	struct bench_record *scratch = calloc((size_t)batch_size, sizeof(*scratch));
 	for (int p = 0; p < publishers; p++) {
 		ps[p].index = p;
 		ps[p].msgs = calloc((size_t)batches, sizeof(*ps[p].msgs));

@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -125,4 +126,78 @@ void *bench_pack_push(Xxgk__V1__Record **records, size_t n, uint64_t request_id,
 	}
 	*len = xxgk__v1__request__pack(&req, data);
 	return data;
+}
+
+uint64_t bench_rand(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+void bench_make_record(struct bench_record *o, const char *unit_prefix, int units, int publisher,
+		       size_t serial, uint64_t *rng)
+{
+	int month = 1 + (int)(bench_rand(rng) % 12), day = 1 + (int)(bench_rand(rng) % 28);
+	int year = 2019 + (int)(bench_rand(rng) % 3);
+	memset(o, 0, sizeof(*o));
+	o->r = (Xxgk__V1__Record)XXGK__V1__RECORD__INIT;
+	snprintf(o->unit, sizeof(o->unit), "%s%02d", unit_prefix,
+		 (int)(bench_rand(rng) % (uint64_t)units));
+	snprintf(o->d1, sizeof(o->d1), "%04d-%02d-%02d", year, month, day);
+	snprintf(o->d2, sizeof(o->d2), "%04d-%02d-%02d", year, month, day < 20 ? day + 8 : 28);
+	o->r.unit = o->unit;
+	o->r.id = o->id;
+	o->r.has_revision = 1;
+	o->r.revision = 1;
+	switch (serial % 4) {
+	case 0:
+		snprintf(o->id, sizeof(o->id), "瑞政依申〔%d〕第%02d%06zu号", year, publisher,
+			 serial);
+		o->body.app = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
+		o->body.app.has_applicant = 1;
+		o->body.app.applicant = 1 + (int)(bench_rand(rng) % 6);
+		o->body.app.received = o->d1;
+		if (bench_rand(rng) % 10 < 8) {
+			o->body.app.concluded = o->d2;
+			o->body.app.has_outcome = 1;
+			o->body.app.outcome = 1 + (int)(bench_rand(rng) % 21);
+		}
+		o->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
+		o->r.application = &o->body.app;
+		break;
+	case 1:
+		snprintf(o->id, sizeof(o->id), "瑞政规〔%d〕%02d%06zu号", year, publisher, serial);
+		o->body.doc = (Xxgk__V1__Document)XXGK__V1__DOCUMENT__INIT;
+		o->body.doc.has_kind = 1;
+		o->body.doc.kind = XXGK__V1__DOCUMENT_KIND__DOCUMENT_NORMATIVE;
+		o->body.doc.made = o->d1;
+		o->body.doc.published = o->d2;
+		o->r.body_case = XXGK__V1__RECORD__BODY_DOCUMENT;
+		o->r.document = &o->body.doc;
+		break;
+	case 2:
+		snprintf(o->id, sizeof(o->id), "温政复〔%d〕%02d%06zu号", year, publisher, serial);
+		o->body.cas = (Xxgk__V1__Case)XXGK__V1__CASE__INIT;
+		o->body.cas.has_group = 1;
+		o->body.cas.group = 1 + (int)(bench_rand(rng) % 3);
+		o->body.cas.filed = o->d1;
+		o->body.cas.closed = o->d2;
+		o->body.cas.has_result = 1;
+		o->body.cas.result = 1 + (int)(bench_rand(rng) % 3);
+		o->r.body_case = XXGK__V1__RECORD__BODY_LEGAL_CASE;
+		o->r.legal_case = &o->body.cas;
+		break;
+	default:
+		snprintf(o->id, sizeof(o->id), "XK-%s-%02d-%06zu", o->d1, publisher, serial);
+		o->body.tally = (Xxgk__V1__Tally)XXGK__V1__TALLY__INIT;
+		o->body.tally.has_measure = 1;
+		o->body.tally.measure = 1 + (int)(bench_rand(rng) % 7);
+		o->body.tally.date = o->d1;
+		o->body.tally.has_value = 1;
+		o->body.tally.value = (int64_t)(bench_rand(rng) % 1000);
+		o->r.body_case = XXGK__V1__RECORD__BODY_TALLY;
+		o->r.tally = &o->body.tally;
+	}
 }

@@ -1,6 +1,6 @@
 /*
- * What the benchmarks that drive a real xxgkd share: the clock, percentiles, and starting an
- * xxgkd on loopback with a city of numbered units.
+ * What the benchmarks that drive a real xxgkd share: the clock, percentiles, starting an xxgkd
+ * on loopback with a city of numbered units, packing a push, and bench_ingest's mix of records.
  */
 #ifndef XXGK_BENCH_UTIL_H
 #define XXGK_BENCH_UTIL_H
@@ -35,5 +35,30 @@ pid_t bench_start_xxgkd(const char *dir, int units, const char *const *lines, si
  * bytes (*len of them); exits when out of memory.
  */
 void *bench_pack_push(Xxgk__V1__Record **records, size_t n, uint64_t request_id, size_t *len);
+
+/* The next of a splitmix64 sequence of state *s. */
+uint64_t bench_rand(uint64_t *s);
+
+/* One record of bench_ingest's mix, owning its strings. */
+struct bench_record {
+	Xxgk__V1__Record r;
+	union {
+		Xxgk__V1__Application app;
+		Xxgk__V1__Document doc;
+		Xxgk__V1__Case cas;
+		Xxgk__V1__Tally tally;
+	} body;
+	char unit[32], id[96], d1[11], d2[11];
+};
+
+/*
+ * Record serial of publisher (0..99) into *o, drawing from *rng: one of every kind in turn
+ * (serial % 4: an application, 80% of them answered in the same record; a normative document;
+ * a legal case; a tally), dated in 2019-2021, with the ids units really use (the year, the
+ * publisher and the serial in them: distinct for distinct publishers or serials), for the unit
+ * unit_prefix followed by a two-digit number below units, drawn at random.
+ */
+void bench_make_record(struct bench_record *o, const char *unit_prefix, int units, int publisher,
+		       size_t serial, uint64_t *rng);
 
 #endif
