@@ -61,7 +61,7 @@ struct store {
 	 * unit table: LMDB allows a resize only with no transaction open in the process. */
 	pthread_rwlock_t lock;
 	struct freeze_state freeze; /* the frozen years, for the FROZEN rule (writer) */
-	MDB_dbi db_deadlines;
+	struct deadline_dbs db_deadlines;
 	int has_deadlines;    /* 0: a read-only store written before deadlines were kept */
 	struct calendar *cal; /* the calendar stored with the index; NULL: none stored yet */
 	int no_deadlines;     /* benchmarks: the index is not kept */
@@ -392,9 +392,13 @@ static int open_databases(struct store *st)
 	const struct {
 		const char *name;
 		MDB_dbi *dbi;
-	} dbs[] = {{"meta", &st->db_meta},	   {"units", &st->db_units},
-		   {"records", &st->db_records},   {"counters", &st->db_counters},
-		   {"activity", &st->db_activity}, {DEADLINE_DB, &st->db_deadlines}};
+	} dbs[] = {{"meta", &st->db_meta},
+		   {"units", &st->db_units},
+		   {"records", &st->db_records},
+		   {"counters", &st->db_counters},
+		   {"activity", &st->db_activity},
+		   {DEADLINE_DB, &st->db_deadlines.groups},
+		   {DEADLINE_TAILS_DB, &st->db_deadlines.tails}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
 		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc)
@@ -405,7 +409,7 @@ static int open_databases(struct store *st)
 		if (rc)
 			wtxn_fail_mdb(&t, rc);
 	}
-	st->has_activity = st->has_deadlines = 1;
+	st->has_activity = st->has_deadlines = st->db_deadlines.has_tails = 1;
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -455,7 +459,7 @@ static int migrate_attempt(struct store *st, struct wtxn *t, void *arg)
 	int dropped, rc = deadline_drop_legacy(t->txn, &dropped);
 	(void)arg;
 	if (rc == 0 && dropped && st->cal)
-		rc = deadline_index_rebuild(t->txn, st->db_deadlines, st->db_records, st->cal);
+		rc = deadline_index_rebuild(t->txn, &st->db_deadlines, st->db_records, st->cal);
 	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
 	else if (rc)
@@ -858,7 +862,7 @@ static void note_activity(struct store *st, struct wtxn *t, const struct unit_en
 static void write_index(struct store *st, struct wtxn *t)
 {
 	int rc =
-	    t->err ? 0 : deadline_ops_write(t->txn, st->db_deadlines, &st->deadline_ops, st->cal);
+	    t->err ? 0 : deadline_ops_write(t->txn, &st->db_deadlines, &st->deadline_ops, st->cal);
 	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
 	else if (rc)
@@ -1469,7 +1473,7 @@ static int verify_deadlines(struct store *st, MDB_txn *txn, struct verify_state 
 	struct calendar *none = st->cal ? NULL : calendar_empty();
 	if (st->cal == NULL && none == NULL)
 		return XXGK_ENOMEM;
-	int rc = deadline_index_verify(txn, st->db_deadlines, st->db_records,
+	int rc = deadline_index_verify(txn, &st->db_deadlines, st->db_records,
 				       st->cal ? st->cal : none, vs->unit, deadline_difference, vs);
 	calendar_free(none);
 	return rc;
@@ -1794,7 +1798,7 @@ static int set_calendar_attempt(struct store *st, struct wtxn *t, void *arg)
 {
 	struct set_calendar *sc = arg;
 	MDB_val k = str_val("calendar"), v = {calendar_packed_size(), sc->packed};
-	int rc = deadline_index_rebuild(t->txn, st->db_deadlines, st->db_records, sc->cal);
+	int rc = deadline_index_rebuild(t->txn, &st->db_deadlines, st->db_records, sc->cal);
 	if (xxgk_is_mdb_code(rc))
 		wtxn_fail_mdb(t, rc);
 	else if (rc < 0)
@@ -1873,7 +1877,7 @@ static int read_deadlines(struct store *st, MDB_txn *txn, uint32_t from, uint32_
 			  store_deadline_fn fn, void *ctx)
 {
 	struct deadline_read r = {st, fn, ctx};
-	return deadline_index_read(txn, st->db_deadlines, from, to, read_deadline, &r);
+	return deadline_index_read(txn, &st->db_deadlines, from, to, read_deadline, &r);
 }
 
 int store_deadlines(struct store *st, int from, int to, int others, store_deadline_fn fn, void *ctx)

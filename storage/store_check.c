@@ -301,9 +301,9 @@ static int check_end(struct walk *w)
 
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
-	static const char *const names[] = {"meta",	 "units",     "records",  "counters",
-					    "freezes",	 "snapshots", "audit",	  "activity",
-					    "deadlines", "published", DEADLINE_DB};
+	static const char *const names[] = {
+	    "meta",  "units",	 "records",   "counters",  "freezes",	"snapshots",
+	    "audit", "activity", "deadlines", "published", DEADLINE_DB, DEADLINE_TAILS_DB};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -453,6 +453,24 @@ static int deadline_group(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return 0;
 }
 
+/* A tail of the deadlines index: its form, and that it begins after its (due, unit)'s groups. */
+static int deadline_tail(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	MDB_dbi groups;
+	if (!deadline_tail_valid(k, v))
+		return damaged(w->why, w->len, "a value of the deadlines index is malformed");
+	int rc = mdb_dbi_open(w->txn, DEADLINE_DB, 0, &groups);
+	if (rc == MDB_NOTFOUND)
+		return 0; /* no groups: nothing before it */
+	if (rc == 0)
+		rc = deadline_tail_follows(w->txn, groups, k, v);
+	if (rc == 0)
+		return damaged(w->why, w->len, "two values of the deadlines index overlap");
+	if (rc == XXGK_ECORRUPT)
+		return damaged(w->why, w->len, "a key of the deadlines index has a bad size");
+	return rc == 1 ? 0 : rc;
+}
+
 /* An earlier version's index, an entry a key (dropped when the store is opened for writing). */
 static int legacy_deadline_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
@@ -513,7 +531,8 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		   {"activity", activity_entry, 1},
 		   {DEADLINE_LEGACY_DB, legacy_deadline_entry, 1},
 		   {"published", published_entry, 1},
-		   {DEADLINE_DB, deadline_group, 1}};
+		   {DEADLINE_DB, deadline_group, 1},
+		   {DEADLINE_TAILS_DB, deadline_tail, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;

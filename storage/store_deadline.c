@@ -23,9 +23,16 @@ static uint32_t get32(const uint8_t *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-int deadline_db_open(MDB_txn *txn, MDB_dbi *dbi, int create)
+int deadline_db_open(MDB_txn *txn, struct deadline_dbs *db, int create)
 {
-	return mdb_dbi_open(txn, DEADLINE_DB, create ? MDB_CREATE : 0, dbi);
+	unsigned flags = create ? MDB_CREATE : 0;
+	int rc = mdb_dbi_open(txn, DEADLINE_DB, flags, &db->groups);
+	if (rc)
+		return rc;
+	/* read-only, a store of the version before the tails has none */
+	rc = mdb_dbi_open(txn, DEADLINE_TAILS_DB, flags, &db->tails);
+	db->has_tails = rc == 0;
+	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 int deadline_drop_legacy(MDB_txn *txn, int *dropped)
@@ -354,7 +361,7 @@ struct entry {
 	uint32_t due; /* its group's */
 };
 
-/* Reads a group's entries in order. */
+/* Reads the entries of a group, or of a tail, in order. */
 struct entry_reader {
 	const uint8_t *p, *key_id;
 	size_t size, off, key_idlen;
@@ -362,19 +369,35 @@ struct entry_reader {
 	uint8_t id[RECORD_ID_MAX];
 	size_t idlen;
 	size_t count; /* entries read */
+	int tail; /* a tail: its last entry shares nothing, and its size is the value's last byte */
+	size_t last_off, last_shared; /* where the last entry read begins, what it shares */
 };
 
-/* k must be a key of the index's size (9 to KEY_MAX bytes). */
+/*
+ * Whether k, v have the sizes of a group (a key of 9 to KEY_MAX bytes) or of a tail (a key of 8:
+ * due, unit; the size of its last entry after them): 1 a group, 2 a tail, 0 neither.
+ */
+static int value_kind(const MDB_val *k, const MDB_val *v)
+{
+	if (k->mv_size == 8)
+		return v->mv_size >= 2 && v->mv_size <= DEADLINE_TAIL_MAX ? 2 : 0;
+	return k->mv_size > 8 && k->mv_size <= KEY_MAX && v->mv_size > 0 &&
+	       v->mv_size <= DEADLINE_GROUP_MAX;
+}
+
+/* k, v must be of value_kind's sizes. */
 static void reader_init(struct entry_reader *r, const MDB_val *k, const MDB_val *v)
 {
 	r->p = v->mv_data;
-	r->size = v->mv_size;
+	r->tail = k->mv_size == 8;
+	r->size = v->mv_size - (r->tail ? 1 : 0);
 	r->off = 0;
 	r->due = get32(k->mv_data);
 	r->key_id = (const uint8_t *)k->mv_data + 8;
 	r->key_idlen = k->mv_size - 8;
 	r->idlen = 0;
 	r->count = 0;
+	r->last_off = r->last_shared = 0;
 }
 
 static int dated(uint32_t due)
@@ -399,26 +422,42 @@ static size_t entry_size(const uint8_t *p, size_t left, uint32_t due)
 
 /*
  * The next entry: 1, 0 at the end, -1 damaged (sizes, an id not after the one before it or with
- * a NUL in it, a last id not the key's, no entry).
+ * a NUL in it, a group's last id not its key's, a tail's last entry not whole, no entry).
  */
 static int entry_next(struct entry_reader *r, struct entry *e)
 {
-	if (r->off >= r->size)
-		return r->count && id_compare(r->id, r->idlen, r->key_id, r->key_idlen) == 0 ? 0
+	if (r->off >= r->size) {
+		if (r->count == 0)
+			return -1;
+		if (r->tail)
+			return r->last_shared == 0 && r->size - r->last_off == r->p[r->size] ? 0
 											     : -1;
+		return id_compare(r->id, r->idlen, r->key_id, r->key_idlen) == 0 ? 0 : -1;
+	}
 	const uint8_t *p = r->p + r->off;
 	size_t shared = p[0], need = entry_size(p, r->size - r->off, r->due), suffix;
 	if (need == 0 || shared > r->idlen || shared + (suffix = p[1]) > RECORD_ID_MAX)
 		return -1;
-	/* after the one before: the first byte it does not share is greater */
-	if (shared < r->idlen && p[2] <= r->id[shared])
-		return -1;
+	/*
+	 * After the one before: the first byte they differ in is greater, or it is longer. It may
+	 * share fewer bytes than they have in common (a tail's last entry, written whole, stays
+	 * so).
+	 */
+	size_t rest = r->idlen - shared; /* of the one before, after the bytes shared */
+	int c = 0;
 	for (size_t i = 0; i < suffix; i++) { /* a few bytes: no call */
-		if (p[2 + i] == 0)
+		uint8_t b = p[2 + i];
+		if (b == 0)
 			return -1; /* no record's id has a NUL: read as a C string, it would be cut
 				    */
-		r->id[shared + i] = p[2 + i];
+		if (c == 0 && i < rest)
+			c = (int)b - (int)r->id[shared + i];
+		r->id[shared + i] = b;
 	}
+	if (c < 0 || (c == 0 && suffix <= rest))
+		return -1;
+	r->last_off = r->off;
+	r->last_shared = shared;
 	r->idlen = shared + suffix;
 	e->id = r->id;
 	e->idlen = r->idlen;
@@ -458,13 +497,12 @@ static void entry_value(const struct entry *e, uint8_t val[DEADLINE_VALUE_SIZE])
 	val[9] = (uint8_t)suspended;
 }
 
-/* Walks a group: 1 well-formed (r then holds its count), else 0. */
+/* Walks a group or a tail: 1 well-formed (r then holds its count), else 0. */
 static int group_walk(const MDB_val *k, const MDB_val *v, struct entry_reader *r)
 {
 	struct entry e;
 	int rc;
-	if (k->mv_size < 9 || k->mv_size > KEY_MAX || v->mv_size == 0 ||
-	    v->mv_size > DEADLINE_GROUP_MAX)
+	if (!value_kind(k, v))
 		return 0;
 	reader_init(r, k, v);
 	while ((rc = entry_next(r, &e)) == 1)
@@ -475,7 +513,32 @@ static int group_walk(const MDB_val *k, const MDB_val *v, struct entry_reader *r
 int deadline_group_valid(const MDB_val *k, const MDB_val *v)
 {
 	struct entry_reader r;
-	return group_walk(k, v, &r);
+	return k->mv_size > 8 && group_walk(k, v, &r);
+}
+
+int deadline_tail_valid(const MDB_val *k, const MDB_val *v)
+{
+	struct entry_reader r;
+	return k->mv_size == 8 && group_walk(k, v, &r);
+}
+
+/*
+ * A tail's last id, read alone (it shares nothing; its size is the value's last byte): 1, or 0
+ * damaged. The entries before it are not read: appending after them leaves any damage of theirs
+ * as it was (for a walk to find), and the new entries share bytes of this id only.
+ */
+static int tail_last(const MDB_val *v, uint32_t due, const uint8_t **id, size_t *idlen)
+{
+	const uint8_t *p = v->mv_data;
+	size_t size = v->mv_size - 1, last = p[size]; /* value_kind: at least 2 bytes */
+	if (last > size || last < 3)
+		return 0;
+	const uint8_t *e = p + size - last;
+	if (e[0] != 0 || entry_size(e, last, due) != last || memchr(e + 2, 0, e[1]) != NULL)
+		return 0;
+	*id = e + 2;
+	*idlen = e[1];
+	return 1;
 }
 
 /* The first id of a group's value (its first entry shares nothing): 1, or 0 damaged. */
@@ -497,6 +560,49 @@ int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v
 		return 1; /* another (due, unit) */
 	return first_id(v, &id, &idlen) &&
 	       id_compare((const uint8_t *)pk->mv_data + 8, pk->mv_size - 8, id, idlen) < 0;
+}
+
+/* Of key k: 1, 0 not, XXGK_ECORRUPT of it but of a size no group's key has (of_prefix). */
+static int of_prefix(const MDB_val *k, const uint8_t prefix[8]);
+
+/*
+ * The last group of prefix in groups, on cur: 1 (k, v set), 0 none, or an LMDB code or
+ * XXGK_ECORRUPT.
+ */
+static int last_group(MDB_cursor *cur, const uint8_t prefix[8], MDB_val *k, MDB_val *v)
+{
+	uint8_t next[8];
+	uint64_t p = (uint64_t)get32(prefix) << 32 | get32(prefix + 4);
+	put32(next, (uint32_t)((p + 1) >> 32));
+	put32(next + 4, (uint32_t)(p + 1));
+	*k = (MDB_val){sizeof(next), next};
+	/* the key before the next prefix's first (the last key, after the last prefix) */
+	int rc = p == UINT64_MAX ? MDB_NOTFOUND : mdb_cursor_get(cur, k, v, MDB_SET_RANGE);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	rc = mdb_cursor_get(cur, k, v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	return of_prefix(k, prefix);
+}
+
+int deadline_tail_follows(MDB_txn *txn, MDB_dbi groups, const MDB_val *k, const MDB_val *v)
+{
+	MDB_cursor *cur;
+	MDB_val gk, gv;
+	const uint8_t *id;
+	size_t idlen;
+	int rc = mdb_cursor_open(txn, groups, &cur);
+	if (rc)
+		return rc;
+	rc = k->mv_size == 8 ? last_group(cur, k->mv_data, &gk, &gv) : XXGK_ECORRUPT;
+	if (rc == 1)
+		rc = first_id(v, &id, &idlen) &&
+		     id_compare((const uint8_t *)gk.mv_data + 8, gk.mv_size - 8, id, idlen) < 0;
+	else if (rc == 0)
+		rc = 1; /* no group before it */
+	mdb_cursor_close(cur);
+	return rc;
 }
 
 /* Writes entries after one another, each sharing what it can of the id before it. */
@@ -575,7 +681,8 @@ static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
 /*
  * Builds the groups of one (due, unit) from entries given in id order, each put under the key of
  * its last entry once the next would not fit (at most DEADLINE_GROUP_MAX bytes); the value
- * stored under key old (NULL: none) is replaced.
+ * stored under key old (NULL: none) is replaced. With tails, the last is put as the tail of the
+ * (due, unit), replacing the one it had (had_tail), or that is deleted if none is left.
  */
 struct group_builder {
 	MDB_cursor *cur;
@@ -585,6 +692,9 @@ struct group_builder {
 	uint8_t *buf;
 	struct entry_writer w;
 	int rc;
+	MDB_cursor *tails; /* NULL: groups only */
+	int had_tail;
+	size_t last; /* where the last entry written begins in buf */
 };
 
 /* Puts the group built so far, under its last id (the writer's). */
@@ -602,6 +712,26 @@ static void builder_put(struct group_builder *g)
 	g->w.prevlen = 0; /* the next group's first entry shares nothing */
 }
 
+/* Puts the group built so far as the tail, its last entry written whole, its size after it. */
+static void builder_put_tail(struct group_builder *g)
+{
+	uint8_t *e = g->buf + g->last;
+	if (e[0] != 0) { /* it shares bytes of the one before: written again, whole */
+		struct entry x = {.raw = e, .due = g->w.due};
+		uint8_t val[DEADLINE_VALUE_SIZE], id[RECORD_ID_MAX];
+		size_t idlen = g->w.prevlen;
+		entry_value(&x, val);
+		memcpy(id, g->w.prev, idlen);
+		g->w.out = e;
+		entry_write(&g->w, id, idlen, val, 0);
+	}
+	*g->w.out = (uint8_t)(g->w.out - e);
+	g->w.out++;
+	MDB_val k = {8, (void *)g->prefix}, v = {(size_t)(g->w.out - g->buf), g->buf};
+	if (g->rc == 0)
+		g->rc = mdb_cursor_put(g->tails, &k, &v, 0);
+}
+
 static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen,
 			const uint8_t val[DEADLINE_VALUE_SIZE])
 {
@@ -610,6 +740,7 @@ static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen
 		builder_put(g); /* full: put, and a new group begins with this entry */
 		size = entry_packed_size(&g->w, id, idlen, val, &shared);
 	}
+	g->last = (size_t)(g->w.out - g->buf);
 	entry_write(&g->w, id, idlen, val, shared);
 }
 
@@ -626,6 +757,7 @@ static void builder_add_old(struct group_builder *g, const struct entry *e, int 
 		builder_add(g, e->id, e->idlen, val);
 		return;
 	}
+	g->last = before;
 	memcpy(g->w.out, e->raw, e->rawlen);
 	g->w.out += e->rawlen;
 	memcpy(g->w.prev + e->shared, e->id + e->shared, e->idlen - e->shared);
@@ -634,6 +766,15 @@ static void builder_add_old(struct group_builder *g, const struct entry *e, int 
 
 static int builder_finish(struct group_builder *g)
 {
+	if (g->tails) {
+		MDB_val k = {8, (void *)g->prefix}, v;
+		if (g->w.out > g->buf)
+			builder_put_tail(g);
+		else if (g->rc == 0 && g->had_tail &&
+			 (g->rc = mdb_cursor_get(g->tails, &k, &v, MDB_SET)) == 0)
+			g->rc = mdb_cursor_del(g->tails, 0); /* every entry of it gone */
+		return g->rc;
+	}
 	if (g->w.out > g->buf)
 		builder_put(g);
 	if (g->rc == 0 && g->old && !g->kept) {
@@ -669,53 +810,17 @@ static int of_prefix(const MDB_val *k, const uint8_t prefix[8])
 }
 
 /*
- * The changes [op, end) of prefix, all after every entry of its groups, appended to its last
- * group (key okey, value old, copied; none: size 0; the cursor on it) while it has room, the
- * rest in new groups.
- * The last group is copied as it is packed, once walked: the first added shares bytes of the
- * key's id, so a last entry that is not the key's (damage, every size right) would turn into a
- * well-formed group holding an id no record has.
- */
-static int append(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
-		  const MDB_val *okey, const MDB_val *old, const struct deadline_op *const *op,
-		  const struct deadline_op *const *end)
-{
-	struct group_builder g = {cur, prefix, NULL, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
-				  0};
-	int added = 0, rc;
-	for (const struct deadline_op *const *o = op; o < end && !added; o++)
-		added = last_of_key(o, end) && (*o)->put; /* a delete of what is not there: none */
-	if (!added)
-		return 0;
-	if (old->mv_size && old->mv_size + ENTRY_MAX <= DEADLINE_GROUP_MAX) {
-		/* its entries' sizes add up, in order, and its last id is the key's */
-		struct entry_reader r;
-		if (!group_walk(okey, old, &r))
-			return XXGK_ECORRUPT;
-		memcpy(g.buf, old->mv_data, old->mv_size);
-		g.w.out = g.buf + old->mv_size;
-		memcpy(g.w.prev, (const uint8_t *)okey->mv_data + 8, okey->mv_size - 8);
-		g.w.prevlen = okey->mv_size - 8;
-		/* it ends under a later id: deleted where the cursor is, on it, before any put */
-		if ((rc = mdb_cursor_del(cur, 0)))
-			return rc;
-	}
-	for (; op < end; op++)
-		if (last_of_key(op, end) && (*op)->put)
-			builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
-	return builder_finish(&g);
-}
-
-/*
  * Writes the group old (key okey; a copy) with the changes [op, end) made, all of ids up to its
- * last, as groups of prefix.
+ * last, as groups of prefix; or, tails given, the tail old (key prefix) with the changes
+ * [op, end), all after every group of prefix, as groups and its tail.
  */
-static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefix,
-		 const MDB_val *okey, const MDB_val *old, const struct deadline_op *const *op,
-		 const struct deadline_op *const *end)
+static int merge(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
+		 const uint8_t *prefix, const MDB_val *okey, const MDB_val *old,
+		 const struct deadline_op *const *op, const struct deadline_op *const *end)
 {
-	struct group_builder g = {cur, prefix, okey, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
-				  0};
+	struct group_builder g = {
+	    cur, prefix, tails ? NULL : okey, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
+	    0,	 tails,	 tails != NULL,	      0};
 	struct entry_reader r;
 	struct entry e;
 	reader_init(&r, okey, old);
@@ -746,13 +851,13 @@ static int merge(MDB_cursor *cur, struct deadline_ops *ops, const uint8_t *prefi
 }
 
 /*
- * Copies the group k, v into found and ops->old (a write moves the pages they are on), as okey
- * and old. 0, or XXGK_ECORRUPT for a value over the size of a group.
+ * Copies the group or tail k, v into found and ops->old (a write moves the pages they are on),
+ * as okey and old. 0, or XXGK_ECORRUPT for a value of a size no group or tail has.
  */
 static int take_group(struct deadline_ops *ops, const MDB_val *k, const MDB_val *v,
 		      uint8_t found[KEY_MAX], MDB_val *okey, MDB_val *old)
 {
-	if (v->mv_size > DEADLINE_GROUP_MAX)
+	if (!value_kind(k, v))
 		return XXGK_ECORRUPT;
 	memcpy(found, k->mv_data, k->mv_size);
 	*okey = (MDB_val){k->mv_size, found};
@@ -762,11 +867,67 @@ static int take_group(struct deadline_ops *ops, const MDB_val *k, const MDB_val 
 }
 
 /*
+ * The changes [op, end) of prefix, all after every entry of its groups, made to its tail. New
+ * applications, whose ids come after every other, are appended: the tail copied as it is packed,
+ * its entries not read (its last is whole); the tail full, or a change before its last entry,
+ * it is read and written again (merge).
+ */
+static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
+			 const uint8_t *prefix, const MDB_val *group,
+			 const struct deadline_op *const *op, const struct deadline_op *const *end)
+{
+	struct group_builder g = {cur, prefix, NULL, 0, ops->buf, {ops->buf, get32(prefix), {0}, 0},
+				  0,   tails,  0,    0};
+	uint8_t found[KEY_MAX];
+	MDB_val k = {8, (void *)prefix}, v, okey, old;
+	const uint8_t *last = NULL;
+	size_t lastlen = 0;
+	int rc = mdb_cursor_get(tails, &k, &v, MDB_SET);
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc == 0) {
+		const uint8_t *first;
+		size_t firstlen;
+		if ((rc = take_group(ops, &k, &v, found, &okey, &old)) || okey.mv_size != 8)
+			return rc ? rc : XXGK_ECORRUPT;
+		/* its last entry whole, its first after the last group's (else they overlap) */
+		if (!tail_last(&old, g.w.due, &last, &lastlen) ||
+		    !first_id(&old, &first, &firstlen) ||
+		    (group && id_compare((const uint8_t *)group->mv_data + 8, group->mv_size - 8,
+					 first, firstlen) >= 0))
+			return XXGK_ECORRUPT;
+		if (old.mv_size - 1 + ENTRY_MAX > DEADLINE_GROUP_MAX ||
+		    id_compare((*op)->key + 8, (*op)->klen - 8u, last, lastlen) <= 0)
+			return merge(cur, tails, ops, prefix, &okey, &old, op, end);
+		/* after its last entry: copied, and the new ones packed after it */
+		g.had_tail = 1;
+	}
+	int added = 0;
+	for (const struct deadline_op *const *o = op; o < end && !added; o++)
+		added = last_of_key(o, end) && (*o)->put; /* a delete of what is not there: none */
+	if (!added)
+		return 0;
+	if (g.had_tail) {
+		size_t size = old.mv_size - 1;
+		memcpy(g.buf, old.mv_data, size);
+		g.w.out = g.buf + size;
+		g.last = size - ((const uint8_t *)old.mv_data)[size];
+		memcpy(g.w.prev, last, lastlen);
+		g.w.prevlen = lastlen;
+	}
+	for (; op < end; op++)
+		if (last_of_key(op, end) && (*op)->put)
+			builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
+	return builder_finish(&g);
+}
+
+/*
  * Applies the changes from *op on (of one prefix, in key order, up to end) to the group that
  * holds the first's id, or would: the first of the prefix whose key is at or after it, with the
- * changes up to its key; past the last, the rest are appended. *op is moved past those applied.
+ * changes up to its key; past the last, the rest go to the tail. *op is moved past those
+ * applied.
  */
-static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
+static int apply_changes(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
 			 const struct deadline_op *const **op, const struct deadline_op *const *end)
 {
 	const struct deadline_op *from = **op;
@@ -777,38 +938,35 @@ static int apply_changes(MDB_cursor *cur, struct deadline_ops *ops,
 		return in;
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (rc == 0 && in) {
-		/* the group that holds it, or would: the changes up to its last id go into it */
-		if ((rc = take_group(ops, &k, &v, found, &okey, &old)))
-			return rc;
-		/* the next group of the prefix must begin after it (else they overlap: damage) */
-		const uint8_t *nid;
-		size_t nlen;
-		if ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0 &&
-		    (in = of_prefix(&k, from->key)) != 0 &&
-		    (in < 0 || !first_id(&v, &nid, &nlen) ||
-		     id_compare(found + 8, okey.mv_size - 8, nid, nlen) >= 0))
-			return XXGK_ECORRUPT;
+	if (rc == MDB_NOTFOUND || !in) { /* after every group of the prefix: to its tail */
+		rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
+		if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+			return in;
 		if (rc && rc != MDB_NOTFOUND)
 			return rc;
-		const struct deadline_op *const *last = *op;
-		while (last < end && id_compare((*last)->key + 8, (*last)->klen - 8u, found + 8,
-						okey.mv_size - 8) <= 0)
-			last++;
-		rc = merge(cur, ops, from->key, &okey, &old, *op, last);
-		*op = last;
+		rc = apply_to_tail(cur, tails, ops, from->key, rc == 0 && in ? &k : NULL, *op, end);
+		*op = end;
 		return rc;
 	}
-	/* after every group of the prefix: to its last, the one before (if of the prefix) */
-	rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-	if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
-		return in;
+	/* the group that holds it, or would: the changes up to its last id go into it */
+	if ((rc = take_group(ops, &k, &v, found, &okey, &old)))
+		return rc;
+	/* the next group of the prefix must begin after it (else they overlap: damage) */
+	const uint8_t *nid;
+	size_t nlen;
+	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0 &&
+	    (in = of_prefix(&k, from->key)) != 0 &&
+	    (in < 0 || !first_id(&v, &nid, &nlen) ||
+	     id_compare(found + 8, okey.mv_size - 8, nid, nlen) >= 0))
+		return XXGK_ECORRUPT;
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
-	if (rc == 0 && in && (rc = take_group(ops, &k, &v, found, &okey, &old)))
-		return rc;
-	rc = append(cur, ops, from->key, okey.mv_data ? &okey : NULL, &old, *op, end);
-	*op = end;
+	const struct deadline_op *const *last = *op;
+	while (last < end &&
+	       id_compare((*last)->key + 8, (*last)->klen - 8u, found + 8, okey.mv_size - 8) <= 0)
+		last++;
+	rc = merge(cur, NULL, ops, from->key, &okey, &old, *op, last);
+	*op = last;
 	return rc;
 }
 
@@ -882,17 +1040,23 @@ static int group_order(struct deadline_ops *ops, const struct deadline_op_group 
 	return g->sorted ? 0 : sort_runs(ops, n);
 }
 
-int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops,
+int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
 		       const struct calendar *cal)
 {
-	MDB_cursor *cur;
+	MDB_cursor *cur, *tails;
 	int rc = changes_of_notes(ops, cal);
 	if (rc || ops->n == 0) {
 		deadline_ops_clear(ops);
 		return rc;
 	}
-	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_GROUP_MAX + ENTRY_MAX)) ||
-	    (rc = mdb_cursor_open(txn, dbi, &cur))) {
+	/* a group and one more entry, or a tail with its last entry written whole */
+	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_TAIL_MAX + ENTRY_MAX)) ||
+	    (rc = mdb_cursor_open(txn, db->groups, &cur))) {
+		deadline_ops_clear(ops);
+		return rc;
+	}
+	if ((rc = mdb_cursor_open(txn, db->tails, &tails))) {
+		mdb_cursor_close(cur);
 		deadline_ops_clear(ops);
 		return rc;
 	}
@@ -907,8 +1071,9 @@ int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops,
 		const struct deadline_op *const *op = ops->order, *const *end =
 								      op + ops->groups[g].n;
 		while (rc == 0 && op < end)
-			rc = apply_changes(cur, ops, &op, end);
+			rc = apply_changes(cur, tails, ops, &op, end);
 	}
+	mdb_cursor_close(tails);
 	mdb_cursor_close(cur);
 	deadline_ops_clear(ops);
 	return rc;
@@ -935,46 +1100,79 @@ void deadline_ops_free(struct deadline_ops *ops)
 	*ops = (struct deadline_ops){0};
 }
 
-int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, deadline_entry_fn fn,
-			void *ctx)
+/* Calls fn with every entry of the group or tail k, v: 0, fn's non-zero, or XXGK_ECORRUPT. */
+static int read_value(const MDB_val *k, const MDB_val *v, deadline_entry_fn fn, void *ctx)
 {
-	MDB_cursor *cur;
-	MDB_val k, v;
-	uint8_t start[4];
+	struct entry_reader r;
+	struct entry e;
 	char id[RECORD_ID_MAX + 1];
+	int has, rc = 0;
+	if (!value_kind(k, v))
+		return XXGK_ECORRUPT;
+	uint32_t due = get32(k->mv_data), unit = get32((const uint8_t *)k->mv_data + 4);
+	reader_init(&r, k, v);
+	while ((has = entry_next(&r, &e)) == 1) {
+		uint8_t val[DEADLINE_VALUE_SIZE];
+		memcpy(id, e.id, e.idlen);
+		id[e.idlen] = '\0';
+		entry_value(&e, val);
+		if ((rc = fn(ctx, due, unit, id, val)))
+			return rc;
+	}
+	return has < 0 ? XXGK_ECORRUPT : 0; /* damaged */
+}
+
+/*
+ * The next value of cur due up to to: 1 (k, v set), 0 none, an LMDB code, or XXGK_ECORRUPT for
+ * a key too short to hold a due date. first: its first at or after from.
+ */
+static int next_due(MDB_cursor *cur, int first, const uint8_t from[4], uint32_t to, MDB_val *k,
+		    MDB_val *v)
+{
+	if (first)
+		*k = (MDB_val){4, (void *)from};
+	int rc = mdb_cursor_get(cur, k, v, first ? MDB_SET_RANGE : MDB_NEXT);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc;
+	if (k->mv_size < 8)
+		return XXGK_ECORRUPT;
+	return get32(k->mv_data) <= to; /* past the days asked for, whatever it holds */
+}
+
+int deadline_index_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
+			deadline_entry_fn fn, void *ctx)
+{
+	MDB_cursor *gcur, *tcur = NULL;
+	MDB_val gk, gv, tk, tv;
+	uint8_t start[4];
 	put32(start, from);
-	k = (MDB_val){sizeof(start), start};
-	int rc = mdb_cursor_open(txn, dbi, &cur);
+	int rc = mdb_cursor_open(txn, db->groups, &gcur);
 	if (rc)
 		return rc;
-	for (MDB_cursor_op op = MDB_SET_RANGE; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
-	     op = MDB_NEXT) {
-		struct entry_reader r;
-		struct entry e;
-		int has;
-		if (k.mv_size >= 4 && get32(k.mv_data) > to)
-			break; /* past the days asked for, whatever it holds */
-		if (k.mv_size < 9 || k.mv_size > KEY_MAX || v.mv_size > DEADLINE_GROUP_MAX) {
-			rc = XXGK_ECORRUPT;
-			break;
-		}
-		uint32_t due = get32(k.mv_data), unit = get32((const uint8_t *)k.mv_data + 4);
-		reader_init(&r, &k, &v);
-		while ((has = entry_next(&r, &e)) == 1) {
-			memcpy(id, e.id, e.idlen);
-			id[e.idlen] = '\0';
-			uint8_t val[DEADLINE_VALUE_SIZE];
-			entry_value(&e, val);
-			if ((rc = fn(ctx, due, unit, id, val)))
-				break;
-		}
-		if (rc == 0 && (has < 0 || r.off == 0))
-			rc = XXGK_ECORRUPT; /* damaged, or empty */
-		if (rc)
-			break;
+	if (db->has_tails && (rc = mdb_cursor_open(txn, db->tails, &tcur))) {
+		mdb_cursor_close(gcur);
+		return rc;
 	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? 0 : rc;
+	/* the groups and the tails in key order: a (due, unit)'s groups, then its tail */
+	int g = next_due(gcur, 1, start, to, &gk, &gv),
+	    t = tcur ? next_due(tcur, 1, start, to, &tk, &tv) : 0;
+	while ((g == 0 || g == 1) && (t == 0 || t == 1) && (g || t)) {
+		if (g && (!t || memcmp(gk.mv_data, tk.mv_data, 8) <= 0)) {
+			if ((rc = gk.mv_size > 8 ? read_value(&gk, &gv, fn, ctx) : XXGK_ECORRUPT))
+				break;
+			g = next_due(gcur, 0, start, to, &gk, &gv);
+		} else {
+			if ((rc = tk.mv_size == 8 ? read_value(&tk, &tv, fn, ctx) : XXGK_ECORRUPT))
+				break;
+			t = next_due(tcur, 0, start, to, &tk, &tv);
+		}
+	}
+	if (rc == 0) /* an error moving a cursor */
+		rc = g != 0 && g != 1 ? g : t != 0 && t != 1 ? t : 0;
+	if (tcur)
+		mdb_cursor_close(tcur);
+	mdb_cursor_close(gcur);
+	return rc;
 }
 
 void deadline_facts_late(const struct calendar *cal, struct record_facts *f)
@@ -1036,7 +1234,7 @@ static int foreach_expected(MDB_txn *txn, MDB_dbi records, const struct calendar
 
 struct rebuild {
 	MDB_txn *txn;
-	MDB_dbi dbi;
+	const struct deadline_dbs *db;
 	struct deadline_ops ops;
 };
 
@@ -1049,25 +1247,28 @@ static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const cha
 	(void)id;
 	int rc = op_add(&b->ops, 1, k->mv_data, k->mv_size, v->mv_data);
 	if (rc == 0 && b->ops.n == REBUILD_BATCH)
-		rc = deadline_ops_write(b->txn, b->dbi, &b->ops, NULL);
+		rc = deadline_ops_write(b->txn, b->db, &b->ops, NULL);
 	return rc;
 }
 
-int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal)
+int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi records,
+			   const struct calendar *cal)
 {
-	struct rebuild b = {txn, dbi, {0}};
-	int rc = mdb_drop(txn, dbi, 0);
+	struct rebuild b = {txn, db, {0}};
+	int rc = mdb_drop(txn, db->groups, 0);
+	if (rc == 0)
+		rc = mdb_drop(txn, db->tails, 0);
 	if (rc == 0)
 		rc = foreach_expected(txn, records, cal, put_expected, &b);
 	if (rc == 0)
-		rc = deadline_ops_write(txn, dbi, &b.ops, NULL);
+		rc = deadline_ops_write(txn, db, &b.ops, NULL);
 	deadline_ops_free(&b.ops);
 	return rc;
 }
 
 struct check {
 	MDB_txn *txn;
-	MDB_cursor *cur;
+	MDB_cursor *cur, *tails; /* tails: NULL, none */
 	deadline_difference_fn fn;
 	void *ctx;
 	size_t expected;
@@ -1089,19 +1290,27 @@ static void key_words(const uint8_t *key, size_t klen, char *buf, size_t size)
 
 /*
  * The value stored for entry key (due, unit, id) in the index: 1 with *val set, 0 when it has
- * none, or an LMDB code or XXGK_ECORRUPT.
+ * none, or an LMDB code or XXGK_ECORRUPT. It is in the first group of its (due, unit) whose key
+ * is at or after it, or else in its tail.
  */
-static int lookup(MDB_cursor *cur, const MDB_val *key, uint8_t val[DEADLINE_VALUE_SIZE])
+static int lookup(MDB_cursor *cur, MDB_cursor *tails, const MDB_val *key,
+		  uint8_t val[DEADLINE_VALUE_SIZE])
 {
 	MDB_val k = *key, v;
 	struct entry_reader r;
 	struct entry e;
 	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), has;
-	if (rc)
-		return rc == MDB_NOTFOUND ? 0 : rc;
-	if (k.mv_size < 8 || memcmp(k.mv_data, key->mv_data, 8) != 0)
-		return 0; /* no group of its (due, unit) at or after it */
-	if (k.mv_size > KEY_MAX || k.mv_size < 9 || v.mv_size > DEADLINE_GROUP_MAX)
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	if (rc || k.mv_size < 8 || memcmp(k.mv_data, key->mv_data, 8) != 0) {
+		/* no group of its (due, unit) at or after it: its tail */
+		k = (MDB_val){8, key->mv_data};
+		if (tails == NULL || (rc = mdb_cursor_get(tails, &k, &v, MDB_SET)) == MDB_NOTFOUND)
+			return 0;
+		if (rc)
+			return rc;
+	}
+	if (!value_kind(&k, &v))
 		return XXGK_ECORRUPT;
 	const uint8_t *id = (const uint8_t *)key->mv_data + 8;
 	reader_init(&r, &k, &v);
@@ -1120,7 +1329,7 @@ static int check_expected(void *ctx, const MDB_val *k, const MDB_val *v, const c
 	char words[256], line[320];
 	(void)id;
 	c->expected++;
-	int rc = lookup(c->cur, k, got);
+	int rc = lookup(c->cur, c->tails, k, got);
 	if (rc != XXGK_ECORRUPT && (rc < 0 || rc > 1))
 		return rc;
 	key_words(k->mv_data, k->mv_size, words, sizeof(words));
@@ -1159,67 +1368,30 @@ static int entry_explained(MDB_txn *txn, MDB_dbi records, const struct calendar 
 	       memcmp(key + 8, e->id, e->idlen) == 0;
 }
 
-int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal,
-			  uint32_t unit, deadline_difference_fn fn, void *ctx)
+/*
+ * Names the entries of cur's values (of unit; UINT32_MAX: all) that no open application explains,
+ * and the damaged values, to c->fn. 0, or an error.
+ */
+static int name_unexplained(struct check *c, MDB_cursor *cur, MDB_dbi records,
+			    const struct calendar *cal, uint32_t unit, int tails)
 {
-	struct check c = {txn, NULL, fn, ctx, 0};
 	MDB_val k, v;
-	size_t entries = 0;
-	int rc = mdb_cursor_open(txn, dbi, &c.cur);
-	if (rc)
-		return rc;
-	if ((rc = foreach_expected_of(txn, records, cal, unit, check_expected, &c)))
-		goto out;
-	/*
-	 * A unit's entries are spread over the index (by due date first): count every one. A group
-	 * that begins at or before the end of the one before it of its (due, unit) holds an entry
-	 * twice or out of order (the count and the lookups cannot tell): named here.
-	 */
-	uint8_t last[KEY_MAX];
-	size_t llen = 0;
-	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c.cur, &k, &v, op)) == 0;
-	     op = MDB_NEXT) {
-		struct entry_reader r;
-		char words[256], line[384];
-		if (!group_walk(&k, &v, &r)) {
-			entries = SIZE_MAX; /* named below */
-			break;
-		}
-		MDB_val pk = {llen, last};
-		if (llen && !deadline_group_follows(&pk, &k, &v) &&
-		    (unit == UINT32_MAX || get32(last + 4) == unit)) {
-			key_words(k.mv_data, k.mv_size, words, sizeof(words));
-			snprintf(
-			    line, sizeof(line),
-			    "deadlines: %s: in a value of the index that overlaps the one before",
-			    words);
-			fn(ctx, line);
-		}
-		entries += r.count;
-		memcpy(last, k.mv_data, k.mv_size);
-		llen = k.mv_size;
-	}
-	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
-		goto out;
-	rc = 0;
-	if (unit == UINT32_MAX && entries == c.expected)
-		goto out;
-	/* more entries than open applications: name those that no record explains */
-	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c.cur, &k, &v, op)) == 0;
+	int rc;
+	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(cur, &k, &v, op)) == 0;
 	     op = MDB_NEXT) {
 		struct entry_reader r;
 		struct entry e;
 		char words[256], line[320];
 		uint8_t key[KEY_MAX];
-		if (!deadline_group_valid(&k, &v)) {
-			fn(ctx, "deadlines: a value of the index is damaged");
+		if (!(tails ? deadline_tail_valid(&k, &v) : deadline_group_valid(&k, &v))) {
+			c->fn(c->ctx, "deadlines: a value of the index is damaged");
 			continue;
 		}
 		if (unit != UINT32_MAX && get32((const uint8_t *)k.mv_data + 4) != unit)
 			continue;
 		reader_init(&r, &k, &v);
 		while (rc == 0 && entry_next(&r, &e) == 1) {
-			int ok = entry_explained(txn, records, cal, &k, &e);
+			int ok = entry_explained(c->txn, records, cal, &k, &e);
 			if (ok < 0 || ok > 1) {
 				rc = ok;
 				break;
@@ -1232,12 +1404,97 @@ int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const stru
 			snprintf(line, sizeof(line),
 				 "deadlines: %s: in the index, but no open application says so",
 				 words);
-			fn(ctx, line);
+			c->fn(c->ctx, line);
 		}
 		if (rc)
 			break;
 	}
+	return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* The overlap of the value at k (of unit, or all) with the one before it, named. */
+static void name_overlap(struct check *c, const MDB_val *k, uint32_t unit)
+{
+	char words[256], line[384];
+	uint8_t key[KEY_MAX];
+	size_t klen = k->mv_size > KEY_MAX ? KEY_MAX : k->mv_size;
+	if (unit != UINT32_MAX && get32((const uint8_t *)k->mv_data + 4) != unit)
+		return;
+	memcpy(key, k->mv_data, klen);
+	key_words(key, klen, words, sizeof(words));
+	snprintf(line, sizeof(line),
+		 "deadlines: %s: in a value of the index that overlaps the one before", words);
+	c->fn(c->ctx, line);
+}
+
+int deadline_index_verify(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi records,
+			  const struct calendar *cal, uint32_t unit, deadline_difference_fn fn,
+			  void *ctx)
+{
+	struct check c = {txn, NULL, NULL, fn, ctx, 0};
+	MDB_val k, v;
+	size_t entries = 0;
+	int rc = mdb_cursor_open(txn, db->groups, &c.cur);
+	if (rc)
+		return rc;
+	if (db->has_tails && (rc = mdb_cursor_open(txn, db->tails, &c.tails)))
+		goto out;
+	if ((rc = foreach_expected_of(txn, records, cal, unit, check_expected, &c)))
+		goto out;
+	/*
+	 * A unit's entries are spread over the index (by due date first): count every one. A value
+	 * that begins at or before the end of the one before it of its (due, unit) holds an entry
+	 * twice or out of order (the count and the lookups cannot tell): named here.
+	 */
+	uint8_t last[KEY_MAX];
+	size_t llen = 0;
+	for (MDB_cursor_op op = MDB_FIRST; (rc = mdb_cursor_get(c.cur, &k, &v, op)) == 0;
+	     op = MDB_NEXT) {
+		struct entry_reader r;
+		if (k.mv_size <= 8 || !group_walk(&k, &v, &r)) {
+			entries = SIZE_MAX; /* named below */
+			break;
+		}
+		MDB_val pk = {llen, last};
+		if (llen && !deadline_group_follows(&pk, &k, &v) &&
+		    (unit == UINT32_MAX || get32(last + 4) == unit))
+			name_overlap(&c, &k, UINT32_MAX);
+		entries += r.count;
+		memcpy(last, k.mv_data, k.mv_size);
+		llen = k.mv_size;
+	}
+	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
+		goto out;
+	rc = 0;
+	for (MDB_cursor_op op = MDB_FIRST;
+	     c.tails && entries != SIZE_MAX && (rc = mdb_cursor_get(c.tails, &k, &v, op)) == 0;
+	     op = MDB_NEXT) {
+		struct entry_reader r;
+		int follows;
+		if (k.mv_size != 8 || !group_walk(&k, &v, &r)) {
+			entries = SIZE_MAX;
+			break;
+		}
+		if ((follows = deadline_tail_follows(txn, db->groups, &k, &v)) == 0)
+			name_overlap(&c, &k, unit);
+		else if (follows != 1) {
+			rc = follows;
+			goto out;
+		}
+		entries += r.count;
+	}
+	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
+		goto out;
+	rc = 0;
+	if (unit == UINT32_MAX && entries == c.expected)
+		goto out;
+	/* more entries than open applications: name those that no record explains */
+	rc = name_unexplained(&c, c.cur, records, cal, unit, 0);
+	if (rc == 0 && c.tails)
+		rc = name_unexplained(&c, c.tails, records, cal, unit, 1);
 out:
+	if (c.tails)
+		mdb_cursor_close(c.tails);
 	mdb_cursor_close(c.cur);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -10,11 +10,17 @@
  * calendar cannot count; DEADLINE_KEY_SUSPENDED (all ones) for a period that waits.
  *
  * The entries of one (due, unit) are kept in groups, each a value of at most DEADLINE_GROUP_MAX
- * bytes under the key of its last entry, so that a commit reads and writes each group it
- * changes once, not every entry (LMDB's cost is per key), and few pages (an entry is a few
- * bytes: each id shares what it can of the one before it; store_deadline.c gives the form):
+ * bytes, so that a commit reads and writes each group it changes once, not every entry (LMDB's
+ * cost is per key), and few pages (an entry is a few bytes: each id shares what it can of the
+ * one before it; store_deadline.c gives the form). The last group of each (due, unit), where its
+ * new applications go, is its tail, kept apart: the tails of one day's units are next to one
+ * another, so that a commit of every unit's new applications writes a few pages, not a page a
+ * unit, and a tail is rewritten where it is:
  *   deadline_groups: [due][unit][last id] -> entries by id
- * (created at open; a store from before gets it and is indexed). A store of an earlier version
+ *   deadline_tails:  [due][unit] -> entries by id, every one after those of the groups
+ * (created at open; a store from before gets them and is indexed; a store of groups alone, as
+ * the version before the tails wrote it, is read as it is: its new entries start tails). A store
+ * of an earlier version
  * kept an entry a key, in "deadlines": opening it for writing drops that database and builds the
  * groups on the stored calendar, in one transaction (store.c migrate_attempt).
  *   meta "calendar" -> the calendar the index was computed on (calendar_pack).
@@ -34,25 +40,44 @@
 #define DEADLINE_KEY_SUSPENDED 0xffffffffu
 #define DEADLINE_VALUE_SIZE 10
 #define DEADLINE_GROUP_MAX 1024 /* bytes: a few values to a page, each rewritten whole */
+/* a tail's last entry is written whole (no bytes shared), its size after it */
+#define DEADLINE_TAIL_MAX (DEADLINE_GROUP_MAX + RECORD_ID_MAX + 1)
 #define DEADLINE_DB "deadline_groups"
+#define DEADLINE_TAILS_DB "deadline_tails"
 #define DEADLINE_LEGACY_DB "deadlines"
 
 struct store;
 
-/* Opens (create: creates) the deadlines database in txn. 0 or an LMDB code. */
-int deadline_db_open(MDB_txn *txn, MDB_dbi *dbi, int create);
+/* The databases of the index; has_tails 0: a store read-only of the version before the tails. */
+struct deadline_dbs {
+	MDB_dbi groups, tails;
+	int has_tails;
+};
+
+/*
+ * Opens (create: creates) the deadlines databases in txn. 0, MDB_NOTFOUND (no index: not
+ * create), or an LMDB code.
+ */
+int deadline_db_open(MDB_txn *txn, struct deadline_dbs *db, int create);
 
 /* Drops the index of an earlier version's store, if it has one (*dropped: 1). 0 or an LMDB code. */
 int deadline_drop_legacy(MDB_txn *txn, int *dropped);
 
-/* Whether k, v is a well-formed group of the index (store_check.c, and every read). */
+/* Whether k, v is a well-formed group, tail, of the index (store_check.c, and every read). */
 int deadline_group_valid(const MDB_val *k, const MDB_val *v);
+int deadline_tail_valid(const MDB_val *k, const MDB_val *v);
 
 /*
  * Whether the group k, v may follow the one under key pk: of another (due, unit), or its first
  * id after pk's last (else the two overlap).
  */
 int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v);
+
+/*
+ * Whether the tail k, v (well-formed) begins after the last group of its (due, unit) in groups:
+ * 1, 0 (they overlap), or an LMDB code or XXGK_ECORRUPT (a key of a bad size).
+ */
+int deadline_tail_follows(MDB_txn *txn, MDB_dbi groups, const MDB_val *k, const MDB_val *v);
 
 /* An application a record of the commit changed: its entries are computed at the end. */
 struct deadline_note {
@@ -82,7 +107,7 @@ struct deadline_ops {
 	size_t order_cap, spare_cap;
 	uint8_t *buf; /* a group being built */
 	size_t buf_cap;
-	uint8_t old[DEADLINE_GROUP_MAX]; /* the group being replaced, copied */
+	uint8_t old[DEADLINE_TAIL_MAX]; /* the group being replaced, copied */
 };
 
 /*
@@ -99,7 +124,7 @@ int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V
  * writes the changes to the index and empties ops. 0, an LMDB code, XXGK_ECORRUPT (a damaged group)
  * or XXGK_ENOMEM.
  */
-int deadline_ops_write(MDB_txn *txn, MDB_dbi dbi, struct deadline_ops *ops,
+int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
 		       const struct calendar *cal);
 void deadline_ops_clear(struct deadline_ops *ops);
 void deadline_ops_free(struct deadline_ops *ops);
@@ -116,18 +141,20 @@ void deadline_facts_late(const struct calendar *cal, struct record_facts *f);
  */
 typedef int (*deadline_entry_fn)(void *ctx, uint32_t due, uint32_t unit, const char *id,
 				 const uint8_t *val);
-int deadline_index_read(MDB_txn *txn, MDB_dbi dbi, uint32_t from, uint32_t to, deadline_entry_fn fn,
-			void *ctx);
+int deadline_index_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
+			deadline_entry_fn fn, void *ctx);
 
 /* Drops every entry and indexes every stored record again on cal. 0 or an error. */
-int deadline_index_rebuild(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal);
+int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi records,
+			   const struct calendar *cal);
 
 /*
  * Differences between the index and a rebuild from the records, one line each, to fn; of the
  * unit numbered unit only, or of every unit (UINT32_MAX).
  */
 typedef void (*deadline_difference_fn)(void *ctx, const char *line);
-int deadline_index_verify(MDB_txn *txn, MDB_dbi dbi, MDB_dbi records, const struct calendar *cal,
-			  uint32_t unit, deadline_difference_fn fn, void *ctx);
+int deadline_index_verify(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi records,
+			  const struct calendar *cal, uint32_t unit, deadline_difference_fn fn,
+			  void *ctx);
 
 #endif

@@ -367,8 +367,8 @@ static void check_verify(struct daemon *d, int want_deadline_difference)
 	xxgk__v1__reply__free_unpacked(reply, NULL);
 }
 
-/* Deletes the first group of the deadlines index (its entries: one here), behind the stopped
- * daemon's back. */
+/* Deletes the first tail of the deadlines index (the entries of a unit's day, the last group
+ * of its (due, unit): one here), behind the stopped daemon's back. */
 static void damage_index(const char *state)
 {
 	MDB_env *env;
@@ -381,7 +381,7 @@ static void damage_index(const char *state)
 	assert_int_equal(mdb_env_set_mapsize(env, (size_t)64 << 20), 0);
 	assert_int_equal(mdb_env_open(env, state, 0, 0640), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, "deadline_groups", 0, &dbi), 0);
+	assert_int_equal(mdb_dbi_open(txn, "deadline_tails", 0, &dbi), 0);
 	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
 	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
 	assert_int_equal(mdb_cursor_del(cur, 0), 0);

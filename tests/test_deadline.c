@@ -787,16 +787,17 @@ static void test_store_index_groups_follow_a_model(void **state)
 	assert_int_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi dbi;
+	MDB_dbi groups, tails;
 	MDB_cursor *cur;
 	MDB_val k, v, prev = {0, NULL};
-	size_t values = 0, split = 0;
+	size_t values = 0, split = 0, n_tails = 0, after_groups = 0;
 	assert_int_equal(mdb_env_create(&env), 0);
 	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
 	assert_int_equal(mdb_env_open(env, dir, MDB_RDONLY, 0640), 0);
 	assert_int_equal(mdb_txn_begin(env, NULL, MDB_RDONLY, &txn), 0);
-	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &dbi), 0);
-	assert_int_equal(mdb_cursor_open(txn, dbi, &cur), 0);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_DB, 0, &groups), 0);
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_TAILS_DB, 0, &tails), 0);
+	assert_int_equal(mdb_cursor_open(txn, groups, &cur), 0);
 	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		assert_true(deadline_group_valid(&k, &v));
@@ -806,12 +807,30 @@ static void test_store_index_groups_follow_a_model(void **state)
 		values++;
 	}
 	mdb_cursor_close(cur);
+	assert_int_equal(mdb_cursor_open(txn, tails, &cur), 0);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		assert_true(deadline_tail_valid(&k, &v));
+		int follows = deadline_tail_follows(txn, groups, &k, &v);
+		assert_int_equal(follows, 1);
+		/* a tail after groups of its (due, unit): they were filled from it */
+		MDB_val gk = k, gv;
+		MDB_cursor *g;
+		assert_int_equal(mdb_cursor_open(txn, groups, &g), 0);
+		after_groups += mdb_cursor_get(g, &gk, &gv, MDB_SET_RANGE) == 0 &&
+				memcmp(gk.mv_data, k.mv_data, 8) == 0;
+		mdb_cursor_close(g);
+		n_tails++;
+	}
+	mdb_cursor_close(cur);
 	mdb_txn_abort(txn);
 	mdb_env_close(env);
-	printf("# %zu entries in %zu values, %zu of them after another of their (due, unit)\n",
-	       want.n, values, split);
-	assert_true(values < want.n / 4);
+	printf("# %zu entries in %zu groups and %zu tails: %zu groups after another of their "
+	       "(due, unit), %zu tails after groups\n",
+	       want.n, values, n_tails, split, after_groups);
+	assert_true(values + n_tails < want.n / 4);
 	assert_true(split > 0);
+	assert_true(after_groups > 0);
 
 	free(got.v);
 	free(want.v);
@@ -900,8 +919,10 @@ static void test_store_index_of_an_earlier_version(void **state)
 
 /*
  * The damage tests: a store of three units on the shipped calendar holding u001's applications
- * ids (received 2024-09-27, open: one group), closed, its environment then opened for writing
- * behind its back with the first group's key and value in k, v.
+ * ids (received 2024-09-27, open: one tail), closed, its environment then opened for writing
+ * behind its back with the tail's key and value in k, v (cursor cur, of tails). as_group: the tail
+ * made a group first, as the version before the tails wrote it (a store that must still be
+ * read as it is), whose key and value are then in k, v (cursor cur, of groups).
  */
 struct damage {
 	struct city city;
@@ -910,12 +931,38 @@ struct damage {
 	uint64_t digest; /* the store's, before the damage */
 	MDB_env *env;
 	MDB_txn *txn;
-	MDB_dbi groups;
+	MDB_dbi groups, tails;
 	MDB_cursor *cur;
 	MDB_val k, v;
 };
 
-static void damage_begin(struct damage *d, const char *tag, const char *const *ids, size_t n)
+/*
+ * The group of ids (of one day: each entry's flags and days before the due date as the tail's
+ * first entry has them), packed as the version before the tails did: each id sharing all it can
+ * of the one before. Its size.
+ */
+static size_t pack_group(const MDB_val *tail, const char *const *ids, size_t n, uint8_t *out)
+{
+	const uint8_t *t = tail->mv_data, *val = t + 2 + t[1];
+	size_t size = 0, prevlen = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t len = strlen(ids[i]), shared = 0;
+		while (i > 0 && shared < len && shared < prevlen &&
+		       ids[i][shared] == ids[i - 1][shared])
+			shared++;
+		out[size++] = (uint8_t)shared;
+		out[size++] = (uint8_t)(len - shared);
+		memcpy(out + size, ids[i] + shared, len - shared);
+		size += len - shared;
+		memcpy(out + size, val, 3); /* [flags 0][days before the due date u16] */
+		size += 3;
+		prevlen = len;
+	}
+	return size;
+}
+
+static void damage_begin(struct damage *d, const char *tag, const char *const *ids, size_t n,
+			 int as_group)
 {
 	d->dir = tmpdir_make(tag);
 	d->cal = load_shipped();
@@ -929,6 +976,32 @@ static void damage_begin(struct damage *d, const char *tag, const char *const *i
 	store_close(st);
 	d->txn = raw_begin(d->dir, &d->env);
 	assert_int_equal(mdb_dbi_open(d->txn, DEADLINE_DB, 0, &d->groups), 0);
+	assert_int_equal(mdb_dbi_open(d->txn, DEADLINE_TAILS_DB, 0, &d->tails), 0);
+	assert_int_equal(mdb_cursor_open(d->txn, d->tails, &d->cur), 0);
+	assert_int_equal(mdb_cursor_get(d->cur, &d->k, &d->v, MDB_FIRST), 0);
+	assert_int_equal(d->k.mv_size, 8);
+	if (!as_group)
+		return;
+	uint8_t key[8 + RECORD_ID_MAX], packed[DEADLINE_GROUP_MAX];
+	size_t last = strlen(ids[n - 1]);
+	memcpy(key, d->k.mv_data, 8);
+	memcpy(key + 8, ids[n - 1], last);
+	MDB_val k = {8 + last, key}, v = {pack_group(&d->v, ids, n, packed), packed};
+	assert_int_equal(mdb_cursor_del(d->cur, 0), 0);
+	assert_int_equal(mdb_put(d->txn, d->groups, &k, &v, 0), 0);
+	mdb_cursor_close(d->cur);
+	raw_commit(d->env, d->txn);
+	/* as the version before wrote it: sound, and the same store */
+	char why[256] = "";
+	uint64_t entries;
+	assert_int_equal(store_check_walk(d->dir, 0, &entries, why, sizeof(why)), 0);
+	st = test_store_open(d->dir, &d->city);
+	verify_clean(st);
+	assert_true(store_digest(st) == d->digest);
+	store_close(st);
+	d->txn = raw_begin(d->dir, &d->env);
+	assert_int_equal(mdb_dbi_open(d->txn, DEADLINE_DB, 0, &d->groups), 0);
+	assert_int_equal(mdb_dbi_open(d->txn, DEADLINE_TAILS_DB, 0, &d->tails), 0);
 	assert_int_equal(mdb_cursor_open(d->txn, d->groups, &d->cur), 0);
 	assert_int_equal(mdb_cursor_get(d->cur, &d->k, &d->v, MDB_FIRST), 0);
 }
@@ -980,7 +1053,7 @@ static void test_store_index_damaged_group(void **state)
 	struct damage d;
 	struct seen s;
 	uint8_t copy[DEADLINE_GROUP_MAX];
-	damage_begin(&d, "deadline-damaged", (const char *const[]){"g1", "g2"}, 2);
+	damage_begin(&d, "deadline-damaged", (const char *const[]){"g1", "g2"}, 2, 1);
 	assert_int_equal(d.k.mv_size, 8 + 2);
 	assert_memory_equal((const char *)d.k.mv_data + 8, "g2", 2);
 	memcpy(copy, d.v.mv_data, d.v.mv_size);
@@ -992,21 +1065,21 @@ static void test_store_index_damaged_group(void **state)
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, &s), XXGK_ECORRUPT);
 	store_close(st);
-	damage_refuses(&d, "g3");
+	damage_refuses(&d, "g15"); /* between g1 and g2: into it */
 	damage_end(&d);
 }
 
 /*
- * The last value of a (due, unit) whose last entry is not the id of its key (damage: g2 packed
- * as g4, every size right): a record appended after it is refused (nothing stored), not packed
- * after the key's id, which would leave a well-formed value holding g4 and no g2.
+ * A group whose last entry is not the id of its key (damage: g2 packed as g4, every size right):
+ * a record that falls into it is refused (nothing stored), not packed into it, which would
+ * leave a well-formed value holding g4 and no g2.
  */
 static void test_store_index_damaged_last_id(void **state)
 {
 	(void)state;
 	struct damage d;
 	uint8_t copy[13];
-	damage_begin(&d, "deadline-last-id", (const char *const[]){"g1", "g2"}, 2);
+	damage_begin(&d, "deadline-last-id", (const char *const[]){"g1", "g2"}, 2, 1);
 	/* [due][unit]g2 -> [0][2]"g1"[flags][u16] [1][1]"2"[flags][u16]: "2" becomes "4" */
 	assert_int_equal(d.k.mv_size, 8 + 2);
 	assert_int_equal(d.v.mv_size, sizeof(copy));
@@ -1016,7 +1089,69 @@ static void test_store_index_damaged_last_id(void **state)
 	MDB_val damaged = {sizeof(copy), copy};
 	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &damaged, MDB_CURRENT), 0);
 	damage_commit(&d, "deadlines index");
-	damage_refuses(&d, "g5");
+	damage_refuses(&d, "g15");
+	damage_end(&d);
+}
+
+/*
+ * A damaged tail (g1 g2: [0][2]"g1"[flags][u16] [0][2]"g2"[flags][u16] [7], the size of its last
+ * entry): with that size wrong, or with its last entry sharing a byte of the one before (packed
+ * as [1][1]"2", its size right), the walk of the store refuses it, and a new application, which
+ * would be appended to it, is refused (nothing stored), not packed after an id read from where
+ * no entry begins; verify names it.
+ */
+static void test_store_index_damaged_tail(void **state)
+{
+	(void)state;
+	for (int shares = 0; shares < 2; shares++) {
+		struct damage d;
+		uint8_t copy[15];
+		damage_begin(&d, shares ? "deadline-tail-shares" : "deadline-tail-size",
+			     (const char *const[]){"g1", "g2"}, 2, 0);
+		assert_int_equal(d.v.mv_size, sizeof(copy));
+		memcpy(copy, d.v.mv_data, sizeof(copy));
+		assert_memory_equal(copy, ((uint8_t[]){0, 2, 'g', '1'}), 4);
+		assert_memory_equal(copy + 7, ((uint8_t[]){0, 2, 'g', '2'}), 4);
+		assert_int_equal(copy[14], 7);
+		MDB_val damaged = {sizeof(copy), copy};
+		if (shares) {
+			memcpy(copy + 7, ((uint8_t[]){1, 1, '2'}), 3);
+			memmove(copy + 10, copy + 11, 3);
+			copy[13] = 6;
+			damaged.mv_size--;
+		} else {
+			copy[14] = 6;
+		}
+		assert_int_equal(mdb_cursor_put(d.cur, &d.k, &damaged, MDB_CURRENT), 0);
+		damage_commit(&d, "deadlines index is malformed");
+		damage_refuses(&d, "g3");
+		damage_end(&d);
+	}
+}
+
+/*
+ * A tail that overlaps the last group of its (due, unit) (damage: g2 in both, the group g1 g2 and
+ * the tail g2 g3): the walk of the store refuses it, a new application (to the tail) is refused,
+ * nothing stored, and verify names the overlap.
+ */
+static void test_store_index_tail_overlaps_group(void **state)
+{
+	(void)state;
+	struct damage d;
+	const char *const ids[] = {"g1", "g2", "g3"};
+	uint8_t key[8 + 2], packed[32], tail[22];
+	damage_begin(&d, "deadline-tail-overlap", ids, 3, 0);
+	/* [0][2]"g1"[flags][u16] [0][2]"g2".. [0][2]"g3".. [7]: each was the last when written */
+	assert_int_equal(d.v.mv_size, sizeof(tail));
+	memcpy(tail, d.v.mv_data, sizeof(tail));
+	memcpy(key, d.k.mv_data, 8);
+	memcpy(key + 8, "g2", 2);
+	MDB_val k = {sizeof(key), key}, v = {pack_group(&d.v, ids, 2, packed), packed};
+	assert_int_equal(mdb_put(d.txn, d.groups, &k, &v, 0), 0);
+	MDB_val shorter = {sizeof(tail) - 7, tail + 7}; /* g2 g3 */
+	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &shorter, MDB_CURRENT), 0);
+	damage_commit(&d, "overlap");
+	damage_refuses(&d, "g4");
 	damage_end(&d);
 }
 
@@ -1030,7 +1165,7 @@ static void test_store_index_overlapping_groups(void **state)
 	(void)state;
 	struct damage d;
 	uint8_t key[8 + 2], packed[19], a[13], b[13];
-	damage_begin(&d, "deadline-overlap", (const char *const[]){"g1", "g2", "g3"}, 3);
+	damage_begin(&d, "deadline-overlap", (const char *const[]){"g1", "g2", "g3"}, 3, 1);
 	/*
 	 * [due][unit]g3 -> g1 g2 g3 becomes [due][unit]g2 -> g1 g2 and [due][unit]g3 -> g2 g3.
 	 * Packed (store_deadline.c): g1 is [0][2]"g1"[flags][days before due u16], g2 and g3 after
@@ -1068,7 +1203,7 @@ static void test_store_index_damaged_long_key(void **state)
 	(void)state;
 	struct damage d;
 	uint8_t key[8 + 400], val[7] = {0, 2, 'g', '9', 0, 0, 20};
-	damage_begin(&d, "deadline-long-key", (const char *const[]){"g1"}, 1);
+	damage_begin(&d, "deadline-long-key", (const char *const[]){"g1"}, 1, 1);
 	/* after g1's group, of its (due, unit): [due][unit]g9zzz... of 400 bytes */
 	memcpy(key, d.k.mv_data, 8);
 	memset(key + 8, 'z', sizeof(key) - 8);
@@ -1214,6 +1349,8 @@ int main(void)
 	    cmocka_unit_test(test_store_index_damaged_last_id),
 	    cmocka_unit_test(test_store_index_damaged_long_key),
 	    cmocka_unit_test(test_store_index_overlapping_groups),
+	    cmocka_unit_test(test_store_index_damaged_tail),
+	    cmocka_unit_test(test_store_index_tail_overlaps_group),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,13 +1,14 @@
 /*
- * libFuzzer: a group of the deadlines index (storage/store_deadline.c) as a damaged store could
- * hold it, under a key of any id, in a real LMDB environment. Its check, a read of the index, a
- * verify and a commit of open applications next to it and into it must refuse what is damaged
- * (XXGK_ECORRUPT, a difference) and never crash; a group the check accepts reads back whole,
- * takes the commit, and reads back after it.
+ * libFuzzer: a group or a tail of the deadlines index (storage/store_deadline.c) as a damaged
+ * store could hold it, a group under a key of any id, in a real LMDB environment. Its check, a
+ * read of the index, a verify and a commit of open applications next to it and into it must
+ * refuse what is damaged (XXGK_ECORRUPT, a difference) and never crash; a value the check
+ * accepts reads back whole, takes the commit, and reads back after it.
  *
- * Input: [key id length][key id][changes n][n x ([id length][id])][the group's value]
- * The key is [due 0: a period the empty calendar cannot count][unit 1][key id]; the changes are
- * open applications of unit 1 (received 2024-01-02), which the empty calendar puts there too.
+ * Input: [key id length][key id][changes n][n x ([id length][id])][the value]
+ * The key is [due 0: a period the empty calendar cannot count][unit 1][key id], a group's; a key
+ * id length of 0 makes it a tail's, [due 0][unit 1]. The changes are open applications of unit 1
+ * (received 2024-01-02), which the empty calendar puts there too.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,7 +26,8 @@
 #define CHANGES_MAX 8
 
 static MDB_env *env;
-static MDB_dbi dbi, records;
+static struct deadline_dbs db;
+static MDB_dbi records;
 static struct calendar *cal;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -39,7 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (mkdtemp(dir) == NULL || mdb_env_create(&env) || mdb_env_set_maxdbs(env, 4) ||
 	    mdb_env_set_mapsize(env, (size_t)64 << 20) ||
 	    mdb_env_open(env, dir, MDB_NOSYNC, 0600) || mdb_txn_begin(env, NULL, 0, &txn) ||
-	    deadline_db_open(txn, &dbi, 1) || mdb_dbi_open(txn, "records", MDB_CREATE, &records) ||
+	    deadline_db_open(txn, &db, 1) || mdb_dbi_open(txn, "records", MDB_CREATE, &records) ||
 	    mdb_txn_commit(txn) || (cal = calendar_empty()) == NULL) {
 		fprintf(stderr, "fuzz_deadline_group: cannot set up LMDB in %s\n", dir);
 		abort();
@@ -70,7 +72,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t key[8 + 255] = {0, 0, 0, 0, 0, 0, 0, 1};
 	size_t at = 0, n, klen;
 	MDB_txn *txn;
-	if (size < 2 || (klen = data[0]) == 0 || 1 + klen + 1 > size)
+	if (size < 2 || 1 + (klen = data[0]) + 1 > size)
 		return 0;
 	memcpy(key + 8, data + 1, klen);
 	at = 1 + klen;
@@ -95,18 +97,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (mdb_txn_begin(env, NULL, 0, &txn))
 		abort();
-	if (mdb_drop(txn, dbi, 0) || mdb_put(txn, dbi, &k, &v, 0)) {
+	MDB_dbi dbi = klen ? db.groups : db.tails;
+	if (mdb_drop(txn, db.groups, 0) || mdb_drop(txn, db.tails, 0) ||
+	    mdb_put(txn, dbi, &k, &v, 0)) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	int valid = deadline_group_valid(&k, &v);
+	int valid = klen ? deadline_group_valid(&k, &v) : deadline_tail_valid(&k, &v);
 	size_t read = 0, lines = 0;
-	int rc = deadline_index_read(txn, dbi, 0, UINT32_MAX, count_entry, &read);
+	int rc = deadline_index_read(txn, &db, 0, UINT32_MAX, count_entry, &read);
 	if (valid && rc != 0)
 		abort(); /* accepted by the check, refused by the read */
 	if (!valid && rc != XXGK_ECORRUPT)
 		abort(); /* damage a read let through */
-	if (deadline_index_verify(txn, dbi, records, cal, UINT32_MAX, no_line, &lines))
+	if (deadline_index_verify(txn, &db, records, cal, UINT32_MAX, no_line, &lines))
 		abort(); /* verify reports damage as differences, and runs */
 	if (!valid && lines == 0)
 		abort();
@@ -123,14 +127,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (deadline_index_change(&ops, 1, NULL, NULL, &recs[i], &f))
 			abort();
 	}
-	rc = deadline_ops_write(txn, dbi, &ops, cal);
+	rc = deadline_ops_write(txn, &db, &ops, cal);
 	if (rc != 0 && rc != XXGK_ECORRUPT)
 		abort(); /* a write into the group: done, or refused as damage */
 	if (valid && rc != 0)
 		abort(); /* a sound group refused */
 	if (rc == 0 && valid) {
 		size_t after = 0;
-		if (deadline_index_read(txn, dbi, 0, UINT32_MAX, count_entry, &after) != 0)
+		if (deadline_index_read(txn, &db, 0, UINT32_MAX, count_entry, &after) != 0)
 			abort(); /* what a commit wrote reads back */
 	}
 	deadline_ops_free(&ops);
