@@ -45,10 +45,6 @@ int deadline_drop_legacy(MDB_txn *txn, int *dropped)
 	return rc ? rc : mdb_drop(txn, legacy, 1);
 }
 
-/*
- * The index entry of an application: 1 with key and value filled when it is open, else 0. A
- * record whose dates cannot be read has none (record_check let it in, so that cannot happen).
- */
 /* Whether r (its id idlen bytes) is an open application, one with an index entry. */
 static int open_application(const Xxgk__V1__Record *r, size_t idlen)
 {
@@ -57,20 +53,15 @@ static int open_application(const Xxgk__V1__Record *r, size_t idlen)
 	       idlen <= RECORD_ID_MAX;
 }
 
-/* The index entry of the open application id of unit whose events are ev. */
-static void entry_from(const struct calendar *cal, uint32_t unit, const char *id, size_t idlen,
-		       const struct deadline_events *ev, uint8_t key[KEY_MAX], size_t *klen,
-		       uint8_t val[DEADLINE_VALUE_SIZE])
+/* The index entry of an open application whose events are ev: its value, and its due key. */
+static uint32_t entry_from(const struct calendar *cal, const struct deadline_events *ev,
+			   uint8_t val[DEADLINE_VALUE_SIZE])
 {
 	struct deadline dl;
 	deadline_compute(cal, ev, &dl);
 	uint32_t due = dl.state == DEADLINE_DUE		? (uint32_t)dl.due
 		       : dl.state == DEADLINE_SUSPENDED ? DEADLINE_KEY_SUSPENDED
 							: DEADLINE_KEY_ERROR;
-	put32(key, due);
-	put32(key + 4, unit);
-	memcpy(key + 8, id, idlen);
-	*klen = 8 + idlen;
 	put32(val, (uint32_t)ev->received);
 	val[4] = (uint8_t)dl.state;
 	val[5] = (uint8_t)dl.extended;
@@ -79,6 +70,7 @@ static void entry_from(const struct calendar *cal, uint32_t unit, const char *id
 	int s = dl.suspended > 0xffff ? 0xffff : dl.suspended;
 	val[8] = (uint8_t)(s >> 8);
 	val[9] = (uint8_t)s;
+	return due;
 }
 
 /*
@@ -93,7 +85,10 @@ static int entry_of(const struct calendar *cal, uint32_t unit, const Xxgk__V1__R
 	size_t idlen = strlen(r->id);
 	if (!open_application(r, idlen) || deadline_events_of(r->application, &ev))
 		return 0;
-	entry_from(cal, unit, r->id, idlen, &ev, key, klen, val);
+	put32(key, entry_from(cal, &ev, val));
+	put32(key + 4, unit);
+	memcpy(key + 8, r->id, idlen);
+	*klen = 8 + idlen;
 	return 1;
 }
 
@@ -108,12 +103,16 @@ static int entry_of_packed(const struct calendar *cal, uint32_t unit, const MDB_
 	return has;
 }
 
-/* One change of the index, in the order the records came: a put of key with val, or a delete. */
+/*
+ * One change of the index, in the order the records came: a put of the entry (due, unit, id)
+ * with val, or a delete. A commit has many: a few bytes each, the id not copied.
+ */
 struct deadline_op {
 	uint32_t next; /* the next change of its (due, unit), or NO_OP */
 	uint32_t seq;
-	uint8_t put, klen;
-	uint8_t key[KEY_MAX];
+	uint8_t prefix[8]; /* due, unit: its key's first bytes */
+	const uint8_t *id; /* the record's (records live until the commit's end), or in ops->ids */
+	uint8_t put, idlen;
 	uint8_t val[DEADLINE_VALUE_SIZE];
 };
 
@@ -123,7 +122,9 @@ struct deadline_op {
 struct deadline_op_group {
 	uint64_t prefix; /* the keys' first 8 bytes (due, unit) as a number */
 	uint32_t first, last, n;
-	int sorted; /* their ids come in order: no sort needed */
+	int sorted;		/* their ids come in order: no sort needed */
+	const uint8_t *last_id; /* the last change's (here: not read from it, far in ops->v) */
+	size_t last_idlen;
 };
 
 /* Record ids in the index's order (LMDB's: bytes, then the shorter first). */
@@ -135,7 +136,7 @@ static int id_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t bl
 
 static int op_id_compare(const struct deadline_op *x, const struct deadline_op *y)
 {
-	return id_compare(x->key + 8, x->klen - 8u, y->key + 8, y->klen - 8u);
+	return id_compare(x->id, x->idlen, y->id, y->idlen);
 }
 
 static uint64_t prefix_of(const uint8_t *key)
@@ -178,7 +179,7 @@ static long group_of(struct deadline_ops *ops, uint64_t prefix)
 		ops->groups = v;
 		ops->groups_cap = cap;
 	}
-	ops->groups[ops->ngroups] = (struct deadline_op_group){prefix, NO_OP, NO_OP, 0, 1};
+	ops->groups[ops->ngroups] = (struct deadline_op_group){prefix, NO_OP, NO_OP, 0, 1, NULL, 0};
 	ops->slots[i] = (uint32_t)ops->ngroups + 1;
 	return (long)ops->ngroups++;
 }
@@ -197,11 +198,11 @@ static struct deadline_op *op_slot(struct deadline_ops *ops)
 	return &ops->v[ops->n];
 }
 
-/* Takes the change filled in the next slot (its key, and its value if a put). */
+/* Takes the change filled in the next slot (its prefix and id, and its value if a put). */
 static int op_take(struct deadline_ops *ops, int put)
 {
 	struct deadline_op *op = &ops->v[ops->n];
-	long g = group_of(ops, prefix_of(op->key));
+	long g = group_of(ops, prefix_of(op->prefix));
 	if (g < 0)
 		return XXGK_ENOMEM;
 	struct deadline_op_group *grp = &ops->groups[g];
@@ -212,22 +213,32 @@ static int op_take(struct deadline_ops *ops, int put)
 		grp->first = (uint32_t)ops->n;
 	else {
 		/* a change to the same key as the one before stays after it: still in order */
-		if (grp->sorted && op_id_compare(&ops->v[grp->last], op) > 0)
+		if (grp->sorted && id_compare(grp->last_id, grp->last_idlen, op->id, op->idlen) > 0)
 			grp->sorted = 0;
 		ops->v[grp->last].next = (uint32_t)ops->n;
 	}
 	grp->last = (uint32_t)ops->n++;
+	grp->last_id = op->id;
+	grp->last_idlen = op->idlen;
 	return 0;
 }
 
-static int op_add(struct deadline_ops *ops, int put, const uint8_t *key, size_t klen,
-		  const uint8_t *val)
+static void op_entry(struct deadline_op *op, uint32_t due, uint32_t unit, const void *id,
+		     size_t idlen)
+{
+	put32(op->prefix, due);
+	put32(op->prefix + 4, unit);
+	op->id = id;
+	op->idlen = (uint8_t)idlen;
+}
+
+static int op_add(struct deadline_ops *ops, int put, uint32_t due, uint32_t unit, const void *id,
+		  size_t idlen, const uint8_t *val)
 {
 	struct deadline_op *op = op_slot(ops);
 	if (op == NULL)
 		return XXGK_ENOMEM;
-	op->klen = (uint8_t)klen;
-	memcpy(op->key, key, klen);
+	op_entry(op, due, unit, id, idlen);
 	if (put)
 		memcpy(op->val, val, DEADLINE_VALUE_SIZE);
 	return op_take(ops, put);
@@ -273,34 +284,31 @@ static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal
 {
 	for (size_t i = 0; i < ops->n_notes; i++) {
 		const struct deadline_note *n = &ops->notes[i];
-		uint8_t okey[KEY_MAX], oval[DEADLINE_VALUE_SIZE];
-		size_t oklen = 0, klen;
+		uint8_t oval[DEADLINE_VALUE_SIZE];
+		uint32_t odue = 0, due;
 		struct deadline_op *op;
 		int rc = 0;
 		if (n->had)
-			entry_from(cal, n->unit, n->id, n->idlen, &n->old_days, okey, &oklen, oval);
+			odue = entry_from(cal, &n->old_days, oval);
 		if (n->has) { /* the new entry straight into the next slot, taken if it changed */
 			if ((op = op_slot(ops)) == NULL)
 				return XXGK_ENOMEM;
-			entry_from(cal, n->unit, n->id, n->idlen, &n->days, op->key, &klen,
-				   op->val);
-			op->klen = (uint8_t)klen;
-			if (n->had && oklen == klen && memcmp(okey, op->key, klen) == 0 &&
-			    memcmp(oval, op->val, sizeof(oval)) == 0)
+			due = entry_from(cal, &n->days, op->val);
+			if (n->had && odue == due && memcmp(oval, op->val, sizeof(oval)) == 0)
 				continue;
 			if (n->had) { /* the delete goes before it: the last change of a key stays
 				       */
-				uint8_t nkey[KEY_MAX], nval[DEADLINE_VALUE_SIZE];
-				memcpy(nkey, op->key, klen);
+				uint8_t nval[DEADLINE_VALUE_SIZE];
 				memcpy(nval, op->val, sizeof(nval));
-				if ((rc = op_add(ops, 0, okey, oklen, NULL)))
+				if ((rc = op_add(ops, 0, odue, n->unit, n->id, n->idlen, NULL)))
 					return rc;
-				rc = op_add(ops, 1, nkey, klen, nval);
+				rc = op_add(ops, 1, due, n->unit, n->id, n->idlen, nval);
 			} else {
+				op_entry(op, due, n->unit, n->id, n->idlen);
 				rc = op_take(ops, 1);
 			}
 		} else if (n->had) {
-			rc = op_add(ops, 0, okey, oklen, NULL);
+			rc = op_add(ops, 0, odue, n->unit, n->id, n->idlen, NULL);
 		}
 		if (rc)
 			return rc;
@@ -324,11 +332,14 @@ static int group_compare(const void *a, const void *b)
 	return (x->prefix > y->prefix) - (x->prefix < y->prefix);
 }
 
-/* Of the changes to one key, the last (in the records' order) is what stays. */
+/*
+ * Of the changes to one key, the last (in the records' order) is what stays. op..end are of one
+ * (due, unit), in key order.
+ */
 static int last_of_key(const struct deadline_op *const *op, const struct deadline_op *const *end)
 {
-	return op + 1 == end || op[1]->klen != op[0]->klen ||
-	       memcmp(op[1]->key, op[0]->key, op[0]->klen);
+	return op + 1 == end || op[1]->idlen != op[0]->idlen ||
+	       memcmp(op[1]->id, op[0]->id, op[0]->idlen);
 }
 
 /*
@@ -631,34 +642,35 @@ static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
 	return i;
 }
 
-/* What entry_write will write after the id before it: its size, *shared set. */
-static size_t entry_packed_size(const struct entry_writer *w, const uint8_t *id, size_t idlen,
-				const uint8_t val[DEADLINE_VALUE_SIZE], size_t *shared)
+/*
+ * Writes the entry (id, val) after the id before it, sharing shared bytes of it, if it fits in
+ * room bytes: its size, or 0 (nothing written) when it does not fit. One pass: the common case,
+ * a day's entry with nothing suspended and no error, is a few bytes set.
+ */
+static size_t entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
+			  const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared, size_t room)
 {
 	uint32_t received = get32(val);
 	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
-	*shared = common_prefix(id, w->prev, idlen < w->prevlen ? idlen : w->prevlen);
-	return 3 + idlen - *shared + (full ? 4 : 2) + (val[8] || val[9] ? 2 : 0) +
-	       (val[6] || val[7] ? 2 : 0);
-}
-
-static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
-			const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared)
-{
+	int suspended = val[8] || val[9], error_year = val[6] || val[7];
+	size_t suffix = idlen - shared;
+	size_t size =
+	    3 + suffix + (full ? 4u : 2u) + (suspended ? 2u : 0u) + (error_year ? 2u : 0u);
+	if (size > room)
+		return 0;
 	uint8_t *o = w->out;
-	uint32_t received = get32(val);
-	unsigned suspended = (unsigned)(val[8] << 8 | val[9]),
-		 error_year = (unsigned)(val[6] << 8 | val[7]);
-	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
 	*o++ = (uint8_t)shared;
-	*o++ = (uint8_t)(idlen - shared);
-	memcpy(o, id + shared, idlen - shared);
-	o += idlen - shared;
+	*o++ = (uint8_t)suffix;
+	for (size_t i = 0; i < suffix; i++) { /* a few bytes: no call */
+		o[i] = id[shared + i];
+		w->prev[shared + i] = id[shared + i];
+	}
+	o += suffix;
 	*o++ = (uint8_t)((val[5] ? ENTRY_EXTENDED : 0) | (suspended ? ENTRY_SUSPENDED : 0) |
 			 (error_year ? ENTRY_ERROR_YEAR : 0) |
 			 (full && dated(w->due) ? ENTRY_RECEIVED_FULL : 0));
 	if (full) {
-		put32(o, received);
+		memcpy(o, val, 4);
 		o += 4;
 	} else {
 		uint32_t before = w->due - received;
@@ -666,16 +678,16 @@ static void entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
 		*o++ = (uint8_t)before;
 	}
 	if (suspended) {
-		*o++ = (uint8_t)(suspended >> 8);
-		*o++ = (uint8_t)suspended;
+		*o++ = val[8];
+		*o++ = val[9];
 	}
 	if (error_year) {
-		*o++ = (uint8_t)(error_year >> 8);
-		*o++ = (uint8_t)error_year;
+		*o++ = val[6];
+		*o++ = val[7];
 	}
 	w->out = o;
-	memcpy(w->prev + shared, id + shared, idlen - shared);
 	w->prevlen = idlen;
+	return size;
 }
 
 /*
@@ -723,25 +735,29 @@ static void builder_put_tail(struct group_builder *g)
 		entry_value(&x, val);
 		memcpy(id, g->w.prev, idlen);
 		g->w.out = e;
-		entry_write(&g->w, id, idlen, val, 0);
+		entry_write(&g->w, id, idlen, val, 0, ENTRY_MAX);
 	}
 	*g->w.out = (uint8_t)(g->w.out - e);
 	g->w.out++;
 	MDB_val k = {8, (void *)g->prefix}, v = {(size_t)(g->w.out - g->buf), g->buf};
+	/* the cursor is on the tail it had (apply_to_tail): replaced there, not searched for */
 	if (g->rc == 0)
-		g->rc = mdb_cursor_put(g->tails, &k, &v, 0);
+		g->rc = mdb_cursor_put(g->tails, &k, &v, g->had_tail ? MDB_CURRENT : 0);
 }
 
 static void builder_add(struct group_builder *g, const uint8_t *id, size_t idlen,
 			const uint8_t val[DEADLINE_VALUE_SIZE])
 {
-	size_t shared, size = entry_packed_size(&g->w, id, idlen, val, &shared);
-	if (g->w.out > g->buf && (size_t)(g->w.out - g->buf) + size > DEADLINE_GROUP_MAX) {
-		builder_put(g); /* full: put, and a new group begins with this entry */
-		size = entry_packed_size(&g->w, id, idlen, val, &shared);
-	}
-	g->last = (size_t)(g->w.out - g->buf);
-	entry_write(&g->w, id, idlen, val, shared);
+	size_t used = (size_t)(g->w.out - g->buf),
+	       room = used < DEADLINE_GROUP_MAX ? DEADLINE_GROUP_MAX - used : 0;
+	size_t shared = common_prefix(id, g->w.prev, idlen < g->w.prevlen ? idlen : g->w.prevlen);
+	g->last = used;
+	if (entry_write(&g->w, id, idlen, val, shared, room))
+		return;
+	/* full: put, and a new group begins with this entry (sharing nothing) */
+	builder_put(g);
+	g->last = 0;
+	entry_write(&g->w, id, idlen, val, 0, ENTRY_MAX);
 }
 
 /*
@@ -834,7 +850,7 @@ static int merge(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
 		}
 		int c = has != 1    ? 1
 			: op == end ? -1
-				    : id_compare(e.id, e.idlen, (*op)->key + 8, (*op)->klen - 8u);
+				    : id_compare(e.id, e.idlen, (*op)->id, (*op)->idlen);
 		if (c < 0) /* kept */
 			builder_add_old(&g, &e, follows);
 		follows = c < 0;
@@ -842,7 +858,7 @@ static int merge(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
 			has = entry_next(&r, &e);
 		if (c >= 0) {
 			if ((*op)->put) /* added, or replacing the entry it equals */
-				builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
+				builder_add(&g, (*op)->id, (*op)->idlen, (*op)->val);
 			op++;
 		}
 	}
@@ -869,8 +885,9 @@ static int take_group(struct deadline_ops *ops, const MDB_val *k, const MDB_val 
 /*
  * The changes [op, end) of prefix, all after every entry of its groups, made to its tail. New
  * applications, whose ids come after every other, are appended: the tail copied as it is packed,
- * its entries not read (its last is whole); the tail full, or a change before its last entry,
- * it is read and written again (merge).
+ * its entries not read (its last is whole), and put as a group once full. A change before its
+ * last entry, or a tail over the size of a group (its last entry written whole), and it is read
+ * and written again (merge).
  */
 static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops *ops,
 			 const uint8_t *prefix, const MDB_val *group,
@@ -896,8 +913,8 @@ static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 		    (group && id_compare((const uint8_t *)group->mv_data + 8, group->mv_size - 8,
 					 first, firstlen) >= 0))
 			return XXGK_ECORRUPT;
-		if (old.mv_size - 1 + ENTRY_MAX > DEADLINE_GROUP_MAX ||
-		    id_compare((*op)->key + 8, (*op)->klen - 8u, last, lastlen) <= 0)
+		if (old.mv_size - 1 > DEADLINE_GROUP_MAX ||
+		    id_compare((*op)->id, (*op)->idlen, last, lastlen) <= 0)
 			return merge(cur, tails, ops, prefix, &okey, &old, op, end);
 		/* after its last entry: copied, and the new ones packed after it */
 		g.had_tail = 1;
@@ -917,7 +934,7 @@ static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 	}
 	for (; op < end; op++)
 		if (last_of_key(op, end) && (*op)->put)
-			builder_add(&g, (*op)->key + 8, (*op)->klen - 8u, (*op)->val);
+			builder_add(&g, (*op)->id, (*op)->idlen, (*op)->val);
 	return builder_finish(&g);
 }
 
@@ -932,19 +949,23 @@ static int apply_changes(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 {
 	const struct deadline_op *from = **op;
 	uint8_t found[KEY_MAX];
-	MDB_val k = {from->klen, (void *)from->key}, v, okey = {0, NULL}, old = {0, ops->old};
+	uint8_t key[KEY_MAX];
+	memcpy(key, from->prefix, 8);
+	memcpy(key + 8, from->id, from->idlen);
+	MDB_val k = {8u + from->idlen, key}, v, okey = {0, NULL}, old = {0, ops->old};
 	int rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE), in = 0;
-	if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+	if (rc == 0 && (in = of_prefix(&k, from->prefix)) < 0)
 		return in;
 	if (rc && rc != MDB_NOTFOUND)
 		return rc;
 	if (rc == MDB_NOTFOUND || !in) { /* after every group of the prefix: to its tail */
 		rc = mdb_cursor_get(cur, &k, &v, rc == MDB_NOTFOUND ? MDB_LAST : MDB_PREV);
-		if (rc == 0 && (in = of_prefix(&k, from->key)) < 0)
+		if (rc == 0 && (in = of_prefix(&k, from->prefix)) < 0)
 			return in;
 		if (rc && rc != MDB_NOTFOUND)
 			return rc;
-		rc = apply_to_tail(cur, tails, ops, from->key, rc == 0 && in ? &k : NULL, *op, end);
+		rc = apply_to_tail(cur, tails, ops, from->prefix, rc == 0 && in ? &k : NULL, *op,
+				   end);
 		*op = end;
 		return rc;
 	}
@@ -955,7 +976,7 @@ static int apply_changes(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 	const uint8_t *nid;
 	size_t nlen;
 	if ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0 &&
-	    (in = of_prefix(&k, from->key)) != 0 &&
+	    (in = of_prefix(&k, from->prefix)) != 0 &&
 	    (in < 0 || !first_id(&v, &nid, &nlen) ||
 	     id_compare(found + 8, okey.mv_size - 8, nid, nlen) >= 0))
 		return XXGK_ECORRUPT;
@@ -963,9 +984,9 @@ static int apply_changes(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 		return rc;
 	const struct deadline_op *const *last = *op;
 	while (last < end &&
-	       id_compare((*last)->key + 8, (*last)->klen - 8u, found + 8, okey.mv_size - 8) <= 0)
+	       id_compare((*last)->id, (*last)->idlen, found + 8, okey.mv_size - 8) <= 0)
 		last++;
-	rc = merge(cur, NULL, ops, from->key, &okey, &old, *op, last);
+	rc = merge(cur, NULL, ops, from->prefix, &okey, &old, *op, last);
 	*op = last;
 	return rc;
 }
@@ -1236,16 +1257,30 @@ struct rebuild {
 	MDB_txn *txn;
 	const struct deadline_dbs *db;
 	struct deadline_ops ops;
+	uint8_t *ids; /* the batch's ids: a change points at its own */
+	size_t used;
 };
 
 /* Entries gathered a batch at a time: a bounded memory, each group written once a batch. */
 #define REBUILD_BATCH 65536
+#define REBUILD_IDS (REBUILD_BATCH * 16)
 
 static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const char *id)
 {
 	struct rebuild *b = ctx;
+	size_t idlen = k->mv_size - 8;
+	int rc = 0;
 	(void)id;
-	int rc = op_add(&b->ops, 1, k->mv_data, k->mv_size, v->mv_data);
+	if (b->used + idlen > REBUILD_IDS)
+		rc = deadline_ops_write(b->txn, b->db, &b->ops, NULL);
+	if (rc == 0 && b->ops.n == 0)
+		b->used = 0; /* written: its ids are no longer pointed at */
+	if (rc)
+		return rc;
+	memcpy(b->ids + b->used, (const uint8_t *)k->mv_data + 8, idlen);
+	rc = op_add(&b->ops, 1, get32(k->mv_data), get32((const uint8_t *)k->mv_data + 4),
+		    b->ids + b->used, idlen, v->mv_data);
+	b->used += idlen;
 	if (rc == 0 && b->ops.n == REBUILD_BATCH)
 		rc = deadline_ops_write(b->txn, b->db, &b->ops, NULL);
 	return rc;
@@ -1254,7 +1289,9 @@ static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const cha
 int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi records,
 			   const struct calendar *cal)
 {
-	struct rebuild b = {txn, db, {0}};
+	struct rebuild b = {txn, db, {0}, malloc(REBUILD_IDS), 0};
+	if (b.ids == NULL)
+		return XXGK_ENOMEM;
 	int rc = mdb_drop(txn, db->groups, 0);
 	if (rc == 0)
 		rc = mdb_drop(txn, db->tails, 0);
@@ -1263,6 +1300,7 @@ int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi 
 	if (rc == 0)
 		rc = deadline_ops_write(txn, db, &b.ops, NULL);
 	deadline_ops_free(&b.ops);
+	free(b.ids);
 	return rc;
 }
 
