@@ -127,11 +127,34 @@ struct deadline_op_group {
 	size_t last_idlen;
 };
 
-/* Record ids in the index's order (LMDB's: bytes, then the shorter first). */
+/* How many bytes a and b share from the start, of the first n: 8 compared at a time. */
+static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	size_t i = 0;
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, y;
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y) /* the lowest byte that differs is the first */
+			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
+	}
+#endif
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
+/*
+ * Record ids in the index's order (LMDB's: bytes, then the shorter first). Ids are short: compared
+ * here, 8 bytes at a time, not by a call.
+ */
 static int id_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
 {
-	int c = memcmp(a, b, alen < blen ? alen : blen);
-	return c ? c : (alen > blen) - (alen < blen);
+	size_t n = alen < blen ? alen : blen, i = common_prefix(a, b, n);
+	if (i < n)
+		return a[i] < b[i] ? -1 : 1;
+	return (alen > blen) - (alen < blen);
 }
 
 static int op_id_compare(const struct deadline_op *x, const struct deadline_op *y)
@@ -343,20 +366,26 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 }
 
 /*
- * ---- groups: the entries of one (due, unit), a value of up to DEADLINE_GROUP_MAX bytes ----
+ * ---- groups and tails: the entries of one (due, unit), values of up to DEADLINE_GROUP_MAX bytes
+ * ----
  *
  * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
- * holds an id, or would, is the first whose key is at or after it (one search), and a unit's new
- * applications, whose ids come after every other, go to the end of its last group (copied as
- * it is packed, walked but not rebuilt). Its value is its entries in id order, each
+ * holds an id, or would, is the first whose key is at or after it (one search). After the last
+ * group come the entries of the (due, unit)'s tail, under [due][unit] in deadline_tails: a unit's
+ * new applications, whose ids come after every other, are appended to it (copied as it is
+ * packed, not read), and once it is full it is put as a group and a new tail begins. The tails
+ * of a day's units are next to one another: a commit of every unit's new applications rewrites
+ * a few pages of them, each in place, not a page of groups a unit. A value is its entries in id
+ * order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
- * its id the previous entry's first `shared` bytes followed by the suffix (all the bytes they
- * share; the first entry shares none); received is u16 BE days before the due date in a group
- * of a day, u32 BE days otherwise (errors, suspended, or ENTRY_RECEIVED_FULL); suspended and the
- * error year are there only when flags say so. The state is the key's (a day: due;
- * DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). The ids of a unit's applications share most of
- * their bytes, and the index is written at every commit half-full page by half-full page: a
- * smaller entry is fewer pages to write.
+ * its id the previous entry's first `shared` bytes followed by the suffix (at most the bytes
+ * they share; a value's first entry shares none); received is u16 BE days before the due date in
+ * a value of a day, u32 BE days otherwise (errors, suspended, or ENTRY_RECEIVED_FULL); suspended
+ * and the error year are there only when flags say so. The state is the key's (a day: due;
+ * DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). A tail's last entry shares nothing, and its size
+ * is the tail's last byte: its id, after which new entries go, is read without reading the
+ * others. The ids of a unit's applications share most of their bytes, and the index is written
+ * at every commit page by page: a smaller entry is fewer pages to write.
  */
 #define ENTRY_EXTENDED 1
 #define ENTRY_SUSPENDED 2
@@ -624,31 +653,13 @@ struct entry_writer {
 	size_t prevlen;
 };
 
-/* How many bytes a and b share from the start, of the first n: 8 compared at a time. */
-static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
-{
-	size_t i = 0;
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	for (; i + 8 <= n; i += 8) {
-		uint64_t x, y;
-		memcpy(&x, a + i, 8);
-		memcpy(&y, b + i, 8);
-		if (x != y) /* the lowest byte that differs is the first */
-			return i + (size_t)__builtin_ctzll(x ^ y) / 8;
-	}
-#endif
-	while (i < n && a[i] == b[i])
-		i++;
-	return i;
-}
-
 /*
  * Writes the entry (id, val) after the id before it, sharing shared bytes of it, if it fits in
  * room bytes: its size, or 0 (nothing written) when it does not fit. One pass: the common case,
  * a day's entry with nothing suspended and no error, is a few bytes set.
  */
-static size_t entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
-			  const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared, size_t room)
+static inline size_t entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
+				 const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared, size_t room)
 {
 	uint32_t received = get32(val);
 	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
