@@ -574,7 +574,8 @@ static int tail_last(const MDB_val *v, uint32_t due, const uint8_t **id, size_t 
 	if (last > size || last < 3)
 		return 0;
 	const uint8_t *e = p + size - last;
-	if (e[0] != 0 || entry_size(e, last, due) != last || memchr(e + 2, 0, e[1]) != NULL)
+	if (e[0] != 0 || e[1] > RECORD_ID_MAX || entry_size(e, last, due) != last ||
+	    memchr(e + 2, 0, e[1]) != NULL)
 		return 0;
 	*id = e + 2;
 	*idlen = e[1];

@@ -1095,36 +1095,44 @@ static void test_store_index_damaged_last_id(void **state)
 
 /*
  * A damaged tail (g1 g2: [0][2]"g1"[flags][u16] [0][2]"g2"[flags][u16] [7], the size of its last
- * entry): with that size wrong, or with its last entry sharing a byte of the one before (packed
- * as [1][1]"2", its size right), the walk of the store refuses it, and a new application, which
- * would be appended to it, is refused (nothing stored), not packed after an id read from where
- * no entry begins; verify names it.
+ * entry): with that size wrong, with its last entry sharing a byte of the one before (packed as
+ * [1][1]"2", its size right), or with a last entry whose id is longer than any record's (200
+ * bytes, every size right), the walk of the store refuses it, and a new application, which would
+ * be appended to it, is refused (nothing stored), not packed after an id read from where no entry
+ * begins or copied into an id-sized buffer; verify names it.
  */
 static void test_store_index_damaged_tail(void **state)
 {
 	(void)state;
-	for (int shares = 0; shares < 2; shares++) {
+	static const char *const tags[] = {"deadline-tail-size", "deadline-tail-shares",
+					   "deadline-tail-long-id"};
+	for (int how = 0; how < 3; how++) {
 		struct damage d;
-		uint8_t copy[15];
-		damage_begin(&d, shares ? "deadline-tail-shares" : "deadline-tail-size",
-			     (const char *const[]){"g1", "g2"}, 2, 0);
-		assert_int_equal(d.v.mv_size, sizeof(copy));
-		memcpy(copy, d.v.mv_data, sizeof(copy));
+		uint8_t copy[7 + 3 + 200 + 3 + 1];
+		damage_begin(&d, tags[how], (const char *const[]){"g1", "g2"}, 2, 0);
+		assert_int_equal(d.v.mv_size, 15);
+		memcpy(copy, d.v.mv_data, 15);
 		assert_memory_equal(copy, ((uint8_t[]){0, 2, 'g', '1'}), 4);
 		assert_memory_equal(copy + 7, ((uint8_t[]){0, 2, 'g', '2'}), 4);
 		assert_int_equal(copy[14], 7);
-		MDB_val damaged = {sizeof(copy), copy};
-		if (shares) {
+		MDB_val damaged = {15, copy};
+		if (how == 0) {
+			copy[14] = 6;
+		} else if (how == 1) {
 			memcpy(copy + 7, ((uint8_t[]){1, 1, '2'}), 3);
 			memmove(copy + 10, copy + 11, 3);
 			copy[13] = 6;
-			damaged.mv_size--;
+			damaged.mv_size = 14;
 		} else {
-			copy[14] = 6;
+			copy[8] = 200; /* [0][200]"xx..x"[flags][u16], its size 205 */
+			memmove(copy + 9 + 200, copy + 11, 3);
+			memset(copy + 9, 'x', 200);
+			copy[9 + 200 + 3] = 205;
+			damaged.mv_size = 9 + 200 + 3 + 1;
 		}
 		assert_int_equal(mdb_cursor_put(d.cur, &d.k, &damaged, MDB_CURRENT), 0);
 		damage_commit(&d, "deadlines index is malformed");
-		damage_refuses(&d, "g3");
+		damage_refuses(&d, how == 2 ? "y1" : "g3"); /* after its last id: appended */
 		damage_end(&d);
 	}
 }
