@@ -303,8 +303,32 @@ int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V
  * The entries of the records noted, computed together at the commit's end (one loop: its code
  * stays in the cache, rather than taking room in every record's) and added to ops as changes.
  */
+/*
+ * entry_from, remembering the last events and their entry: the applications of a commit are
+ * mostly received on one day, with nothing else that moves their periods.
+ */
+struct entry_memo {
+	int has;
+	struct deadline_events ev;
+	uint32_t due;
+	uint8_t val[DEADLINE_VALUE_SIZE];
+};
+
+static uint32_t entry_remembered(struct entry_memo *m, const struct calendar *cal,
+				 const struct deadline_events *ev, uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	if (!m->has || memcmp(&m->ev, ev, sizeof(*ev)) != 0) {
+		m->has = 1;
+		m->ev = *ev;
+		m->due = entry_from(cal, ev, m->val);
+	}
+	memcpy(val, m->val, DEADLINE_VALUE_SIZE);
+	return m->due;
+}
+
 static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal)
 {
+	struct entry_memo memo = {0};
 	for (size_t i = 0; i < ops->n_notes; i++) {
 		const struct deadline_note *n = &ops->notes[i];
 		uint8_t oval[DEADLINE_VALUE_SIZE];
@@ -312,11 +336,11 @@ static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal
 		struct deadline_op *op;
 		int rc = 0;
 		if (n->had)
-			odue = entry_from(cal, &n->old_days, oval);
+			odue = entry_remembered(&memo, cal, &n->old_days, oval);
 		if (n->has) { /* the new entry straight into the next slot, taken if it changed */
 			if ((op = op_slot(ops)) == NULL)
 				return XXGK_ENOMEM;
-			due = entry_from(cal, &n->days, op->val);
+			due = entry_remembered(&memo, cal, &n->days, op->val);
 			if (n->had && odue == due && memcmp(oval, op->val, sizeof(oval)) == 0)
 				continue;
 			if (n->had) { /* the delete goes before it: the last change of a key stays
