@@ -341,7 +341,7 @@ static void daemon_ingest(const char *const in[2], const char *const admin[2], c
 	       sent, BATCH);
 	printf("  without the index: %.0f records/s\n", without);
 	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
-	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
+	       100.0 * fabs(without - with) / without, with <= without ? "drop" : "gain");
 	printf("  median of %zu paired pushes: %.1f%% %s\n", paired, 100.0 * fabs(1 - 1 / median),
 	       median >= 1 ? "drop" : "gain");
 	print_writes(commits, wchar, sent);
@@ -555,7 +555,7 @@ static void daemon_saturate(const char *const in[2], const char *const admin[2],
 	       PUBLISHERS, WINDOW, BATCH, stream_names[stream][1], sent);
 	printf("  without the index: %.0f records/s\n", without);
 	printf("  with the index:    %.0f records/s (%.1f%% %s)\n", with,
-	       100.0 * (without - with) / without, with <= without ? "drop" : "gain");
+	       100.0 * fabs(without - with) / without, with <= without ? "drop" : "gain");
 	printf("  median of %zu paired rounds of %d pushes: %.1f%% %s\n", paired, ROUND_PUSHES,
 	       100.0 * fabs(1 - 1 / median), median >= 1 ? "drop" : "gain");
 	print_writes(commits, wchar, sent);
@@ -625,7 +625,7 @@ int main(int argc, char **argv)
 	       r_without = (double)records / (t_without / 1000);
 	printf("ingest without the index: %.0f records/s\n", r_without);
 	printf("ingest with the index:    %.0f records/s (%.1f%% %s)\n", r_with,
-	       100.0 * (r_without - r_with) / r_without, r_with <= r_without ? "drop" : "gain");
+	       100.0 * fabs(r_without - r_with) / r_without, r_with <= r_without ? "drop" : "gain");
 	store_close(with);
 	store_close(without);
 	free(apps);
