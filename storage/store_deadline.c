@@ -396,19 +396,19 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
  * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
  * holds an id, or would, is the first whose key is at or after it (one search). After the last
  * group come the entries of the (due, unit)'s tail, under [due][unit] in deadline_tails: a unit's
- * new applications, whose ids come after every other, are appended to it (copied as it is
- * packed, not read), and once it is full it is put as a group and a new tail begins. The tails
- * of a day's units are next to one another: a commit of every unit's new applications rewrites
- * a few pages of them, each in place, not a page of groups a unit. A value is its entries in id
- * order, each
+ * new applications, whose ids come after every other, are appended to it (walked, then copied
+ * as it is packed, not rebuilt), and once it is full it is put as a group and a new tail begins.
+ * The tails of a day's units are next to one another: a commit of every unit's new applications
+ * rewrites a few pages of them, each in place, not a page of groups a unit. A value is its
+ * entries in id order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
  * its id the previous entry's first `shared` bytes followed by the suffix (at most the bytes
  * they share; a value's first entry shares none); received is u16 BE days before the due date in
  * a value of a day, u32 BE days otherwise (errors, suspended, or ENTRY_RECEIVED_FULL); suspended
  * and the error year are there only when flags say so. The state is the key's (a day: due;
  * DEADLINE_KEY_ERROR; DEADLINE_KEY_SUSPENDED). A tail's last entry shares nothing, and its size
- * is the tail's last byte: its id, after which new entries go, is read without reading the
- * others. The ids of a unit's applications share most of their bytes, and the index is written
+ * is the tail's last byte: its id, after which new entries go, is found without decoding
+ * the others. The ids of a unit's applications share most of their bytes, and the index is written
  * at every commit page by page: a smaller entry is fewer pages to write.
  */
 #define ENTRY_EXTENDED 1
@@ -588,8 +588,8 @@ int deadline_tail_valid(const MDB_val *k, const MDB_val *v)
 
 /*
  * A tail's last id, read alone (it shares nothing; its size is the value's last byte): 1, or 0
- * damaged. The entries before it are not read: appending after them leaves any damage of theirs
- * as it was (for a walk to find), and the new entries share bytes of this id only.
+ * damaged. Only where the size says it begins: whether the entries before it end there is the
+ * walk's to say (apply_to_tail walks a tail before appending to it).
  */
 static int tail_last(const MDB_val *v, uint32_t due, const uint8_t **id, size_t *idlen)
 {
@@ -920,8 +920,8 @@ static int take_group(struct deadline_ops *ops, const MDB_val *k, const MDB_val 
 
 /*
  * The changes [op, end) of prefix, all after every entry of its groups, made to its tail. New
- * applications, whose ids come after every other, are appended: the tail copied as it is packed,
- * its entries not read (its last is whole), and put as a group once full. A change before its
+ * applications, whose ids come after every other, are appended: the tail walked, then copied as
+ * it is packed, not rebuilt (its last is whole), and put as a group once full. A change before its
  * last entry, or a tail over the size of a group (its last entry written whole), and it is read
  * and written again (merge).
  */
@@ -961,6 +961,15 @@ static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 	if (!added)
 		return 0;
 	if (g.had_tail) {
+		/*
+		 * Walked first: a size that points into an entry, or a last entry cut short, would
+		 * let tail_last read an id where the walk reads none, and the bytes appended could
+		 * complete what the walk refused (a damaged tail made to look sound, its new ids
+		 * wrong).
+		 */
+		struct entry_reader r;
+		if (!group_walk(&okey, &old, &r))
+			return XXGK_ECORRUPT;
 		size_t size = old.mv_size - 1;
 		memcpy(g.buf, old.mv_data, size);
 		g.w.out = g.buf + size;

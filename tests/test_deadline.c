@@ -1097,16 +1097,19 @@ static void test_store_index_damaged_last_id(void **state)
  * A damaged tail (g1 g2: [0][2]"g1"[flags][u16] [0][2]"g2"[flags][u16] [7], the size of its last
  * entry): with that size wrong, with its last entry sharing a byte of the one before (packed as
  * [1][1]"2", its size right), or with a last entry whose id is longer than any record's (200
- * bytes, every size right), the walk of the store refuses it, and a new application, which would
- * be appended to it, is refused (nothing stored), not packed after an id read from where no entry
- * begins or copied into an id-sized buffer; verify names it.
+ * bytes, every size right), or with its last entry sharing a byte and its size pointing into it
+ * where the bytes happen to be a whole entry ("aaa", whose id is not the walk's), the walk of the
+ * store refuses it, and a new application, which would be appended to it, is refused (nothing
+ * stored), not packed after an id read from where no entry begins, copied into an id-sized buffer
+ * or appended after a last entry cut short (the walk of the result would take it); verify names
+ * it.
  */
 static void test_store_index_damaged_tail(void **state)
 {
 	(void)state;
 	static const char *const tags[] = {"deadline-tail-size", "deadline-tail-shares",
-					   "deadline-tail-long-id"};
-	for (int how = 0; how < 3; how++) {
+					   "deadline-tail-long-id", "deadline-tail-inside"};
+	for (int how = 0; how < 4; how++) {
 		struct damage d;
 		uint8_t copy[7 + 3 + 200 + 3 + 1];
 		damage_begin(&d, tags[how], (const char *const[]){"g1", "g2"}, 2, 0);
@@ -1123,12 +1126,22 @@ static void test_store_index_damaged_tail(void **state)
 			memmove(copy + 10, copy + 11, 3);
 			copy[13] = 6;
 			damaged.mv_size = 14;
-		} else {
+		} else if (how == 2) {
 			copy[8] = 200; /* [0][200]"xx..x"[flags][u16], its size 205 */
 			memmove(copy + 9 + 200, copy + 11, 3);
 			memset(copy + 9, 'x', 200);
 			copy[9 + 200 + 3] = 205;
 			damaged.mv_size = 9 + 200 + 3 + 1;
+		} else {
+			/*
+			 * g2 as [1][1]"2"[flags 14: received in full, suspended, an error year]
+			 * [0 3 'a' 'a']['a' 0][0 1], its size said 8: where that points,
+			 * [0][3]"aaa"[0][0 1] is a whole entry, though no walk's
+			 */
+			static const uint8_t g2[] = {1,	  1,   '2', 14, 0, 3, 'a',
+						     'a', 'a', 0,   0,	1, 8};
+			memcpy(copy + 7, g2, sizeof(g2));
+			damaged.mv_size = 7 + sizeof(g2);
 		}
 		assert_int_equal(mdb_cursor_put(d.cur, &d.k, &damaged, MDB_CURRENT), 0);
 		damage_commit(&d, "deadlines index is malformed");

@@ -3,7 +3,9 @@
  * store could hold it, a group under a key of any id, in a real LMDB environment. Its check, a
  * read of the index, a verify and a commit of open applications next to it and into it must
  * refuse what is damaged (XXGK_ECORRUPT, a difference) and never crash; a value the check
- * accepts reads back whole, takes the commit, and reads back after it.
+ * accepts reads back whole, takes the commit, and reads back after it with each entry once (and
+ * verify names each, no record explaining it, and no overlap); a damaged value a commit took
+ * reads back damaged still.
  *
  * Input: [key id length][key id][changes n][n x ([id length][id])][the value]
  * The key is [due 0: a period the empty calendar cannot count][unit 1][key id], a group's; a key
@@ -58,6 +60,17 @@ static int count_entry(void *ctx, uint32_t due, uint32_t unit, const char *id, c
 	return 0;
 }
 
+/* The ids read, to count what a commit must leave: the value's and the changes', each once. */
+static char seen[512][RECORD_ID_MAX + 1];
+static size_t n_seen;
+
+static int note_entry(void *ctx, uint32_t due, uint32_t unit, const char *id, const uint8_t *val)
+{
+	if (n_seen < sizeof(seen) / sizeof(seen[0]))
+		strcpy(seen[n_seen++], id);
+	return count_entry(ctx, due, unit, id, val);
+}
+
 static void no_line(void *ctx, const char *line)
 {
 	(void)line;
@@ -105,7 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	int valid = klen ? deadline_group_valid(&k, &v) : deadline_tail_valid(&k, &v);
 	size_t read = 0, lines = 0;
-	int rc = deadline_index_read(txn, &db, 0, UINT32_MAX, count_entry, &read);
+	n_seen = 0;
+	int rc = deadline_index_read(txn, &db, 0, UINT32_MAX, note_entry, &read);
 	if (valid && rc != 0)
 		abort(); /* accepted by the check, refused by the read */
 	if (!valid && rc != XXGK_ECORRUPT)
@@ -133,9 +147,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (valid && rc != 0)
 		abort(); /* a sound group refused */
 	if (rc == 0 && valid) {
-		size_t after = 0;
+		size_t after = 0, want = read;
+		/* what a commit wrote reads back: each new id once, those there replaced */
 		if (deadline_index_read(txn, &db, 0, UINT32_MAX, count_entry, &after) != 0)
-			abort(); /* what a commit wrote reads back */
+			abort();
+		for (size_t i = 0; i < n; i++) {
+			int dup = 0;
+			for (size_t j = 0; j < n_seen && !dup; j++)
+				dup = strcmp(seen[j], ids[i]) == 0;
+			for (size_t j = 0; j < i && !dup; j++)
+				dup = strcmp(ids[j], ids[i]) == 0;
+			want += !dup;
+		}
+		if (n_seen == read && after != want)
+			abort(); /* an entry lost or written twice */
+		lines = 0;
+		if (deadline_index_verify(txn, &db, records, cal, UINT32_MAX, no_line, &lines) ||
+		    lines != after)
+			abort(); /* each entry named once (no record explains it), no overlap */
+	}
+	if (rc == 0 && !valid) {
+		size_t after = 0;
+		if (deadline_index_read(txn, &db, 0, UINT32_MAX, count_entry, &after) !=
+		    XXGK_ECORRUPT)
+			abort(); /* damage a write made look sound */
 	}
 	deadline_ops_free(&ops);
 	mdb_txn_abort(txn);
