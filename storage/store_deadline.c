@@ -111,7 +111,7 @@ struct deadline_op {
 	uint32_t next; /* the next change of its (due, unit), or NO_OP */
 	uint32_t seq;
 	uint8_t prefix[8]; /* due, unit: its key's first bytes */
-	const uint8_t *id; /* the record's (records live until the commit's end), or in ops->ids */
+	const uint8_t *id; /* the record's (records live until the commit's end), or a rebuild's */
 	uint8_t put, idlen;
 	uint8_t val[DEADLINE_VALUE_SIZE];
 };
