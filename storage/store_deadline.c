@@ -587,6 +587,26 @@ int deadline_tail_valid(const MDB_val *k, const MDB_val *v)
 }
 
 /*
+ * Whether the entries of the tail v follow one another by their sizes to its end, the last one
+ * beginning where the tail's last byte says (each sharing no more than the id before it has):
+ * a few bytes read an entry, not its id decoded.
+ */
+static int tail_sizes_end(const MDB_val *v, uint32_t due)
+{
+	const uint8_t *p = v->mv_data;
+	size_t size = v->mv_size - 1, off = 0, at = 0, idlen = 0; /* value_kind: 2 bytes or more */
+	while (off < size) {
+		size_t need = entry_size(p + off, size - off, due);
+		if (need == 0 || p[off] > idlen)
+			return 0;
+		idlen = (size_t)p[off] + p[off + 1];
+		at = off;
+		off += need;
+	}
+	return off == size && size - at == p[size];
+}
+
+/*
  * A tail's last id, read alone (it shares nothing; its size is the value's last byte): 1, or 0
  * damaged. Only where the size says it begins: whether the entries before it end there is the
  * walk's to say (apply_to_tail walks a tail before appending to it).
@@ -962,13 +982,14 @@ static int apply_to_tail(MDB_cursor *cur, MDB_cursor *tails, struct deadline_ops
 		return 0;
 	if (g.had_tail) {
 		/*
-		 * Walked first: a size that points into an entry, or a last entry cut short, would
-		 * let tail_last read an id where the walk reads none, and the bytes appended could
-		 * complete what the walk refused (a damaged tail made to look sound, its new ids
-		 * wrong).
+		 * Its entries' sizes walked first: a size that points into an entry, or a last
+		 * entry cut short, would let tail_last read an id where the walk reads none, and
+		 * the bytes appended could complete what the walk refused (a damaged tail made to
+		 * look sound, its new ids wrong). Sizes are enough: the new entries share bytes of
+		 * the last id only, which they are read after, and damage before it stays where a
+		 * walk finds it.
 		 */
-		struct entry_reader r;
-		if (!group_walk(&okey, &old, &r))
+		if (!tail_sizes_end(&old, g.w.due))
 			return XXGK_ECORRUPT;
 		size_t size = old.mv_size - 1;
 		memcpy(g.buf, old.mv_data, size);
