@@ -593,13 +593,19 @@ int deadline_tail_valid(const MDB_val *k, const MDB_val *v)
  */
 static int tail_sizes_end(const MDB_val *v, uint32_t due)
 {
-	const uint8_t *p = v->mv_data;
+	/* the bytes after an entry's flags, by its flags: entry_size's sum, looked up */
+	static const uint8_t after[2][16] = {
+	    {4, 4, 6, 6, 6, 6, 8, 8, 4, 4, 6, 6, 6, 6, 8, 8}, /* not a day: received in full */
+	    {2, 2, 4, 4, 4, 4, 6, 6, 4, 4, 6, 6, 6, 6, 8, 8}};
+	const uint8_t *p = v->mv_data, *row = after[dated(due)];
 	size_t size = v->mv_size - 1, off = 0, at = 0, idlen = 0; /* value_kind: 2 bytes or more */
 	while (off < size) {
-		size_t need = entry_size(p + off, size - off, due);
-		if (need == 0 || p[off] > idlen)
+		const uint8_t *e = p + off;
+		size_t left = size - off, suffix = e[1], need;
+		if (left < 3 || suffix == 0 || e[0] > idlen || left < 3 + suffix ||
+		    (e[2 + suffix] & ~15u) || left < (need = 3 + suffix + row[e[2 + suffix]]))
 			return 0;
-		idlen = (size_t)p[off] + p[off + 1];
+		idlen = (size_t)e[0] + suffix;
 		at = off;
 		off += need;
 	}
