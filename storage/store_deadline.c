@@ -396,10 +396,11 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
  * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
  * holds an id, or would, is the first whose key is at or after it (one search). After the last
  * group come the entries of the (due, unit)'s tail, under [due][unit] in deadline_tails: a unit's
- * new applications, whose ids come after every other, are appended to it (walked, then copied
- * as it is packed, not rebuilt), and once it is full it is put as a group and a new tail begins.
- * The tails of a day's units are next to one another: a commit of every unit's new applications
- * rewrites a few pages of them, each in place, not a page of groups a unit. A value is its
+ * new applications, whose ids come after every other, are appended to it (its entries' sizes
+ * walked, then copied as it is packed, not decoded), and once it is full it is put as a group and
+ * a new tail begins. The tails of a day's units are next to one another: a commit of every
+ * unit's new applications rewrites them in place, two or three to a page, not a page of groups a
+ * unit. A value is its
  * entries in id order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
  * its id the previous entry's first `shared` bytes followed by the suffix (at most the bytes

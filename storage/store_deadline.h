@@ -14,8 +14,8 @@
  * cost is per key), and few pages (an entry is a few bytes: each id shares what it can of the
  * one before it; store_deadline.c gives the form). The last group of each (due, unit), where its
  * new applications go, is its tail, kept apart: the tails of one day's units are next to one
- * another, so that a commit of every unit's new applications writes a few pages, not a page a
- * unit, and a tail is rewritten where it is:
+ * another, so that a commit of every unit's new applications writes fewer pages (two or three
+ * units' tails to a page), and a tail is rewritten where it is:
  *   deadline_groups: [due][unit][last id] -> entries by id
  *   deadline_tails:  [due][unit] -> entries by id, every one after those of the groups
  * (created at open; a store from before gets them and is indexed; a store of groups alone, as
