@@ -123,7 +123,7 @@ struct deadline_op_group {
 	uint64_t prefix; /* the keys' first 8 bytes (due, unit) as a number */
 	uint32_t first, last, n;
 	int sorted;		/* their ids come in order: no sort needed */
-	const uint8_t *last_id; /* the last change's (here: not read from it, far in ops->v) */
+	const uint8_t *last_id; /* the last change's id: kept here, not read back from ops->v */
 	size_t last_idlen;
 };
 
@@ -300,10 +300,6 @@ int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V
 }
 
 /*
- * The entries of the records noted, computed together at the commit's end (one loop: its code
- * stays in the cache, rather than taking room in every record's) and added to ops as changes.
- */
-/*
  * entry_from, remembering the last events and their entry: the applications of a commit are
  * mostly received on one day, with nothing else that moves their periods.
  */
@@ -326,6 +322,10 @@ static uint32_t entry_remembered(struct entry_memo *m, const struct calendar *ca
 	return m->due;
 }
 
+/*
+ * The entries of the records noted, computed together at the commit's end (one loop: its code
+ * stays in the cache, rather than taking room in every record's) and added to ops as changes.
+ */
 static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal)
 {
 	struct entry_memo memo = {0};
@@ -390,8 +390,7 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 }
 
 /*
- * ---- groups and tails: the entries of one (due, unit), values of up to DEADLINE_GROUP_MAX bytes
- * ----
+ * ---- groups and tails: a (due, unit)'s entries, values of up to DEADLINE_GROUP_MAX bytes ----
  *
  * A group is kept under the key of its last entry, [due][unit][last id], so that the group that
  * holds an id, or would, is the first whose key is at or after it (one search). After the last
@@ -400,8 +399,7 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
  * walked, then copied as it is packed, not decoded), and once it is full it is put as a group and
  * a new tail begins. The tails of a day's units are next to one another: a commit of every
  * unit's new applications rewrites them in place, two or three to a page, not a page of groups a
- * unit. A value is its
- * entries in id order, each
+ * unit. A value is its entries in id order, each
  *   [shared u8][suffix length u8][suffix][flags u8][received][suspended u16 BE][error year u16 BE]
  * its id the previous entry's first `shared` bytes followed by the suffix (at most the bytes
  * they share; a value's first entry shares none); received is u16 BE days before the due date in
