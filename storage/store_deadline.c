@@ -1393,8 +1393,12 @@ static void key_words(const uint8_t *key, size_t klen, char *buf, size_t size)
 		snprintf(day, sizeof(day), "suspended");
 	else
 		date_format((int)due, day, sizeof(day));
-	snprintf(buf, size, "unit #%u application %.*s due %s", (unsigned)get32(key + 4),
-		 (int)(klen - 8), (const char *)key + 8, day);
+	if (klen == 8) /* a tail's key */
+		snprintf(buf, size, "unit #%u, the tail of its applications due %s",
+			 (unsigned)get32(key + 4), day);
+	else
+		snprintf(buf, size, "unit #%u application %.*s due %s", (unsigned)get32(key + 4),
+			 (int)(klen - 8), (const char *)key + 8, day);
 }
 
 /*

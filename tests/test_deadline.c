@@ -1150,6 +1150,14 @@ static void test_store_index_damaged_tail(void **state)
 	}
 }
 
+/* Keeps the first difference verify names, in ctx (256 bytes). */
+static void first_difference(void *ctx, const char *line)
+{
+	char *first = ctx;
+	if (first[0] == '\0')
+		snprintf(first, 256, "%s", line);
+}
+
 /*
  * A tail that overlaps the last group of its (due, unit) (damage: g2 in both, the group g1 g2 and
  * the tail g2 g3): the walk of the store refuses it, a new application (to the tail) is refused,
@@ -1173,6 +1181,16 @@ static void test_store_index_tail_overlaps_group(void **state)
 	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &shorter, MDB_CURRENT), 0);
 	damage_commit(&d, "overlap");
 	damage_refuses(&d, "g4");
+	/* verify names the tail by its unit and day (it has no id of its own) */
+	struct store *st = test_store_open(d.dir, &d.city);
+	char named[256] = "";
+	size_t differences = 0;
+	assert_int_equal(store_verify(st, first_difference, named, &differences), 0);
+	printf("# verify: %s\n", named);
+	assert_non_null(strstr(named,
+			       ", the tail of its applications due 2024-10-30: in a value of "
+			       "the index that overlaps the one before"));
+	store_close(st);
 	damage_end(&d);
 }
 
