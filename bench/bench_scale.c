@@ -70,73 +70,10 @@ static uint64_t mix(uint64_t z)
 	return z ^ (z >> 31);
 }
 
+/* This benchmark's sequence, as before bench_rand (its figures compare with earlier runs'). */
 static uint64_t next_rand(uint64_t *s)
 {
 	return mix(*s += 0x9e3779b97f4a7c15ULL);
-}
-
-struct owned {
-	Xxgk__V1__Record r;
-	union {
-		Xxgk__V1__Application app;
-		Xxgk__V1__Document doc;
-		Xxgk__V1__Case cas;
-		Xxgk__V1__Tally tally;
-	} body;
-	char unit[32], id[96], d1[32], d2[32];
-};
-
-/* The record's body of kind (0..3) on dates d1, d2; its id is set by the caller. */
-static void fill_body(struct owned *o, int kind, uint64_t *rng)
-{
-	o->r.unit = o->unit;
-	o->r.id = o->id;
-	o->r.has_revision = 1;
-	o->r.revision = 1;
-	switch (kind) {
-	case 0:
-		o->body.app = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
-		o->body.app.has_applicant = 1;
-		o->body.app.applicant = 1 + (int)(next_rand(rng) % 6);
-		o->body.app.received = o->d1;
-		if (next_rand(rng) % 10 < 8) {
-			o->body.app.concluded = o->d2;
-			o->body.app.has_outcome = 1;
-			o->body.app.outcome = 1 + (int)(next_rand(rng) % 21);
-		}
-		o->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
-		o->r.application = &o->body.app;
-		break;
-	case 1:
-		o->body.doc = (Xxgk__V1__Document)XXGK__V1__DOCUMENT__INIT;
-		o->body.doc.has_kind = 1;
-		o->body.doc.kind = XXGK__V1__DOCUMENT_KIND__DOCUMENT_NORMATIVE;
-		o->body.doc.made = o->d1;
-		o->body.doc.published = o->d2;
-		o->r.body_case = XXGK__V1__RECORD__BODY_DOCUMENT;
-		o->r.document = &o->body.doc;
-		break;
-	case 2:
-		o->body.cas = (Xxgk__V1__Case)XXGK__V1__CASE__INIT;
-		o->body.cas.has_group = 1;
-		o->body.cas.group = 1 + (int)(next_rand(rng) % 3);
-		o->body.cas.filed = o->d1;
-		o->body.cas.closed = o->d2;
-		o->body.cas.has_result = 1;
-		o->body.cas.result = 1 + (int)(next_rand(rng) % 3);
-		o->r.body_case = XXGK__V1__RECORD__BODY_LEGAL_CASE;
-		o->r.legal_case = &o->body.cas;
-		break;
-	default:
-		o->body.tally = (Xxgk__V1__Tally)XXGK__V1__TALLY__INIT;
-		o->body.tally.has_measure = 1;
-		o->body.tally.measure = 1 + (int)(next_rand(rng) % 7);
-		o->body.tally.date = o->d1;
-		o->body.tally.has_value = 1;
-		o->body.tally.value = (int64_t)(next_rand(rng) % 1000);
-		o->r.body_case = XXGK__V1__RECORD__BODY_TALLY;
-		o->r.tally = &o->body.tally;
-	}
 }
 
 static const char *const prefixes[3] = {"瑞政依申", "瑞政规", "温政复"};
@@ -147,7 +84,7 @@ static const char *const prefixes[3] = {"瑞政依申", "瑞政规", "温政复"
  * place in the store's key order: unit, kind, then what the id begins with (the year; a
  * tally's date), the serial.
  */
-static void backfill_record(struct owned *o, int p, size_t serial, uint64_t *key)
+static void backfill_record(struct bench_record *o, int p, size_t serial, uint64_t *key)
 {
 	uint64_t rng = mix((uint64_t)p << 40 ^ serial);
 	int month = 1 + (int)(next_rand(&rng) % 12), day = 1 + (int)(next_rand(&rng) % 28);
@@ -167,14 +104,14 @@ static void backfill_record(struct owned *o, int p, size_t serial, uint64_t *key
 		*key = (uint64_t)(unit * 4 + kind) << 48 |
 		       (uint64_t)(year * 512 + (kind == 3 ? month * 32 + day : 0)) << 32 |
 		       (uint64_t)(serial / 1); /* serial < 2^32 */
-	fill_body(o, kind, &rng);
+	bench_fill_body(o, kind, next_rand, &rng);
 }
 
 /*
  * Record i of unit u in production order: the unit's i-th record, dates advancing with i
  * (PER_UNIT_YEAR records a year from 2010), ids numbered per unit, kind and year.
  */
-static void production_record(struct owned *o, int u, size_t i)
+static void production_record(struct bench_record *o, int u, size_t i)
 {
 	uint64_t rng = mix((uint64_t)u << 40 ^ i);
 	int year = 2010 + (int)(i / PER_UNIT_YEAR), kind = (int)(i % 4);
@@ -190,7 +127,7 @@ static void production_record(struct owned *o, int u, size_t i)
 		snprintf(o->id, sizeof(o->id), "%s〔%d〕%zu号", prefixes[kind], year, number);
 	else
 		snprintf(o->id, sizeof(o->id), "XK-%d-%06zu", year, number);
-	fill_body(o, kind, &rng);
+	bench_fill_body(o, kind, next_rand, &rng);
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -207,7 +144,7 @@ struct publisher {
 	uint64_t *sorted;   /* ORDER_SORTED: its records' keys, in key order */
 	double interval_ms; /* 0: as fast as answered; else one push every interval_ms */
 	int failed;
-	struct owned *scratch;
+	struct bench_record *scratch;
 };
 
 /* The n records of publisher p's push number b, packed as a Request. */
@@ -216,7 +153,7 @@ static void *pack_push(struct publisher *p, size_t b, size_t n, size_t *len)
 	Xxgk__V1__Record *ptrs[BATCH];
 	for (size_t i = 0; i < n; i++) {
 		size_t k = b * BATCH + i; /* the publisher's k-th record */
-		struct owned *o = &p->scratch[i];
+		struct bench_record *o = &p->scratch[i];
 		if (p->interval_ms > 0 && order == ORDER_PRODUCTION) /* steady: 12 units each */
 			production_record(o, p->index * 12 + (int)(k % 12),
 					  total / 52 + 1 + k / 12);
@@ -427,7 +364,7 @@ static void latencies(const char *what, const char *ingest, const char *admin)
 		if (i % 5 == 1 && status(a, &st) == 0)
 			lat[1][n[1]++] = bench_now_ms() - t0;
 		/* a new record of a unit, as a clerk enters it */
-		struct owned o;
+		struct bench_record o;
 		int code;
 		production_record(&o, (int)(serial % UNITS), total / 52 + 200000 + serial / UNITS);
 		serial++;
@@ -516,10 +453,10 @@ int main(int argc, char **argv)
 		ps[p].index = p;
 		ps[p].endpoint = ingest;
 		ps[p].share = total / PUBLISHERS + ((size_t)p < total % PUBLISHERS);
-		ps[p].scratch = calloc(BATCH, sizeof(struct owned));
+		ps[p].scratch = calloc(BATCH, sizeof(struct bench_record));
 		if (order == ORDER_SORTED) {
 			/* what a city does with its history before pushing it: sort by key */
-			struct owned o;
+			struct bench_record o;
 			ps[p].sorted = malloc(ps[p].share * sizeof(uint64_t));
 			for (size_t k = 0; k < ps[p].share; k++)
 				backfill_record(&o, p, k, &ps[p].sorted[k]);
@@ -611,7 +548,7 @@ int main(int argc, char **argv)
 		steady[p].endpoint = ingest;
 		steady[p].share = (size_t)1 << 30;
 		steady[p].interval_ms = 1000.0;
-		steady[p].scratch = calloc(BATCH, sizeof(struct owned));
+		steady[p].scratch = calloc(BATCH, sizeof(struct bench_record));
 		pthread_create(&steady[p].thread, NULL, publish, &steady[p]);
 	}
 	latencies("under 5k rec/s", ingest, admin);

@@ -147,28 +147,44 @@ void bench_make_record(struct bench_record *o, const char *unit_prefix, int unit
 		 (int)(bench_rand(rng) % (uint64_t)units));
 	snprintf(o->d1, sizeof(o->d1), "%04d-%02d-%02d", year, month, day);
 	snprintf(o->d2, sizeof(o->d2), "%04d-%02d-%02d", year, month, day < 20 ? day + 8 : 28);
-	o->r.unit = o->unit;
-	o->r.id = o->id;
-	o->r.has_revision = 1;
-	o->r.revision = 1;
 	switch (serial % 4) {
 	case 0:
 		snprintf(o->id, sizeof(o->id), "瑞政依申〔%d〕第%02d%06zu号", year, publisher,
 			 serial);
+		break;
+	case 1:
+		snprintf(o->id, sizeof(o->id), "瑞政规〔%d〕%02d%06zu号", year, publisher, serial);
+		break;
+	case 2:
+		snprintf(o->id, sizeof(o->id), "温政复〔%d〕%02d%06zu号", year, publisher, serial);
+		break;
+	default:
+		snprintf(o->id, sizeof(o->id), "XK-%s-%02d-%06zu", o->d1, publisher, serial);
+	}
+	bench_fill_body(o, (int)(serial % 4), bench_rand, rng);
+}
+
+void bench_fill_body(struct bench_record *o, int kind, uint64_t (*draw)(uint64_t *), uint64_t *rng)
+{
+	o->r.unit = o->unit;
+	o->r.id = o->id;
+	o->r.has_revision = 1;
+	o->r.revision = 1;
+	switch (kind) {
+	case 0:
 		o->body.app = (Xxgk__V1__Application)XXGK__V1__APPLICATION__INIT;
 		o->body.app.has_applicant = 1;
-		o->body.app.applicant = 1 + (int)(bench_rand(rng) % 6);
+		o->body.app.applicant = 1 + (int)(draw(rng) % 6);
 		o->body.app.received = o->d1;
-		if (bench_rand(rng) % 10 < 8) {
+		if (draw(rng) % 10 < 8) {
 			o->body.app.concluded = o->d2;
 			o->body.app.has_outcome = 1;
-			o->body.app.outcome = 1 + (int)(bench_rand(rng) % 21);
+			o->body.app.outcome = 1 + (int)(draw(rng) % 21);
 		}
 		o->r.body_case = XXGK__V1__RECORD__BODY_APPLICATION;
 		o->r.application = &o->body.app;
 		break;
 	case 1:
-		snprintf(o->id, sizeof(o->id), "瑞政规〔%d〕%02d%06zu号", year, publisher, serial);
 		o->body.doc = (Xxgk__V1__Document)XXGK__V1__DOCUMENT__INIT;
 		o->body.doc.has_kind = 1;
 		o->body.doc.kind = XXGK__V1__DOCUMENT_KIND__DOCUMENT_NORMATIVE;
@@ -178,25 +194,23 @@ void bench_make_record(struct bench_record *o, const char *unit_prefix, int unit
 		o->r.document = &o->body.doc;
 		break;
 	case 2:
-		snprintf(o->id, sizeof(o->id), "温政复〔%d〕%02d%06zu号", year, publisher, serial);
 		o->body.cas = (Xxgk__V1__Case)XXGK__V1__CASE__INIT;
 		o->body.cas.has_group = 1;
-		o->body.cas.group = 1 + (int)(bench_rand(rng) % 3);
+		o->body.cas.group = 1 + (int)(draw(rng) % 3);
 		o->body.cas.filed = o->d1;
 		o->body.cas.closed = o->d2;
 		o->body.cas.has_result = 1;
-		o->body.cas.result = 1 + (int)(bench_rand(rng) % 3);
+		o->body.cas.result = 1 + (int)(draw(rng) % 3);
 		o->r.body_case = XXGK__V1__RECORD__BODY_LEGAL_CASE;
 		o->r.legal_case = &o->body.cas;
 		break;
 	default:
-		snprintf(o->id, sizeof(o->id), "XK-%s-%02d-%06zu", o->d1, publisher, serial);
 		o->body.tally = (Xxgk__V1__Tally)XXGK__V1__TALLY__INIT;
 		o->body.tally.has_measure = 1;
-		o->body.tally.measure = 1 + (int)(bench_rand(rng) % 7);
+		o->body.tally.measure = 1 + (int)(draw(rng) % 7);
 		o->body.tally.date = o->d1;
 		o->body.tally.has_value = 1;
-		o->body.tally.value = (int64_t)(bench_rand(rng) % 1000);
+		o->body.tally.value = (int64_t)(draw(rng) % 1000);
 		o->r.body_case = XXGK__V1__RECORD__BODY_TALLY;
 		o->r.tally = &o->body.tally;
 	}

@@ -48,8 +48,16 @@ struct bench_record {
 		Xxgk__V1__Case cas;
 		Xxgk__V1__Tally tally;
 	} body;
-	char unit[32], id[96], d1[11], d2[11];
+	char unit[32], id[96], d1[32], d2[32];
 };
+
+/*
+ * The body of kind (0 an application, 80% of them answered in the same record; 1 a normative
+ * document; 2 a legal case; 3 a tally) on o's dates d1 and d2, its numbers drawn by draw from
+ * *rng (bench_rand, or a benchmark's own sequence), and the record's unit, id and revision 1
+ * pointed at o's strings (the caller writes them).
+ */
+void bench_fill_body(struct bench_record *o, int kind, uint64_t (*draw)(uint64_t *), uint64_t *rng);
 
 /*
  * Record serial of publisher (0..99) into *o, drawing from *rng: one of every kind in turn
