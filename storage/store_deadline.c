@@ -10,17 +10,29 @@
 
 #define KEY_MAX (8 + RECORD_ID_MAX)
 
+/* Big-endian, so that keys sort by their numbers; a word at a time where the compiler can. */
 static void put32(uint8_t *p, uint32_t v)
 {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	v = __builtin_bswap32(v);
+	memcpy(p, &v, 4);
+#else
 	p[0] = (uint8_t)(v >> 24);
 	p[1] = (uint8_t)(v >> 16);
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
+#endif
 }
 
 static uint32_t get32(const uint8_t *p)
 {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return __builtin_bswap32(v);
+#else
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+#endif
 }
 
 int deadline_db_open(MDB_txn *txn, struct deadline_dbs *db, int create)
@@ -128,7 +140,8 @@ struct deadline_op_group {
 };
 
 /* How many bytes a and b share from the start, of the first n: 8 compared at a time. */
-static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
+static inline __attribute__((always_inline)) size_t common_prefix(const uint8_t *a,
+								  const uint8_t *b, size_t n)
 {
 	size_t i = 0;
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
@@ -149,7 +162,8 @@ static size_t common_prefix(const uint8_t *a, const uint8_t *b, size_t n)
  * Record ids in the index's order (LMDB's: bytes, then the shorter first). Ids are short: compared
  * here, 8 bytes at a time, not by a call.
  */
-static int id_compare(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen)
+static inline __attribute__((always_inline)) int id_compare(const uint8_t *a, size_t alen,
+							    const uint8_t *b, size_t blen)
 {
 	size_t n = alen < blen ? alen : blen, i = common_prefix(a, b, n);
 	if (i < n)
@@ -415,6 +429,7 @@ static int last_of_key(const struct deadline_op *const *op, const struct deadlin
 #define ENTRY_ERROR_YEAR 4
 #define ENTRY_RECEIVED_FULL 8
 #define ENTRY_MAX (3 + RECORD_ID_MAX + 4 + 2 + 2)
+#define ENTRY_SLACK 9 /* past the end of an entry, entry_write may write (not count) 9 bytes */
 
 struct entry {
 	const uint8_t *id; /* valid until the next entry is read */
@@ -598,15 +613,15 @@ static int tail_sizes_end(const MDB_val *v, uint32_t due)
 	    {2, 2, 4, 4, 4, 4, 6, 6, 4, 4, 6, 6, 6, 6, 8, 8}};
 	const uint8_t *p = v->mv_data, *row = after[dated(due)];
 	size_t size = v->mv_size - 1, off = 0, at = 0, idlen = 0; /* value_kind: 2 bytes or more */
-	while (off < size) {
+	while (size - off >= 3) { /* fewer bytes left than an entry's least: not at the end */
 		const uint8_t *e = p + off;
-		size_t left = size - off, suffix = e[1], need;
-		if (left < 3 || suffix == 0 || e[0] > idlen || left < 3 + suffix ||
-		    (e[2 + suffix] & ~15u) || left < (need = 3 + suffix + row[e[2 + suffix]]))
+		size_t suffix = e[1], end = off + 3 + suffix;
+		if (suffix == 0 || e[0] > idlen || end > size || p[end - 1] > 15 ||
+		    (end += row[p[end - 1]]) > size)
 			return 0;
 		idlen = (size_t)e[0] + suffix;
 		at = off;
-		off += need;
+		off = end;
 	}
 	return off == size && size - at == p[size];
 }
@@ -695,46 +710,35 @@ int deadline_tail_follows(MDB_txn *txn, MDB_dbi groups, const MDB_val *k, const 
 	return rc;
 }
 
-/* Writes entries after one another, each sharing what it can of the id before it. */
+/*
+ * Writes entries after one another, each sharing what it can of the id before it. The bytes after
+ * an id depend on the value alone (and the due date): those of the last value are kept, for a
+ * commit's new applications mostly have one value (received on one day, nothing suspended).
+ */
 struct entry_writer {
 	uint8_t *out;
 	uint32_t due;
 	uint8_t prev[RECORD_ID_MAX];
 	size_t prevlen;
+	uint8_t after_val[DEADLINE_VALUE_SIZE]; /* the value of after[]; after_len 0: none yet */
+	uint8_t after[9], after_len;
 };
 
-/*
- * Writes the entry (id, val) after the id before it, sharing shared bytes of it, if it fits in
- * room bytes: its size, or 0 (nothing written) when it does not fit. One pass: the common case,
- * a day's entry with nothing suspended and no error, is a few bytes set.
- */
-static inline size_t entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
-				 const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared, size_t room)
+/* The bytes of an entry after its id, for val in a value of due: into after, their count. */
+static size_t entry_after(uint32_t due, const uint8_t val[DEADLINE_VALUE_SIZE], uint8_t after[9])
 {
 	uint32_t received = get32(val);
-	int full = !dated(w->due) || received > w->due || w->due - received > 0xffff;
+	int full = !dated(due) || received > due || due - received > 0xffff;
 	int suspended = val[8] || val[9], error_year = val[6] || val[7];
-	size_t suffix = idlen - shared;
-	size_t size =
-	    3 + suffix + (full ? 4u : 2u) + (suspended ? 2u : 0u) + (error_year ? 2u : 0u);
-	if (size > room)
-		return 0;
-	uint8_t *o = w->out;
-	*o++ = (uint8_t)shared;
-	*o++ = (uint8_t)suffix;
-	for (size_t i = 0; i < suffix; i++) { /* a few bytes: no call */
-		o[i] = id[shared + i];
-		w->prev[shared + i] = id[shared + i];
-	}
-	o += suffix;
+	uint8_t *o = after;
 	*o++ = (uint8_t)((val[5] ? ENTRY_EXTENDED : 0) | (suspended ? ENTRY_SUSPENDED : 0) |
 			 (error_year ? ENTRY_ERROR_YEAR : 0) |
-			 (full && dated(w->due) ? ENTRY_RECEIVED_FULL : 0));
+			 (full && dated(due) ? ENTRY_RECEIVED_FULL : 0));
 	if (full) {
 		memcpy(o, val, 4);
 		o += 4;
 	} else {
-		uint32_t before = w->due - received;
+		uint32_t before = due - received;
 		*o++ = (uint8_t)(before >> 8);
 		*o++ = (uint8_t)before;
 	}
@@ -746,7 +750,33 @@ static inline size_t entry_write(struct entry_writer *w, const uint8_t *id, size
 		*o++ = val[6];
 		*o++ = val[7];
 	}
-	w->out = o;
+	return (size_t)(o - after);
+}
+
+/*
+ * Writes the entry (id, val) after the id before it, sharing shared bytes of it, if it fits in
+ * room bytes: its size, or 0 (nothing written) when it does not fit.
+ */
+static inline size_t entry_write(struct entry_writer *w, const uint8_t *id, size_t idlen,
+				 const uint8_t val[DEADLINE_VALUE_SIZE], size_t shared, size_t room)
+{
+	if (w->after_len == 0 || memcmp(w->after_val, val, DEADLINE_VALUE_SIZE) != 0) {
+		memcpy(w->after_val, val, DEADLINE_VALUE_SIZE);
+		w->after_len = (uint8_t)entry_after(w->due, val, w->after);
+	}
+	size_t suffix = idlen - shared, size = 2 + suffix + w->after_len;
+	if (size > room)
+		return 0;
+	uint8_t *o = w->out;
+	*o++ = (uint8_t)shared;
+	*o++ = (uint8_t)suffix;
+	for (size_t i = 0; i < suffix; i++) { /* a few bytes: no call */
+		o[i] = id[shared + i];
+		w->prev[shared + i] = id[shared + i];
+	}
+	o += suffix;
+	memcpy(o, w->after, sizeof(w->after)); /* whole: the buffer has room (ENTRY_SLACK) */
+	w->out = o + w->after_len;
 	w->prevlen = idlen;
 	return size;
 }
@@ -1142,7 +1172,7 @@ int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadl
 		return rc;
 	}
 	/* a group and one more entry, or a tail with its last entry written whole */
-	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_TAIL_MAX + ENTRY_MAX)) ||
+	if ((rc = reserve(&ops->buf, &ops->buf_cap, DEADLINE_TAIL_MAX + ENTRY_MAX + ENTRY_SLACK)) ||
 	    (rc = mdb_cursor_open(txn, db->groups, &cur))) {
 		deadline_ops_clear(ops);
 		return rc;
