@@ -399,7 +399,8 @@ static int open_databases(struct store *st)
 		   {"counters", &st->db_counters},
 		   {"activity", &st->db_activity},
 		   {DEADLINE_DB, &st->db_deadlines.groups},
-		   {DEADLINE_TAILS_DB, &st->db_deadlines.tails}};
+		   {DEADLINE_TAILS_DB, &st->db_deadlines.tails},
+		   {DEADLINE_LOG_DB, &st->db_deadlines.log}};
 	for (size_t i = 0; i < sizeof(dbs) / sizeof(dbs[0]) && !t.err; i++) {
 		int rc = mdb_dbi_open(t.txn, dbs[i].name, MDB_CREATE, dbs[i].dbi);
 		if (rc)
@@ -410,7 +411,8 @@ static int open_databases(struct store *st)
 		if (rc)
 			wtxn_fail_mdb(&t, rc);
 	}
-	st->has_activity = st->has_deadlines = st->db_deadlines.has_tails = 1;
+	st->has_activity = st->has_deadlines = st->db_deadlines.has_tails =
+	    st->db_deadlines.has_log = 1;
 	if (wtxn_get(&t, st->db_meta, &k, &v)) {
 		if (v.mv_size != 4 || get_be32(v.mv_data) != STORE_SCHEMA_VERSION)
 			wtxn_fail(&t, XXGK_ESCHEMA);
@@ -526,6 +528,7 @@ int store_open(struct store **out, const char *dir, const struct store_options *
 	    opt->counter_max > 0 && opt->counter_max < COUNTER_MAX ? opt->counter_max : COUNTER_MAX;
 	pthread_rwlock_init(&st->lock, NULL);
 	st->no_deadlines = opt->no_deadlines;
+	st->deadline_ops.straight = opt->no_deadline_log;
 	if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
 		rc = xxgk_error_at(xxgk_error_from_errno(errno), dir);
 		goto fail;

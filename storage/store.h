@@ -31,6 +31,8 @@ struct store_options {
 	int64_t counter_max;
 	int read_only;	  /* open an existing store for reading only (store_apply etc. fail) */
 	int no_deadlines; /* benchmarks only: keep no deadlines index (its cost, measured) */
+	/* tests only: the index's changes go straight into its groups and tails, none logged */
+	int no_deadline_log;
 };
 
 /* A unit of the city: its id (as records name it) and its UnitKind value. */

@@ -302,8 +302,9 @@ static int check_end(struct walk *w)
 static int main_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
 	static const char *const names[] = {
-	    "meta",  "units",	 "records",   "counters",  "freezes",	"snapshots",
-	    "audit", "activity", "deadlines", "published", DEADLINE_DB, DEADLINE_TAILS_DB};
+	    "meta",	 "units",	    "records",	    "counters",	 "freezes",
+	    "snapshots", "audit",	    "activity",	    "deadlines", "published",
+	    DEADLINE_DB, DEADLINE_TAILS_DB, DEADLINE_LOG_DB};
 	int known = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		known |=
@@ -471,6 +472,14 @@ static int deadline_tail(struct walk *w, const MDB_val *k, const MDB_val *v)
 	return rc == 1 ? 0 : rc;
 }
 
+/* A value of the deadlines index's log: its form (every reader reads it over the groups). */
+static int deadline_log_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
+{
+	if (!deadline_log_valid(k, v))
+		return damaged(w->why, w->len, "a value of the deadlines index's log is malformed");
+	return 0;
+}
+
 /* An earlier version's index, an entry a key (dropped when the store is opened for writing). */
 static int legacy_deadline_entry(struct walk *w, const MDB_val *k, const MDB_val *v)
 {
@@ -532,7 +541,8 @@ static int walk_env(struct walk *w, MDB_env *env, uint64_t file_size, int live)
 		   {DEADLINE_LEGACY_DB, legacy_deadline_entry, 1},
 		   {"published", published_entry, 1},
 		   {DEADLINE_DB, deadline_group, 1},
-		   {DEADLINE_TAILS_DB, deadline_tail, 1}};
+		   {DEADLINE_TAILS_DB, deadline_tail, 1},
+		   {DEADLINE_LOG_DB, deadline_log_entry, 1}};
 	MDB_envinfo info;
 	MDB_dbi main_db, dbi;
 	MDB_stat st;

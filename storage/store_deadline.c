@@ -41,9 +41,13 @@ int deadline_db_open(MDB_txn *txn, struct deadline_dbs *db, int create)
 	int rc = mdb_dbi_open(txn, DEADLINE_DB, flags, &db->groups);
 	if (rc)
 		return rc;
-	/* read-only, a store of the version before the tails has none */
+	/* read-only, a store of a version before the tails, the log, has none */
 	rc = mdb_dbi_open(txn, DEADLINE_TAILS_DB, flags, &db->tails);
 	db->has_tails = rc == 0;
+	if (rc && rc != MDB_NOTFOUND)
+		return rc;
+	rc = mdb_dbi_open(txn, DEADLINE_LOG_DB, flags, &db->log);
+	db->has_log = rc == 0;
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
@@ -236,27 +240,39 @@ static struct deadline_op *op_slot(struct deadline_ops *ops)
 }
 
 /* Takes the change filled in the next slot (its prefix and id, and its value if a put). */
-static int op_take(struct deadline_ops *ops, int put)
+static void op_take(struct deadline_ops *ops, int put)
 {
-	struct deadline_op *op = &ops->v[ops->n];
-	long g = group_of(ops, prefix_of(op->prefix));
-	if (g < 0)
-		return XXGK_ENOMEM;
-	struct deadline_op_group *grp = &ops->groups[g];
-	op->next = NO_OP;
-	op->seq = (uint32_t)ops->n;
-	op->put = (uint8_t)put;
-	if (grp->n++ == 0)
-		grp->first = (uint32_t)ops->n;
-	else {
-		/* a change to the same key as the one before stays after it: still in order */
-		if (grp->sorted && id_compare(grp->last_id, grp->last_idlen, op->id, op->idlen) > 0)
-			grp->sorted = 0;
-		ops->v[grp->last].next = (uint32_t)ops->n;
+	ops->v[ops->n++].put = (uint8_t)put;
+}
+
+/*
+ * Groups the changes by (due, unit), each group's linked in the records' order (the order of
+ * ops->v): when they are to be written to the groups and tails, not when they are logged. 0 or
+ * XXGK_ENOMEM.
+ */
+static int group_ops(struct deadline_ops *ops)
+{
+	for (uint32_t i = 0; i < ops->n; i++) {
+		struct deadline_op *op = &ops->v[i];
+		long g = group_of(ops, prefix_of(op->prefix));
+		if (g < 0)
+			return XXGK_ENOMEM;
+		struct deadline_op_group *grp = &ops->groups[g];
+		op->next = NO_OP;
+		op->seq = i;
+		if (grp->n++ == 0)
+			grp->first = i;
+		else {
+			/* a change to the same key as the one before stays after it: in order */
+			if (grp->sorted &&
+			    id_compare(grp->last_id, grp->last_idlen, op->id, op->idlen) > 0)
+				grp->sorted = 0;
+			ops->v[grp->last].next = i;
+		}
+		grp->last = i;
+		grp->last_id = op->id;
+		grp->last_idlen = op->idlen;
 	}
-	grp->last = (uint32_t)ops->n++;
-	grp->last_id = op->id;
-	grp->last_idlen = op->idlen;
 	return 0;
 }
 
@@ -278,7 +294,8 @@ static int op_add(struct deadline_ops *ops, int put, uint32_t due, uint32_t unit
 	op_entry(op, due, unit, id, idlen);
 	if (put)
 		memcpy(op->val, val, DEADLINE_VALUE_SIZE);
-	return op_take(ops, put);
+	op_take(ops, put);
+	return 0;
 }
 
 int deadline_index_change(struct deadline_ops *ops, uint32_t unit, const Xxgk__V1__Record *old,
@@ -366,7 +383,7 @@ static int changes_of_notes(struct deadline_ops *ops, const struct calendar *cal
 				rc = op_add(ops, 1, due, n->unit, n->id, n->idlen, nval);
 			} else {
 				op_entry(op, due, n->unit, n->id, n->idlen);
-				rc = op_take(ops, 1);
+				op_take(ops, 1);
 			}
 		} else if (n->had) {
 			rc = op_add(ops, 0, odue, n->unit, n->id, n->idlen, NULL);
@@ -1162,12 +1179,276 @@ static int group_order(struct deadline_ops *ops, const struct deadline_op_group 
 	return g->sorted ? 0 : sort_runs(ops, n);
 }
 
-int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
-		       const struct calendar *cal)
+/*
+ * ---- the log: a commit's changes, merged into the groups and tails every few commits ----
+ *
+ * A value of the log is one commit's changes in the records' order, each
+ *   [flags u8][due u32 BE][unit u32 BE][value][shared u8][suffix length u8][suffix]
+ * the due date, unit and value (DEADLINE_VALUE_SIZE bytes) there only when flags say they
+ * change (the first change gives its due date and unit; a put, its value before or with it), its
+ * id the previous change's first `shared` bytes followed by the suffix. A commit of every unit's
+ * new applications is then one value written once, a few pages, where its changes made to the
+ * tails would rewrite every unit's; the merge makes them there at once for several commits.
+ */
+#define LOG_PUT 1
+#define LOG_DUE 2
+#define LOG_UNIT 4
+#define LOG_VALUE 8
+#define LOG_CHANGE_MAX (1 + 4 + 4 + DEADLINE_VALUE_SIZE + 2 + RECORD_ID_MAX)
+
+/* Whether val is a value an entry due on due may have: its state the due key's, extended 0 or 1. */
+static int value_fits(uint32_t due, const uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	unsigned state = due == DEADLINE_KEY_ERROR	 ? DEADLINE_ERROR
+			 : due == DEADLINE_KEY_SUSPENDED ? DEADLINE_SUSPENDED
+							 : DEADLINE_DUE;
+	return val[4] == state && val[5] <= 1;
+}
+
+/* Reads the changes of a value of the log, in order. */
+struct log_reader {
+	const uint8_t *p, *end;
+	uint32_t due, unit;
+	int put, has_value;
+	uint8_t val[DEADLINE_VALUE_SIZE];
+	uint8_t id[RECORD_ID_MAX];
+	size_t idlen, count;
+};
+
+static void log_reader_init(struct log_reader *r, const MDB_val *v)
+{
+	r->p = v->mv_data;
+	r->end = r->p + v->mv_size;
+	r->due = r->unit = 0;
+	r->put = r->has_value = 0;
+	r->idlen = r->count = 0;
+}
+
+/*
+ * The next change: 1, 0 at the end, -1 damaged (sizes, flags, a first change without its due
+ * date and unit, a put without a value or with one its due date's state denies, an empty id or
+ * one with a NUL, no change).
+ */
+static int log_next(struct log_reader *r)
+{
+	if (r->p == r->end)
+		return r->count ? 0 : -1;
+	unsigned flags = *r->p++;
+	size_t need = (flags & LOG_DUE ? 4u : 0u) + (flags & LOG_UNIT ? 4u : 0u) +
+		      (flags & LOG_VALUE ? DEADLINE_VALUE_SIZE : 0u) + 2;
+	if ((flags & ~15u) ||
+	    (r->count == 0 && (flags & (LOG_DUE | LOG_UNIT)) != (LOG_DUE | LOG_UNIT)) ||
+	    (size_t)(r->end - r->p) < need)
+		return -1;
+	if (flags & LOG_DUE) {
+		r->due = get32(r->p);
+		r->p += 4;
+	}
+	if (flags & LOG_UNIT) {
+		r->unit = get32(r->p);
+		r->p += 4;
+	}
+	if (flags & LOG_VALUE) {
+		memcpy(r->val, r->p, DEADLINE_VALUE_SIZE);
+		r->p += DEADLINE_VALUE_SIZE;
+		r->has_value = 1;
+	}
+	size_t shared = r->p[0], suffix = r->p[1];
+	r->p += 2;
+	if (shared > r->idlen || shared + suffix == 0 || shared + suffix > RECORD_ID_MAX ||
+	    (size_t)(r->end - r->p) < suffix || memchr(r->p, 0, suffix) != NULL)
+		return -1;
+	memcpy(r->id + shared, r->p, suffix);
+	r->p += suffix;
+	r->idlen = shared + suffix;
+	r->put = flags & LOG_PUT;
+	if (r->put && (!r->has_value || !value_fits(r->due, r->val)))
+		return -1;
+	r->count++;
+	return 1;
+}
+
+int deadline_log_valid(const MDB_val *k, const MDB_val *v)
+{
+	struct log_reader r;
+	int rc;
+	if (k->mv_size != 4)
+		return 0;
+	log_reader_init(&r, v);
+	while ((rc = log_next(&r)) == 1)
+		;
+	return rc == 0;
+}
+
+/* The commit's changes as a value of the log, into ops->log: its size, or 0 out of memory. */
+static size_t log_encode(struct deadline_ops *ops)
+{
+	uint8_t prev[RECORD_ID_MAX];
+	const uint8_t *val = NULL;
+	uint32_t due = 0, unit = 0;
+	size_t prevlen = 0;
+	if (reserve(&ops->log, &ops->log_cap, ops->n * LOG_CHANGE_MAX))
+		return 0;
+	uint8_t *o = ops->log;
+	for (size_t i = 0; i < ops->n; i++) {
+		const struct deadline_op *op = &ops->v[i];
+		uint32_t d = get32(op->prefix), u = get32(op->prefix + 4);
+		unsigned flags =
+		    (op->put ? LOG_PUT : 0u) | (i == 0 || d != due ? LOG_DUE : 0u) |
+		    (i == 0 || u != unit ? LOG_UNIT : 0u) |
+		    (op->put && (val == NULL || memcmp(val, op->val, DEADLINE_VALUE_SIZE) != 0)
+			 ? LOG_VALUE
+			 : 0u);
+		*o++ = (uint8_t)flags;
+		if (flags & LOG_DUE) {
+			put32(o, due = d);
+			o += 4;
+		}
+		if (flags & LOG_UNIT) {
+			put32(o, unit = u);
+			o += 4;
+		}
+		if (flags & LOG_VALUE) {
+			memcpy(o, val = op->val, DEADLINE_VALUE_SIZE);
+			o += DEADLINE_VALUE_SIZE;
+		}
+		size_t shared =
+			   common_prefix(op->id, prev, op->idlen < prevlen ? op->idlen : prevlen),
+		       suffix = op->idlen - shared;
+		*o++ = (uint8_t)shared;
+		*o++ = (uint8_t)suffix;
+		memcpy(o, op->id + shared, suffix);
+		memcpy(prev + shared, op->id + shared, suffix);
+		o += suffix;
+		prevlen = op->idlen;
+	}
+	return (size_t)(o - ops->log);
+}
+
+/*
+ * The log's changes (lc on it) into ops before the commit's own, which came after them: its
+ * values decoded in order, their ids copied into ops->log, and the commit's changes after them.
+ * 0, XXGK_ECORRUPT, XXGK_ENOMEM or an LMDB code.
+ */
+static int log_take(MDB_cursor *lc, struct deadline_ops *ops)
+{
+	size_t n = ops->n, used = 0;
+	MDB_val k, v;
+	int rc;
+	if (n > ops->mine_cap) {
+		struct deadline_op *m = realloc(ops->mine, n * sizeof(*m));
+		if (m == NULL)
+			return XXGK_ENOMEM;
+		ops->mine = m;
+		ops->mine_cap = n;
+	}
+	if (n)
+		memcpy(ops->mine, ops->v, n * sizeof(*ops->v));
+	ops->n = 0;
+	for (rc = mdb_cursor_get(lc, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(lc, &k, &v, MDB_NEXT)) {
+		struct log_reader r;
+		int has;
+		if (k.mv_size != 4)
+			return XXGK_ECORRUPT;
+		log_reader_init(&r, &v);
+		while ((has = log_next(&r)) == 1) {
+			struct deadline_op *op = op_slot(ops);
+			if (op == NULL ||
+			    (used + r.idlen > ops->log_cap &&
+			     reserve(&ops->log, &ops->log_cap, 2 * ops->log_cap + RECORD_ID_MAX)))
+				return XXGK_ENOMEM;
+			memcpy(ops->log + used, r.id, r.idlen);
+			/* where its id is, until ops->log stops moving */
+			op_entry(op, r.due, r.unit, NULL, r.idlen);
+			op->seq = (uint32_t)used;
+			used += r.idlen;
+			if (r.put)
+				memcpy(op->val, r.val, DEADLINE_VALUE_SIZE);
+			op_take(ops, r.put);
+		}
+		if (has < 0)
+			return XXGK_ECORRUPT;
+	}
+	if (rc != MDB_NOTFOUND)
+		return rc;
+	for (size_t i = 0; i < ops->n; i++)
+		ops->v[i].id = ops->log + ops->v[i].seq;
+	for (size_t i = 0; i < n; i++) {
+		struct deadline_op *op = op_slot(ops);
+		if (op == NULL)
+			return XXGK_ENOMEM;
+		*op = ops->mine[i];
+		op_take(ops, op->put);
+	}
+	return 0;
+}
+
+/*
+ * Logs the commit's changes (*logged 1); or, when the log is full, the commit large or merge
+ * asked for, takes the log's changes into ops before them, to be written with them, and empties
+ * the log. 0, XXGK_ECORRUPT, XXGK_ENOMEM or an LMDB code.
+ */
+static int log_or_merge(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
+			int merge, int *logged)
+{
+	MDB_cursor *lc;
+	MDB_val k, v;
+	size_t values = 0, bytes = 0;
+	uint32_t next = 0;
+	int rc = mdb_cursor_open(txn, db->log, &lc);
+	*logged = 0;
+	if (rc)
+		return rc;
+	for (rc = mdb_cursor_get(lc, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(lc, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 4 || get32(k.mv_data) == UINT32_MAX) {
+			rc = XXGK_ECORRUPT;
+			break;
+		}
+		values++;
+		bytes += v.mv_size;
+		next = get32(k.mv_data) + 1;
+	}
+	if (rc != MDB_NOTFOUND)
+		goto out;
+	rc = 0;
+	if (!merge && ops->n <= DEADLINE_LOG_CHANGES && values + 1 < DEADLINE_LOG_VALUES) {
+		size_t size = log_encode(ops);
+		if (size == 0) {
+			rc = XXGK_ENOMEM;
+			goto out;
+		}
+		if (bytes + size <= DEADLINE_LOG_BYTES) {
+			uint8_t key[4];
+			put32(key, next);
+			k = (MDB_val){sizeof(key), key};
+			v = (MDB_val){size, ops->log};
+			rc = mdb_cursor_put(lc, &k, &v, MDB_APPEND);
+			*logged = rc == 0;
+			goto out;
+		}
+	}
+	if (values == 0 || (rc = log_take(lc, ops)))
+		goto out;
+	mdb_cursor_close(lc);
+	return mdb_drop(txn, db->log, 0);
+out:
+	mdb_cursor_close(lc);
+	return rc;
+}
+
+/* deadline_ops_write; merge: the log merged whatever its size (with the commit's changes). */
+static int ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
+		     const struct calendar *cal, int merge)
 {
 	MDB_cursor *cur, *tails;
-	int rc = changes_of_notes(ops, cal);
-	if (rc || ops->n == 0) {
+	int logged = 0, rc = changes_of_notes(ops, cal);
+	if (rc == 0 && db->has_log && (ops->n || merge))
+		rc = log_or_merge(txn, db, ops, merge || ops->straight, &logged);
+	if (rc == 0 && !logged)
+		rc = group_ops(ops);
+	if (rc || logged || ops->n == 0) {
 		deadline_ops_clear(ops);
 		return rc;
 	}
@@ -1201,6 +1482,12 @@ int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadl
 	return rc;
 }
 
+int deadline_ops_write(MDB_txn *txn, const struct deadline_dbs *db, struct deadline_ops *ops,
+		       const struct calendar *cal)
+{
+	return ops_write(txn, db, ops, cal, 0);
+}
+
 void deadline_ops_clear(struct deadline_ops *ops)
 {
 	ops->n = 0;
@@ -1219,6 +1506,8 @@ void deadline_ops_free(struct deadline_ops *ops)
 	free(ops->order);
 	free(ops->spare);
 	free(ops->buf);
+	free(ops->log);
+	free(ops->mine);
 	*ops = (struct deadline_ops){0};
 }
 
@@ -1261,8 +1550,182 @@ static int next_due(MDB_cursor *cur, int first, const uint8_t from[4], uint32_t 
 	return get32(k->mv_data) <= to; /* past the days asked for, whatever it holds */
 }
 
-int deadline_index_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
-			deadline_entry_fn fn, void *ctx)
+/*
+ * The log read over the groups and tails: the last change of each entry (due, unit, id) in the
+ * log, in key order, replaces what they hold of it (a delete: nothing).
+ */
+struct log_entry {
+	const uint8_t *id; /* in the overlay's ids */
+	uint32_t due, unit, seq;
+	uint8_t idlen, put;
+	uint8_t val[DEADLINE_VALUE_SIZE];
+};
+
+struct overlay {
+	struct log_entry *v;
+	size_t n;
+	uint8_t *ids;
+};
+
+static int log_key_compare(const struct log_entry *e, uint32_t due, uint32_t unit,
+			   const uint8_t *id, size_t idlen)
+{
+	if (e->due != due)
+		return e->due < due ? -1 : 1;
+	if (e->unit != unit)
+		return e->unit < unit ? -1 : 1;
+	return id_compare(e->id, e->idlen, id, idlen);
+}
+
+/* By key, and the changes of one key in the log's order. */
+static int log_entry_compare(const void *a, const void *b)
+{
+	const struct log_entry *x = a, *y = b;
+	int c = log_key_compare(x, y->due, y->unit, y->id, y->idlen);
+	return c ? c : (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+static void overlay_free(struct overlay *o)
+{
+	free(o->v);
+	free(o->ids);
+	*o = (struct overlay){0};
+}
+
+/*
+ * The log's entries due from..to into o, the last change of each: 0, XXGK_ECORRUPT (a damaged
+ * value), XXGK_ENOMEM or an LMDB code. Two passes: counted, then copied.
+ */
+static int overlay_load(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
+			struct overlay *o)
+{
+	MDB_cursor *lc = NULL;
+	MDB_val k, v;
+	size_t n = 0, idbytes = 0;
+	*o = (struct overlay){0};
+	if (!db->has_log)
+		return 0;
+	int rc = mdb_cursor_open(txn, db->log, &lc);
+	for (int pass = 0; rc == 0 && pass < 2; pass++) {
+		uint8_t *ids = o->ids;
+		uint32_t seq = 0;
+		for (rc = mdb_cursor_get(lc, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(lc, &k, &v, MDB_NEXT)) {
+			struct log_reader r;
+			int has;
+			if (k.mv_size != 4)
+				break;
+			log_reader_init(&r, &v);
+			while ((has = log_next(&r)) == 1) {
+				seq++;
+				if (r.due < from || r.due > to)
+					continue;
+				if (pass == 0) {
+					n++;
+					idbytes += r.idlen;
+					continue;
+				}
+				struct log_entry *e = &o->v[o->n++];
+				memcpy(ids, r.id, r.idlen);
+				*e = (struct log_entry){
+				    ids, r.due, r.unit, seq, (uint8_t)r.idlen, (uint8_t)r.put, {0}};
+				memcpy(e->val, r.val, DEADLINE_VALUE_SIZE);
+				ids += r.idlen;
+			}
+			if (has < 0)
+				break;
+		}
+		if (rc == 0) /* left the loop on a damaged value */
+			rc = XXGK_ECORRUPT;
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+		if (rc == 0 && pass == 0 && n &&
+		    ((o->v = malloc(n * sizeof(*o->v))) == NULL ||
+		     (o->ids = malloc(idbytes ? idbytes : 1)) == NULL))
+			rc = XXGK_ENOMEM;
+		if (pass == 0 && n == 0)
+			break;
+	}
+	if (lc)
+		mdb_cursor_close(lc);
+	if (rc || o->n == 0) {
+		overlay_free(o);
+		return rc;
+	}
+	qsort(o->v, o->n, sizeof(*o->v), log_entry_compare);
+	size_t kept = 0;
+	for (size_t i = 0; i < o->n; i++) /* of a key's changes, the last */
+		if (i + 1 == o->n || log_key_compare(&o->v[i], o->v[i + 1].due, o->v[i + 1].unit,
+						     o->v[i + 1].id, o->v[i + 1].idlen) != 0)
+			o->v[kept++] = o->v[i];
+	o->n = kept;
+	return 0;
+}
+
+/* The log's entry of (due, unit, id), or NULL. */
+static const struct log_entry *overlay_find(const struct overlay *o, uint32_t due, uint32_t unit,
+					    const uint8_t *id, size_t idlen)
+{
+	size_t lo = 0, hi = o->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = log_key_compare(&o->v[mid], due, unit, id, idlen);
+		if (c == 0)
+			return &o->v[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* deadline_index_read's fn, over the groups and tails, with the log's entries merged in. */
+struct overlaid {
+	deadline_entry_fn fn;
+	void *ctx;
+	const struct overlay *o;
+	size_t next;
+};
+
+static int overlaid_put(struct overlaid *w, const struct log_entry *e)
+{
+	char id[RECORD_ID_MAX + 1];
+	if (!e->put)
+		return 0;
+	memcpy(id, e->id, e->idlen);
+	id[e->idlen] = '\0';
+	return w->fn(w->ctx, e->due, e->unit, id, e->val);
+}
+
+/* The log's entries before (due, unit, id) (id NULL: all left) to fn: 0, or fn's non-zero. */
+static int overlaid_before(struct overlaid *w, uint32_t due, uint32_t unit, const uint8_t *id,
+			   size_t idlen)
+{
+	int rc = 0;
+	while (rc == 0 && w->next < w->o->n &&
+	       (id == NULL || log_key_compare(&w->o->v[w->next], due, unit, id, idlen) < 0))
+		rc = overlaid_put(w, &w->o->v[w->next++]);
+	return rc;
+}
+
+static int overlaid_entry(void *ctx, uint32_t due, uint32_t unit, const char *id,
+			  const uint8_t *val)
+{
+	struct overlaid *w = ctx;
+	size_t idlen = strlen(id);
+	int rc = overlaid_before(w, due, unit, (const uint8_t *)id, idlen);
+	if (rc)
+		return rc;
+	if (w->next < w->o->n &&
+	    log_key_compare(&w->o->v[w->next], due, unit, (const uint8_t *)id, idlen) == 0)
+		return overlaid_put(w, &w->o->v[w->next++]); /* the log's, in its place */
+	return w->fn(w->ctx, due, unit, id, val);
+}
+
+/* The groups and tails alone, in key order (deadline_index_read). */
+static int base_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
+		     deadline_entry_fn fn, void *ctx)
 {
 	MDB_cursor *gcur, *tcur = NULL;
 	MDB_val gk, gv, tk, tv;
@@ -1294,6 +1757,21 @@ int deadline_index_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t fr
 	if (tcur)
 		mdb_cursor_close(tcur);
 	mdb_cursor_close(gcur);
+	return rc;
+}
+
+int deadline_index_read(MDB_txn *txn, const struct deadline_dbs *db, uint32_t from, uint32_t to,
+			deadline_entry_fn fn, void *ctx)
+{
+	struct overlay o;
+	int rc = overlay_load(txn, db, from, to, &o);
+	if (rc || o.n == 0)
+		return rc ? rc : base_read(txn, db, from, to, fn, ctx);
+	struct overlaid w = {fn, ctx, &o, 0};
+	rc = base_read(txn, db, from, to, overlaid_entry, &w);
+	if (rc == 0)
+		rc = overlaid_before(&w, 0, 0, NULL, 0);
+	overlay_free(&o);
 	return rc;
 }
 
@@ -1373,7 +1851,7 @@ static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const cha
 	int rc = 0;
 	(void)id;
 	if (b->used + idlen > REBUILD_IDS)
-		rc = deadline_ops_write(b->txn, b->db, &b->ops, NULL);
+		rc = ops_write(b->txn, b->db, &b->ops, NULL, 1);
 	if (rc == 0 && b->ops.n == 0)
 		b->used = 0; /* written: its ids are no longer pointed at */
 	if (rc)
@@ -1383,7 +1861,7 @@ static int put_expected(void *ctx, const MDB_val *k, const MDB_val *v, const cha
 		    b->ids + b->used, idlen, v->mv_data);
 	b->used += idlen;
 	if (rc == 0 && b->ops.n == REBUILD_BATCH)
-		rc = deadline_ops_write(b->txn, b->db, &b->ops, NULL);
+		rc = ops_write(b->txn, b->db, &b->ops, NULL, 1);
 	return rc;
 }
 
@@ -1396,10 +1874,12 @@ int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi 
 	int rc = mdb_drop(txn, db->groups, 0);
 	if (rc == 0)
 		rc = mdb_drop(txn, db->tails, 0);
+	if (rc == 0 && db->has_log)
+		rc = mdb_drop(txn, db->log, 0);
 	if (rc == 0)
 		rc = foreach_expected(txn, records, cal, put_expected, &b);
-	if (rc == 0)
-		rc = deadline_ops_write(txn, db, &b.ops, NULL);
+	if (rc == 0) /* straight into the groups and tails (the log is empty) */
+		rc = ops_write(txn, db, &b.ops, NULL, 1);
 	deadline_ops_free(&b.ops);
 	free(b.ids);
 	return rc;
@@ -1408,6 +1888,7 @@ int deadline_index_rebuild(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi 
 struct check {
 	MDB_txn *txn;
 	MDB_cursor *cur, *tails; /* tails: NULL, none */
+	const struct overlay *log;
 	deadline_difference_fn fn;
 	void *ctx;
 	size_t expected;
@@ -1465,6 +1946,19 @@ static int lookup(MDB_cursor *cur, MDB_cursor *tails, const MDB_val *key,
 	return has < 0 ? XXGK_ECORRUPT : 0;
 }
 
+/* lookup, the log read over the groups and tails. */
+static int lookup_overlaid(const struct check *c, const MDB_val *key,
+			   uint8_t val[DEADLINE_VALUE_SIZE])
+{
+	const uint8_t *p = key->mv_data;
+	const struct log_entry *e =
+	    overlay_find(c->log, get32(p), get32(p + 4), p + 8, key->mv_size - 8);
+	if (e == NULL)
+		return lookup(c->cur, c->tails, key, val);
+	memcpy(val, e->val, DEADLINE_VALUE_SIZE);
+	return e->put;
+}
+
 static int check_expected(void *ctx, const MDB_val *k, const MDB_val *v, const char *id)
 {
 	struct check *c = ctx;
@@ -1472,7 +1966,7 @@ static int check_expected(void *ctx, const MDB_val *k, const MDB_val *v, const c
 	char words[256], line[320];
 	(void)id;
 	c->expected++;
-	int rc = lookup(c->cur, c->tails, k, got);
+	int rc = lookup_overlaid(c, k, got);
 	if (rc != XXGK_ECORRUPT && (rc < 0 || rc > 1))
 		return rc;
 	key_words(k->mv_data, k->mv_size, words, sizeof(words));
@@ -1534,6 +2028,9 @@ static int name_unexplained(struct check *c, MDB_cursor *cur, MDB_dbi records,
 			continue;
 		reader_init(&r, &k, &v);
 		while (rc == 0 && entry_next(&r, &e) == 1) {
+			if (overlay_find(c->log, get32(k.mv_data),
+					 get32((const uint8_t *)k.mv_data + 4), e.id, e.idlen))
+				continue; /* the log's entry is what the index holds */
 			int ok = entry_explained(c->txn, records, cal, &k, &e);
 			if (ok < 0 || ok > 1) {
 				rc = ok;
@@ -1555,6 +2052,60 @@ static int name_unexplained(struct check *c, MDB_cursor *cur, MDB_dbi records,
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Names the log's entries (of unit; UINT32_MAX: all) that no open application explains. */
+static int name_unexplained_log(struct check *c, MDB_dbi records, const struct calendar *cal,
+				uint32_t unit)
+{
+	for (size_t i = 0; i < c->log->n; i++) {
+		const struct log_entry *le = &c->log->v[i];
+		uint8_t key[KEY_MAX];
+		char words[256], line[320];
+		if (!le->put || (unit != UINT32_MAX && le->unit != unit))
+			continue;
+		put32(key, le->due);
+		put32(key + 4, le->unit);
+		memcpy(key + 8, le->id, le->idlen);
+		MDB_val k = {8 + (size_t)le->idlen, key};
+		struct entry e = {.id = le->id, .idlen = le->idlen};
+		int ok = entry_explained(c->txn, records, cal, &k, &e);
+		if (ok < 0 || ok > 1)
+			return ok;
+		if (ok)
+			continue;
+		key_words(key, k.mv_size, words, sizeof(words));
+		snprintf(line, sizeof(line),
+			 "deadlines: %s: in the index, but no open application says so", words);
+		c->fn(c->ctx, line);
+	}
+	return 0;
+}
+
+/*
+ * The entries the log adds to the groups' and tails' count (*entries; SIZE_MAX: a value it
+ * reads over is damaged, named below): 0 or an LMDB code.
+ */
+static int count_log(const struct check *c, size_t *entries)
+{
+	for (size_t i = 0; i < c->log->n && *entries != SIZE_MAX; i++) {
+		const struct log_entry *le = &c->log->v[i];
+		uint8_t key[KEY_MAX], val[DEADLINE_VALUE_SIZE];
+		put32(key, le->due);
+		put32(key + 4, le->unit);
+		memcpy(key + 8, le->id, le->idlen);
+		MDB_val k = {8 + (size_t)le->idlen, key};
+		int under = lookup(c->cur, c->tails, &k, val);
+		if (under == XXGK_ECORRUPT)
+			*entries = SIZE_MAX;
+		else if (under < 0 || under > 1)
+			return under;
+		else if (le->put && !under)
+			(*entries)++;
+		else if (!le->put && under)
+			(*entries)--;
+	}
+	return 0;
+}
+
 /* The overlap of the value at k (of unit, or all) with the one before it, named. */
 static void name_overlap(struct check *c, const MDB_val *k, uint32_t unit)
 {
@@ -1574,12 +2125,19 @@ int deadline_index_verify(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi r
 			  const struct calendar *cal, uint32_t unit, deadline_difference_fn fn,
 			  void *ctx)
 {
-	struct check c = {txn, NULL, NULL, fn, ctx, 0};
+	struct overlay log;
+	struct check c = {txn, NULL, NULL, &log, fn, ctx, 0};
 	MDB_val k, v;
 	size_t entries = 0;
-	int rc = mdb_cursor_open(txn, db->groups, &c.cur);
-	if (rc)
+	int rc = overlay_load(txn, db, 0, UINT32_MAX, &log);
+	if (rc == XXGK_ECORRUPT) /* named, and read as empty: its entries then differ */
+		fn(ctx, "deadlines: a value of the index's log is damaged");
+	else if (rc)
 		return rc;
+	if ((rc = mdb_cursor_open(txn, db->groups, &c.cur))) {
+		overlay_free(&log);
+		return rc;
+	}
 	if (db->has_tails && (rc = mdb_cursor_open(txn, db->tails, &c.tails)))
 		goto out;
 	if ((rc = foreach_expected_of(txn, records, cal, unit, check_expected, &c)))
@@ -1628,16 +2186,20 @@ int deadline_index_verify(MDB_txn *txn, const struct deadline_dbs *db, MDB_dbi r
 	}
 	if (rc && rc != MDB_NOTFOUND && entries != SIZE_MAX)
 		goto out;
-	rc = 0;
+	if ((rc = count_log(&c, &entries)))
+		goto out;
 	if (unit == UINT32_MAX && entries == c.expected)
 		goto out;
 	/* more entries than open applications: name those that no record explains */
 	rc = name_unexplained(&c, c.cur, records, cal, unit, 0);
 	if (rc == 0 && c.tails)
 		rc = name_unexplained(&c, c.tails, records, cal, unit, 1);
+	if (rc == 0)
+		rc = name_unexplained_log(&c, records, cal, unit);
 out:
 	if (c.tails)
 		mdb_cursor_close(c.tails);
 	mdb_cursor_close(c.cur);
+	overlay_free(&log);
 	return rc == MDB_NOTFOUND ? 0 : rc;
 }

@@ -19,10 +19,21 @@
  *   deadline_groups: [due][unit][last id] -> entries by id
  *   deadline_tails:  [due][unit] -> entries by id, every one after those of the groups
  * (created at open; a store from before gets them and is indexed; a store of groups alone, as
- * the version before the tails wrote it, is read as it is: its new entries start tails). A store
- * of an earlier version
- * kept an entry a key, in "deadlines": opening it for writing drops that database and builds the
- * groups on the stored calendar, in one transaction (store.c migrate_attempt).
+ * the version before the tails wrote it, is read as it is: its new entries start tails).
+ *
+ * A commit's changes are not written to the groups and tails at once: they are logged, the
+ * commit's changes one value in the records' order, and every DEADLINE_LOG_VALUES commits (or
+ * DEADLINE_LOG_BYTES) the log is merged into them, so that a tail is rewritten once for several
+ * commits' applications, not at every commit (a commit of many changes goes straight in):
+ *   deadline_log: [seq u32 BE] -> changes, each a put of an entry (due, unit, id, value) or a
+ *                 delete of one; of one entry's changes, the last holds
+ * Every reader reads the groups and tails with the log over them. A commit that is logged does
+ * not read the groups and tails (nor the log): damage there is refused by the walk, a read,
+ * verify, and the commit that merges.
+ *
+ * A store of an earlier version kept an entry a key, in "deadlines": opening it for writing
+ * drops that database and builds the groups on the stored calendar, in one transaction (store.c
+ * migrate_attempt).
  *   meta "calendar" -> the calendar the index was computed on (calendar_pack).
  *
  * This header is the store's inside: what store.c calls of store_deadline.c.
@@ -45,13 +56,20 @@
 #define DEADLINE_DB "deadline_groups"
 #define DEADLINE_TAILS_DB "deadline_tails"
 #define DEADLINE_LEGACY_DB "deadlines"
+#define DEADLINE_LOG_DB "deadline_log"
+#define DEADLINE_LOG_VALUES 8	       /* commits logged, at most, before a merge */
+#define DEADLINE_LOG_BYTES (64 * 1024) /* and bytes: what a read of the index decodes more */
+#define DEADLINE_LOG_CHANGES 4096      /* a commit of more changes goes straight in */
 
 struct store;
 
-/* The databases of the index; has_tails 0: a store read-only of the version before the tails. */
+/*
+ * The databases of the index; has_tails, has_log 0: a store read-only of a version before the
+ * tails, the log.
+ */
 struct deadline_dbs {
-	MDB_dbi groups, tails;
-	int has_tails;
+	MDB_dbi groups, tails, log;
+	int has_tails, has_log;
 };
 
 /*
@@ -78,6 +96,9 @@ int deadline_group_follows(const MDB_val *pk, const MDB_val *k, const MDB_val *v
  * 1, 0 (they overlap), or an LMDB code or XXGK_ECORRUPT (a key of a bad size).
  */
 int deadline_tail_follows(MDB_txn *txn, MDB_dbi groups, const MDB_val *k, const MDB_val *v);
+
+/* Whether k, v is a well-formed value of the log (store_check.c, and every read). */
+int deadline_log_valid(const MDB_val *k, const MDB_val *v);
 
 /* An application a record of the commit changed: its entries are computed at the end. */
 struct deadline_note {
@@ -108,6 +129,11 @@ struct deadline_ops {
 	uint8_t *buf; /* a group being built */
 	size_t buf_cap;
 	uint8_t old[DEADLINE_TAIL_MAX]; /* the group being replaced, copied */
+	uint8_t *log;			/* a log value being written; the ids of the log merged */
+	size_t log_cap;
+	struct deadline_op *mine; /* the commit's changes, while the log's go before them */
+	size_t mine_cap;
+	int straight; /* tests of the groups and tails: no change logged, all written there */
 };
 
 /*

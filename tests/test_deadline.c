@@ -918,6 +918,19 @@ static void test_store_index_of_an_earlier_version(void **state)
 }
 
 /*
+ * The damage tests' store: the index's changes go straight into its groups and tails (none
+ * logged), so that a commit writes the values the test damaged (test_store_index_log: logged).
+ */
+static struct store *open_straight(const char *dir, const struct city *c)
+{
+	struct store *st = NULL;
+	struct store_options opt = {.no_sync = 1, .no_deadline_log = 1};
+	assert_int_equal(store_open(&st, dir, &opt), 0);
+	assert_int_equal(store_set_units(st, c->units, c->n), 0);
+	return st;
+}
+
+/*
  * The damage tests: a store of three units on the shipped calendar holding u001's applications
  * ids (received 2024-09-27, open: one tail), closed, its environment then opened for writing
  * behind its back with the tail's key and value in k, v (cursor cur, of tails). as_group: the tail
@@ -967,7 +980,7 @@ static void damage_begin(struct damage *d, const char *tag, const char *const *i
 	d->dir = tmpdir_make(tag);
 	d->cal = load_shipped();
 	city_make(&d->city, 3);
-	struct store *st = test_store_open(d->dir, &d->city);
+	struct store *st = open_straight(d->dir, &d->city);
 	assert_int_equal(store_set_calendar(st, d->cal), 0);
 	for (size_t i = 0; i < n; i++)
 		apply_app(st, "u001", ids[i], 1, "2024-09-27", NULL);
@@ -995,7 +1008,7 @@ static void damage_begin(struct damage *d, const char *tag, const char *const *i
 	char why[256] = "";
 	uint64_t entries;
 	assert_int_equal(store_check_walk(d->dir, 0, &entries, why, sizeof(why)), 0);
-	st = test_store_open(d->dir, &d->city);
+	st = open_straight(d->dir, &d->city);
 	verify_clean(st);
 	assert_true(store_digest(st) == d->digest);
 	store_close(st);
@@ -1025,7 +1038,7 @@ static void damage_refuses(struct damage *d, const char *id)
 	Xxgk__V1__Record *r = &t.r;
 	struct store_status status;
 	size_t differences = 0;
-	struct store *st = test_store_open(d->dir, &d->city);
+	struct store *st = open_straight(d->dir, &d->city);
 	trec_application(&t, "u001", id, 1, 1, "2024-09-27", NULL, 0);
 	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
 	assert_true(store_digest(st) == d->digest);
@@ -1061,7 +1074,7 @@ static void test_store_index_damaged_group(void **state)
 	assert_int_equal(mdb_cursor_put(d.cur, &d.k, &shorter, MDB_CURRENT), 0);
 	damage_commit(&d, "deadlines index");
 
-	struct store *st = test_store_open(d.dir, &d.city);
+	struct store *st = open_straight(d.dir, &d.city);
 	memset(&s, 0, sizeof(s));
 	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, &s), XXGK_ECORRUPT);
 	store_close(st);
@@ -1182,7 +1195,7 @@ static void test_store_index_tail_overlaps_group(void **state)
 	damage_commit(&d, "overlap");
 	damage_refuses(&d, "g4");
 	/* verify names the tail by its unit and day (it has no id of its own) */
-	struct store *st = test_store_open(d.dir, &d.city);
+	struct store *st = open_straight(d.dir, &d.city);
 	char named[256] = "";
 	size_t differences = 0;
 	assert_int_equal(store_verify(st, first_difference, named, &differences), 0);
@@ -1192,6 +1205,138 @@ static void test_store_index_tail_overlaps_group(void **state)
 			       "the index that overlaps the one before"));
 	store_close(st);
 	damage_end(&d);
+}
+
+/* How many values dir's database name holds (the store closed: read behind its back). */
+static size_t raw_count(const char *dir, const char *name)
+{
+	MDB_env *env;
+	MDB_txn *txn = raw_begin(dir, &env);
+	MDB_dbi dbi;
+	MDB_stat stat;
+	assert_int_equal(mdb_dbi_open(txn, name, 0, &dbi), 0);
+	assert_int_equal(mdb_stat(txn, dbi, &stat), 0);
+	mdb_txn_abort(txn);
+	mdb_env_close(env);
+	return stat.ms_entries;
+}
+
+/*
+ * The log (store_deadline.h): a commit's changes are logged, listed at once and verified, with
+ * nothing written to the tails; the commit after DEADLINE_LOG_VALUES - 1 logged ones merges them
+ * (an answer among its changes removing one), and a commit of more than DEADLINE_LOG_CHANGES
+ * changes goes straight in. A damaged value of the log: the walk refuses it, a read is refused,
+ * verify names it; a commit that is logged does not read the log, but the one that would merge
+ * it is refused, nothing of it stored.
+ */
+static void test_store_index_log(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make("deadline-log");
+	struct calendar *cal = load_shipped();
+	struct city city;
+	struct listed l = {0};
+	struct seen seen;
+	struct trec t;
+	Xxgk__V1__Record *r = &t.r;
+	struct store_status status;
+	char id[16], why[256] = "", named[256] = "";
+	uint64_t entries;
+	size_t differences = 0;
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	for (int i = 0; i < DEADLINE_LOG_VALUES - 1; i++) {
+		snprintf(id, sizeof(id), "L%02d", i);
+		apply_app(st, "u001", id, 1, "2024-09-27", NULL);
+		list_open(st, &l);
+		assert_int_equal(l.n, (size_t)i + 1);
+	}
+	verify_clean(st);
+	store_close(st);
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), DEADLINE_LOG_VALUES - 1);
+	assert_int_equal(raw_count(dir, DEADLINE_TAILS_DB), 0);
+
+	/* merged: L00 answered in the commit that merges */
+	st = test_store_open(dir, &city);
+	apply_app(st, "u001", "L00", 2, "2024-09-27", "2024-10-08");
+	list_open(st, &l);
+	assert_int_equal(l.n, DEADLINE_LOG_VALUES - 2);
+	assert_string_equal(l.v[0], "u001 L01");
+	verify_clean(st);
+	store_close(st);
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), 0);
+	assert_int_equal(raw_count(dir, DEADLINE_TAILS_DB), 1);
+
+	/* a large commit: straight into the groups and tails */
+	size_t many = DEADLINE_LOG_CHANGES + 1;
+	struct trec *ts = calloc(many, sizeof(*ts));
+	Xxgk__V1__Record **rs = calloc(many, sizeof(*rs));
+	struct store_status *ss = calloc(many, sizeof(*ss));
+	assert_non_null(ts);
+	assert_non_null(rs);
+	assert_non_null(ss);
+	for (size_t i = 0; i < many; i++) {
+		snprintf(id, sizeof(id), "M%05zu", i);
+		trec_application(&ts[i], "u002", id, 1, 1, "2024-09-27", NULL, 0);
+		rs[i] = &ts[i].r;
+	}
+	st = test_store_open(dir, &city);
+	test_apply(st, rs, many, ss);
+	list_open(st, &l);
+	assert_int_equal(l.n, DEADLINE_LOG_VALUES - 2 + many);
+	verify_clean(st);
+	store_close(st);
+	free(ts);
+	free(rs);
+	free(ss);
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), 0);
+
+	/* two commits logged, the first's first change given flags no change has */
+	st = test_store_open(dir, &city);
+	apply_app(st, "u000", "D0", 1, "2024-09-27", NULL);
+	apply_app(st, "u000", "D1", 1, "2024-09-27", NULL);
+	store_close(st);
+	MDB_env *env;
+	MDB_txn *txn = raw_begin(dir, &env);
+	MDB_dbi log;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t damaged[256];
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_LOG_DB, 0, &log), 0);
+	assert_int_equal(mdb_cursor_open(txn, log, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_FIRST), 0);
+	assert_true(v.mv_size <= sizeof(damaged));
+	memcpy(damaged, v.mv_data, v.mv_size);
+	damaged[0] |= 0x80;
+	v.mv_data = damaged;
+	assert_int_equal(mdb_cursor_put(cur, &k, &v, MDB_CURRENT), 0);
+	mdb_cursor_close(cur);
+	raw_commit(env, txn);
+	assert_int_not_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+	printf("# walk: %s\n", why);
+	assert_non_null(strstr(why, "a value of the deadlines index's log is malformed"));
+	st = test_store_open(dir, &city);
+	memset(&seen, 0, sizeof(seen));
+	assert_int_equal(store_deadlines(st, 1, day("2099-12-31"), 1, see, &seen), XXGK_ECORRUPT);
+	assert_int_equal(store_verify(st, first_difference, named, &differences), 0);
+	printf("# verify: %zu differences, the first: %s\n", differences, named);
+	assert_true(differences > 0);
+	assert_string_equal(named, "deadlines: a value of the index's log is damaged");
+	for (int i = 2; i < DEADLINE_LOG_VALUES - 1; i++) {
+		snprintf(id, sizeof(id), "D%d", i);
+		apply_app(st, "u000", id, 1, "2024-09-27", NULL);
+	}
+	uint64_t digest = store_digest(st);
+	trec_application(&t, "u000", "D9", 1, 1, "2024-09-27", NULL, 0);
+	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
+	assert_true(store_digest(st) == digest);
+	store_close(st);
+
+	free(l.v);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
 }
 
 /*
@@ -1390,6 +1535,7 @@ int main(void)
 	    cmocka_unit_test(test_store_index_overlapping_groups),
 	    cmocka_unit_test(test_store_index_damaged_tail),
 	    cmocka_unit_test(test_store_index_tail_overlaps_group),
+	    cmocka_unit_test(test_store_index_log),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

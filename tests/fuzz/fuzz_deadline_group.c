@@ -9,8 +9,10 @@
  *
  * Input: [key id length][key id][changes n][n x ([id length][id])][the value]
  * The key is [due 0: a period the empty calendar cannot count][unit 1][key id], a group's; a key
- * id length of 0 makes it a tail's, [due 0][unit 1]. The changes are open applications of unit 1
- * (received 2024-01-02), which the empty calendar puts there too.
+ * id length of 0 makes it a tail's, [due 0][unit 1]; of 255 (no key id follows), the value is a
+ * value of the log instead, and changes n with its high bit set has the commit merge the log
+ * (else it is logged). The changes are open applications of unit 1 (received 2024-01-02), which
+ * the empty calendar puts there too; into a group or a tail they are written straight.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -60,14 +62,20 @@ static int count_entry(void *ctx, uint32_t due, uint32_t unit, const char *id, c
 	return 0;
 }
 
-/* The ids read, to count what a commit must leave: the value's and the changes', each once. */
-static char seen[512][RECORD_ID_MAX + 1];
+/* The entries read, to count what a commit must leave: the value's and the changes', each once. */
+static struct {
+	uint32_t due, unit;
+	char id[RECORD_ID_MAX + 1];
+} seen[512];
 static size_t n_seen;
 
 static int note_entry(void *ctx, uint32_t due, uint32_t unit, const char *id, const uint8_t *val)
 {
-	if (n_seen < sizeof(seen) / sizeof(seen[0]))
-		strcpy(seen[n_seen++], id);
+	if (n_seen < sizeof(seen) / sizeof(seen[0])) {
+		seen[n_seen].due = due;
+		seen[n_seen].unit = unit;
+		strcpy(seen[n_seen++].id, id);
+	}
 	return count_entry(ctx, due, unit, id, val);
 }
 
@@ -85,12 +93,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t key[8 + 255] = {0, 0, 0, 0, 0, 0, 0, 1};
 	size_t at = 0, n, klen;
 	MDB_txn *txn;
-	if (size < 2 || 1 + (klen = data[0]) + 1 > size)
+	int log = size > 0 && data[0] == 255;
+	if (size < 2 || 1 + (klen = log ? 0 : data[0]) + 1 > size)
 		return 0;
 	memcpy(key + 8, data + 1, klen);
 	at = 1 + klen;
-	n = data[at++] % (CHANGES_MAX + 1);
-	struct deadline_ops ops = {0};
+	/* into a group or a tail, straight; with a value of the log, logged or merged */
+	struct deadline_ops ops = {.straight = !log || (data[at] & 0x80)};
+	n = (data[at++] & 0x7f) % (CHANGES_MAX + 1);
 	for (size_t i = 0; i < n; i++) {
 		size_t len = at < size ? data[at++] : 0;
 		if (len == 0 || len > RECORD_ID_MAX || at + len > size) {
@@ -105,18 +115,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 	}
-	MDB_val k = {8 + klen, key}, v = {size - at, (void *)(data + at)};
+	MDB_val k = {log ? 4 : 8 + klen, log ? (uint8_t[4]){0} : key},
+		v = {size - at, (void *)(data + at)};
 	if (k.mv_size > (size_t)mdb_env_get_maxkeysize(env) || v.mv_size == 0)
 		return 0;
 	if (mdb_txn_begin(env, NULL, 0, &txn))
 		abort();
-	MDB_dbi dbi = klen ? db.groups : db.tails;
-	if (mdb_drop(txn, db.groups, 0) || mdb_drop(txn, db.tails, 0) ||
+	MDB_dbi dbi = log ? db.log : klen ? db.groups : db.tails;
+	if (mdb_drop(txn, db.groups, 0) || mdb_drop(txn, db.tails, 0) || mdb_drop(txn, db.log, 0) ||
 	    mdb_put(txn, dbi, &k, &v, 0)) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
-	int valid = klen ? deadline_group_valid(&k, &v) : deadline_tail_valid(&k, &v);
+	int valid = log	   ? deadline_log_valid(&k, &v)
+		    : klen ? deadline_group_valid(&k, &v)
+			   : deadline_tail_valid(&k, &v);
 	size_t read = 0, lines = 0;
 	n_seen = 0;
 	int rc = deadline_index_read(txn, &db, 0, UINT32_MAX, note_entry, &read);
@@ -154,7 +167,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t i = 0; i < n; i++) {
 			int dup = 0;
 			for (size_t j = 0; j < n_seen && !dup; j++)
-				dup = strcmp(seen[j], ids[i]) == 0;
+				dup = seen[j].due == 0 && seen[j].unit == 1 &&
+				      strcmp(seen[j].id, ids[i]) == 0;
 			for (size_t j = 0; j < i && !dup; j++)
 				dup = strcmp(ids[j], ids[i]) == 0;
 			want += !dup;
