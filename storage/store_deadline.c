@@ -1402,18 +1402,20 @@ static int log_or_merge(MDB_txn *txn, const struct deadline_dbs *db, struct dead
 		return rc;
 	for (rc = mdb_cursor_get(lc, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(lc, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 4 || get32(k.mv_data) == UINT32_MAX) {
+		if (k.mv_size != 4) {
 			rc = XXGK_ECORRUPT;
 			break;
 		}
 		values++;
 		bytes += v.mv_size;
-		next = get32(k.mv_data) + 1;
+		next =
+		    get32(k.mv_data) + 1; /* 0 after the last key there is: merged, not wrapped */
 	}
 	if (rc != MDB_NOTFOUND)
 		goto out;
 	rc = 0;
-	if (!merge && ops->n <= DEADLINE_LOG_CHANGES && values + 1 < DEADLINE_LOG_VALUES) {
+	if (!merge && ops->n <= DEADLINE_LOG_CHANGES && values + 1 < DEADLINE_LOG_VALUES &&
+	    (values == 0 || next != 0)) {
 		size_t size = log_encode(ops);
 		if (size == 0) {
 			rc = XXGK_ENOMEM;

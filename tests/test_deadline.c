@@ -1340,6 +1340,63 @@ static void test_store_index_log(void **state)
 }
 
 /*
+ * A value of the log under its last key, all ones (a log's keys only order its values): the walk,
+ * a read and verify take it, and so does the next commit, which cannot log after it (its key
+ * would wrap to 0, before every other) and merges instead.
+ */
+static void test_store_index_log_last_key(void **state)
+{
+	(void)state;
+	char *dir = tmpdir_make("deadline-log-key");
+	struct calendar *cal = load_shipped();
+	struct city city;
+	struct listed l = {0};
+	char why[256] = "";
+	uint64_t entries;
+	city_make(&city, 3);
+	struct store *st = test_store_open(dir, &city);
+	assert_int_equal(store_set_calendar(st, cal), 0);
+	apply_app(st, "u001", "K0", 1, "2024-09-27", NULL);
+	apply_app(st, "u001", "K1", 1, "2024-09-27", NULL);
+	store_close(st);
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), 2);
+	MDB_env *env;
+	MDB_txn *txn = raw_begin(dir, &env);
+	MDB_dbi log;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t value[256], last[4] = {0xff, 0xff, 0xff, 0xff};
+	assert_int_equal(mdb_dbi_open(txn, DEADLINE_LOG_DB, 0, &log), 0);
+	assert_int_equal(mdb_cursor_open(txn, log, &cur), 0);
+	assert_int_equal(mdb_cursor_get(cur, &k, &v, MDB_LAST), 0);
+	assert_true(v.mv_size <= sizeof(value));
+	memcpy(value, v.mv_data, v.mv_size);
+	MDB_val lk = {sizeof(last), last}, lv = {v.mv_size, value};
+	assert_int_equal(mdb_cursor_del(cur, 0), 0);
+	assert_int_equal(mdb_cursor_put(cur, &lk, &lv, 0), 0);
+	mdb_cursor_close(cur);
+	raw_commit(env, txn);
+	assert_int_equal(store_check_walk(dir, 0, &entries, why, sizeof(why)), 0);
+
+	st = test_store_open(dir, &city);
+	list_open(st, &l);
+	assert_int_equal(l.n, 2);
+	verify_clean(st);
+	apply_app(st, "u001", "K2", 1, "2024-09-27", NULL);
+	list_open(st, &l);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[2], "u001 K2");
+	verify_clean(st);
+	store_close(st);
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), 0);
+
+	free(l.v);
+	calendar_free(cal);
+	city_free(&city);
+	tmpdir_remove(dir);
+}
+
+/*
  * Two values of one (due, unit) that overlap (damage: g2 in both): each entry is where a lookup
  * finds it and every one is explained by its record, yet the walk of the store refuses it, verify
  * names the overlap, and a record that would change the first value is refused (nothing stored).
@@ -1536,6 +1593,7 @@ int main(void)
 	    cmocka_unit_test(test_store_index_damaged_tail),
 	    cmocka_unit_test(test_store_index_tail_overlaps_group),
 	    cmocka_unit_test(test_store_index_log),
+	    cmocka_unit_test(test_store_index_log_last_key),
 	    cmocka_unit_test(test_store_late_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
