@@ -32,9 +32,9 @@
  *   records:  [unit number u32 BE][record kind u8][record id] -> canonical packed Record
  *   counters: counter_key_encode() -> int64 (native order); absent means zero
  *   freezes, snapshots, audit, published: frozen years, see store_freeze.h
- *   deadline_groups, deadline_tails: open applications by due date, see store_deadline.h;
- *             meta "calendar" holds the working-day calendar (calendar_pack) they were
- *             computed on
+ *   deadline_groups, deadline_tails, deadline_log: open applications by due date, see
+ *             store_deadline.h; meta "calendar" holds the working-day calendar
+ *             (calendar_pack) they were computed on
  *   activity: [unit number u32 BE] -> u64 BE, when a record of the unit (not a submission) was
  *             last stored; [unit number u32 BE][year u16 BE] -> u64 BE, when the unit's live
  *             submission of the year was stored (absent once withdrawn). Seconds since the

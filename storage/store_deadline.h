@@ -28,7 +28,8 @@
  *   deadline_log: [seq u32 BE] -> changes, each a put of an entry (due, unit, id, value) or a
  *                 delete of one; of one entry's changes, the last holds
  * Every reader reads the groups and tails with the log over them. A commit that is logged does
- * not read the groups and tails (nor the log): damage there is refused by the walk, a read,
+ * not read the groups and tails, nor the log's values (it counts them and their bytes, and
+ * refuses a key of a bad size): damage there is refused by the walk, a read,
  * verify, and the commit that merges.
  *
  * A store of an earlier version kept an entry a key, in "deadlines": opening it for writing
@@ -57,7 +58,7 @@
 #define DEADLINE_TAILS_DB "deadline_tails"
 #define DEADLINE_LEGACY_DB "deadlines"
 #define DEADLINE_LOG_DB "deadline_log"
-#define DEADLINE_LOG_VALUES 8	       /* commits logged, at most, before a merge */
+#define DEADLINE_LOG_VALUES 8	       /* a merge every 8 commits: 7 logged, at most */
 #define DEADLINE_LOG_BYTES (64 * 1024) /* and bytes: what a read of the index decodes more */
 #define DEADLINE_LOG_CHANGES 4096      /* a commit of more changes goes straight in */
 
