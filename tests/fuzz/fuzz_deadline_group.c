@@ -10,9 +10,10 @@
  * Input: [key id length][key id][changes n][n x ([id length][id])][the value]
  * The key is [due 0: a period the empty calendar cannot count][unit 1][key id], a group's; a key
  * id length of 0 makes it a tail's, [due 0][unit 1]; of 255 (no key id follows), the value is a
- * value of the log instead, and changes n with its high bit set has the commit merge the log
- * (else it is logged). The changes are open applications of unit 1 (received 2024-01-02), which
- * the empty calendar puts there too; into a group or a tail they are written straight.
+ * value of the log instead, over a sound tail of unit 1 (a1 a3), and changes n with its high
+ * bit set has the commit merge the log (else it is logged): what the log and the tail read as
+ * together, the merge writes. The changes are open applications of unit 1 (received 2024-01-02),
+ * which the empty calendar puts there too; into a group or a tail they are written straight.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -122,11 +123,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mdb_txn_begin(env, NULL, 0, &txn))
 		abort();
 	MDB_dbi dbi = log ? db.log : klen ? db.groups : db.tails;
+	/* [0][2]a1[flags: an error's year][received][year] [0][2]a3.. [its size]: due 0, unit 1 */
+	static const uint8_t tail[] = {0, 2,   'a', '1', 4, 0, 0,    0x4d, 0x0c, 0x07, 0xe8, 0,
+				       2, 'a', '3', 4,	 0, 0, 0x4d, 0x0c, 0x07, 0xe8, 11};
+	MDB_val tk = {8, key}, tv = {sizeof(tail), (void *)tail};
 	if (mdb_drop(txn, db.groups, 0) || mdb_drop(txn, db.tails, 0) || mdb_drop(txn, db.log, 0) ||
-	    mdb_put(txn, dbi, &k, &v, 0)) {
+	    mdb_put(txn, dbi, &k, &v, 0) || (log && mdb_put(txn, db.tails, &tk, &tv, 0))) {
 		mdb_txn_abort(txn);
 		return 0;
 	}
+	if (log && !deadline_tail_valid(&tk, &tv))
+		abort(); /* the harness's own tail */
 	int valid = log	   ? deadline_log_valid(&k, &v)
 		    : klen ? deadline_group_valid(&k, &v)
 			   : deadline_tail_valid(&k, &v);
