@@ -1332,6 +1332,8 @@ static void test_store_index_log(void **state)
 	assert_int_equal(store_apply(st, &r, 1, &status), XXGK_ECORRUPT);
 	assert_true(store_digest(st) == digest);
 	store_close(st);
+	/* the log as it was: not merged, not emptied, nothing added */
+	assert_int_equal(raw_count(dir, DEADLINE_LOG_DB), DEADLINE_LOG_VALUES - 1);
 
 	free(l.v);
 	calendar_free(cal);
